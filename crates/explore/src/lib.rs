@@ -1,0 +1,299 @@
+//! # iomc-explore: who picks the schedule
+//!
+//! A model is a closure that builds a fresh world, runs its actors as threads of one
+//! [`Backend`], checks the result and returns `Some(finding)` if the execution violated
+//! something. This crate runs that closure under a [`Strategy`]:
+//!
+//! * [`Strategy::Loom`]: loom's bounded DPOR, with the preemption bound raised 0, 1, 2, …
+//!   up to a maximum (iterative context bounding), so the first violation found tends to have
+//!   few preemptions. loom's bound is not complete per bound (see the design notes), so a
+//!   pass reads "no violation under loom bound k", never "under all k-preemption schedules".
+//! * [`Strategy::Shuttle`]: shuttle's PCT, random or DFS scheduler with a seed; every decision
+//!   is recorded so a violation comes back with a schedule that [`Strategy::ShuttleReplay`]
+//!   re-runs exactly.
+//! * [`Strategy::LoomReplay`]: re-runs loom's deterministic DFS at one bound up to one
+//!   execution index.
+//! * [`Strategy::Stress`]: OS threads, no control: the baseline a checker must beat.
+//!
+//! Violations are values, not panics: the closure returns them, and this crate stops the
+//! checker early (for loom by unwinding with a private payload that a quiet panic hook hides).
+//! Every run reports how many executions it explored and whether the search was exhaustive,
+//! so a "pass" can always say what it rests on.
+
+mod loom_run;
+mod panics;
+mod shuttle_run;
+
+use iomc_sync::Backend;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use panics::{panic_message, quiet_this_thread};
+
+/// Which shuttle scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShuttleKind {
+    /// Uniform random choice at each scheduling point.
+    Random,
+    /// Probabilistic concurrency testing with this bug depth.
+    Pct {
+        /// PCT depth (number of priority change points + 1).
+        depth: usize,
+    },
+    /// Exhaustive depth-first search without partial-order reduction.
+    Dfs,
+}
+
+/// How to explore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// loom, bounds `min_bound..=max_bound` in turn (0..=max by default).
+    Loom {
+        /// First preemption bound tried.
+        min_bound: u32,
+        /// Last preemption bound tried; a pass is exhaustive under this bound.
+        max_bound: u32,
+    },
+    /// loom at one bound, stopping at one execution index (1-based).
+    LoomReplay {
+        /// Preemption bound of the pass that found it.
+        bound: u32,
+        /// Index of the execution within that pass.
+        exec: u64,
+    },
+    /// A shuttle scheduler.
+    Shuttle {
+        /// Which scheduler.
+        kind: ShuttleKind,
+        /// Executions to try (DFS: the cap).
+        iterations: u64,
+        /// Seed (ignored by DFS).
+        seed: u64,
+    },
+    /// Re-run one recorded shuttle schedule.
+    ShuttleReplay {
+        /// The schedule as shuttle serialises it.
+        schedule: String,
+    },
+    /// OS threads, `iterations` times.
+    Stress {
+        /// Executions to try.
+        iterations: u64,
+    },
+}
+
+impl Strategy {
+    /// The backend the model must be built for.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Strategy::Loom { .. } | Strategy::LoomReplay { .. } => Backend::Loom,
+            Strategy::Shuttle { .. } | Strategy::ShuttleReplay { .. } => Backend::Shuttle,
+            Strategy::Stress { .. } => Backend::Std,
+        }
+    }
+
+    /// Short name for reports.
+    pub fn name(&self) -> String {
+        match self {
+            Strategy::Loom { .. } => "loom".into(),
+            Strategy::LoomReplay { .. } => "loom-replay".into(),
+            Strategy::Shuttle {
+                kind: ShuttleKind::Random,
+                ..
+            } => "random".into(),
+            Strategy::Shuttle {
+                kind: ShuttleKind::Pct { depth },
+                ..
+            } => format!("pct(depth {depth})"),
+            Strategy::Shuttle {
+                kind: ShuttleKind::Dfs, ..
+            } => "dfs".into(),
+            Strategy::ShuttleReplay { .. } => "shuttle-replay".into(),
+            Strategy::Stress { .. } => "stress".into(),
+        }
+    }
+}
+
+/// Limits that stop a run early (an early stop is reported as incomplete).
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Wall-clock limit for the whole run, checked before each execution.
+    pub wall: Option<Duration>,
+    /// loom: scheduling points allowed per execution (`max_branches`); shuttle: steps
+    /// (`max_steps`). Exceeding it is a runaway model, reported by name.
+    pub steps_per_execution: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            wall: None,
+            steps_per_execution: 100_000,
+        }
+    }
+}
+
+/// What one execution is told about itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Exec {
+    /// Backend to build the world with.
+    pub backend: Backend,
+    /// 1-based index of this execution within the current pass.
+    pub index: u64,
+    /// loom preemption bound of the current pass.
+    pub bound: Option<u32>,
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The strategy's whole space (under its bound) was explored.
+    Exhausted,
+    /// A violation was found.
+    Found,
+    /// The iteration count ran out (random, PCT, stress; DFS cap reached).
+    IterationLimit,
+    /// The wall-clock budget ran out.
+    WallBudget,
+    /// The model panicked or the checker reported a failure (deadlock, runaway).
+    Panicked(String),
+}
+
+/// A violation and where it was found.
+#[derive(Clone, Debug)]
+pub struct Found<F> {
+    /// What the closure returned.
+    pub finding: F,
+    /// loom bound of the pass that found it.
+    pub bound: Option<u32>,
+    /// 1-based execution index within that pass.
+    pub exec: u64,
+    /// shuttle schedule that reproduces it.
+    pub schedule: Option<String>,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct Report<F> {
+    /// The violation, if one was found.
+    pub found: Option<Found<F>>,
+    /// Executions run in total (all passes).
+    pub executions: u64,
+    /// Why it ended.
+    pub stop: Stop,
+    /// Last loom bound explored (or being explored when it stopped).
+    pub bound: Option<u32>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl<F> Report<F> {
+    /// True when the search covered its whole space (under its bound) without a violation.
+    pub fn exhaustive_pass(&self) -> bool {
+        self.stop == Stop::Exhausted && self.found.is_none()
+    }
+}
+
+/// A progress line's contents.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Executions so far.
+    pub executions: u64,
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Current loom bound.
+    pub bound: Option<u32>,
+}
+
+/// Called about once a second during long runs.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// The model: build, run, check one execution.
+pub type Body<F> = Arc<dyn Fn(&Exec) -> Option<F> + Send + Sync>;
+
+/// Run `body` under `strategy`.
+pub fn explore<F: Send + 'static>(
+    strategy: &Strategy,
+    budget: Budget,
+    body: Body<F>,
+    progress: Option<ProgressFn>,
+) -> Report<F> {
+    panics::install_quiet_hook();
+    let start = Instant::now();
+    let mut report = match strategy {
+        Strategy::Loom { min_bound, max_bound } => {
+            loom_run::run_bounds(*min_bound, *max_bound, None, budget, body, progress, start)
+        }
+        Strategy::LoomReplay { bound, exec } => {
+            loom_run::run_bounds(*bound, *bound, Some(*exec), budget, body, progress, start)
+        }
+        Strategy::Shuttle { kind, iterations, seed } => {
+            shuttle_run::run(*kind, *iterations, *seed, budget, body, progress, start)
+        }
+        Strategy::ShuttleReplay { schedule } => shuttle_run::replay(schedule, budget, body),
+        Strategy::Stress { iterations } => stress(*iterations, budget, body, progress, start),
+    };
+    report.elapsed = start.elapsed();
+    report
+}
+
+fn stress<F: Send + 'static>(
+    iterations: u64,
+    budget: Budget,
+    body: Body<F>,
+    progress: Option<ProgressFn>,
+    start: Instant,
+) -> Report<F> {
+    let mut ticker = panics::Ticker::new(progress, start);
+    for i in 1..=iterations {
+        if budget.wall.is_some_and(|w| start.elapsed() > w) {
+            return Report {
+                found: None,
+                executions: i - 1,
+                stop: Stop::WallBudget,
+                bound: None,
+                elapsed: start.elapsed(),
+            };
+        }
+        ticker.tick(i, None);
+        let exec = Exec {
+            backend: Backend::Std,
+            index: i,
+            bound: None,
+        };
+        match panics::quietly(|| body(&exec)) {
+            Ok(Some(f)) => {
+                let found = Found {
+                    finding: f,
+                    bound: None,
+                    exec: i,
+                    schedule: None,
+                };
+                return Report {
+                    found: Some(found),
+                    executions: i,
+                    stop: Stop::Found,
+                    bound: None,
+                    elapsed: start.elapsed(),
+                };
+            }
+            Ok(None) => {}
+            Err(msg) => {
+                return Report {
+                    found: None,
+                    executions: i,
+                    stop: Stop::Panicked(msg),
+                    bound: None,
+                    elapsed: start.elapsed(),
+                }
+            }
+        }
+    }
+    Report {
+        found: None,
+        executions: iterations,
+        stop: Stop::IterationLimit,
+        bound: None,
+        elapsed: start.elapsed(),
+    }
+}

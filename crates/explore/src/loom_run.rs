@@ -1,0 +1,114 @@
+//! loom: iterative preemption bounds over `loom::model::Builder::check`.
+
+use crate::panics::{self, QuietGuard, StopExploring, Ticker};
+use crate::{Body, Budget, Exec, Found, ProgressFn, Report, Stop};
+use iomc_sync::Backend;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Why the body unwound out of loom.
+enum Halt<F> {
+    Found(F, u64),
+    ReplayMissed(u64),
+    Wall,
+}
+
+/// Run bounds `lo..=hi`; with `target`, stop at that execution of the (single) pass.
+pub(crate) fn run_bounds<F: Send + 'static>(
+    lo: u32,
+    hi: u32,
+    target: Option<u64>,
+    budget: Budget,
+    body: Body<F>,
+    progress: Option<ProgressFn>,
+    start: Instant,
+) -> Report<F> {
+    let mut total = 0u64;
+    let ticker = Arc::new(Mutex::new(Ticker::new(progress, start)));
+    for bound in lo..=hi {
+        let count = Arc::new(AtomicU64::new(0));
+        let halt: Arc<Mutex<Option<Halt<F>>>> = Arc::new(Mutex::new(None));
+        let (c, h, b, t) = (count.clone(), halt.clone(), body.clone(), ticker.clone());
+        let wall = budget.wall;
+        let run = move || {
+            let index = c.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Ok(mut t) = t.lock() {
+                t.tick(total + index, Some(bound));
+            }
+            if wall.is_some_and(|w| start.elapsed() > w) {
+                *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Wall);
+                panic::panic_any(StopExploring);
+            }
+            let exec = Exec {
+                backend: Backend::Loom,
+                index,
+                bound: Some(bound),
+            };
+            let result = b(&exec);
+            let stop = match (result, target) {
+                (Some(f), _) => Some(Halt::Found(f, index)),
+                (None, Some(t)) if t == index => Some(Halt::ReplayMissed(index)),
+                _ => None,
+            };
+            if let Some(s) = stop {
+                *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+                panic::panic_any(StopExploring);
+            }
+        };
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(bound as usize);
+        builder.max_branches = budget.steps_per_execution;
+        builder.checkpoint_file = None;
+        builder.max_permutations = None;
+        builder.max_duration = None;
+        let outcome = {
+            let _q = QuietGuard::new();
+            panic::catch_unwind(AssertUnwindSafe(|| builder.check(run)))
+        };
+        total += count.load(Ordering::Relaxed);
+        let halted = halt.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let report = |found, stop| Report {
+            found,
+            executions: total,
+            stop,
+            bound: Some(bound),
+            elapsed: start.elapsed(),
+        };
+        match (outcome, halted) {
+            (_, Some(Halt::Found(f, exec))) => {
+                let found = Found {
+                    finding: f,
+                    bound: Some(bound),
+                    exec,
+                    schedule: None,
+                };
+                return report(Some(found), Stop::Found);
+            }
+            (_, Some(Halt::ReplayMissed(i))) => {
+                return report(
+                    None,
+                    Stop::Panicked(format!("replay: execution {i} at bound {bound} found no violation")),
+                );
+            }
+            (_, Some(Halt::Wall)) => return report(None, Stop::WallBudget),
+            (Err(p), None) => return report(None, Stop::Panicked(panics::panic_message(&*p))),
+            (Ok(()), None) => {
+                if target.is_some() {
+                    return report(
+                        None,
+                        Stop::Panicked(format!("replay: bound {bound} has fewer executions")),
+                    );
+                }
+            }
+        }
+    }
+    Report {
+        found: None,
+        executions: total,
+        stop: Stop::Exhausted,
+        bound: Some(hi),
+        elapsed: start.elapsed(),
+    }
+}

@@ -1,0 +1,137 @@
+//! One execution: build the world, run setup, run the threads, join, ask the oracle.
+
+use crate::oracle::{self, Violation};
+use crate::Prepared;
+use iomc_models::iomap::UserBuf;
+use iomc_models::pagecache::{invalidate_mapping_pages, shrink_folio_range};
+use iomc_models::xfs;
+use iomc_models::{Ctx, OpDesc, World};
+use iomc_scenario::OpKind;
+use iomc_sync::{Backend, Spawner};
+use std::sync::Arc;
+
+/// Per-actor state the scenario ops carry between them.
+#[derive(Default)]
+struct ActorState {
+    /// `short_copy`: the next pwrite can read only this many bytes of its buffer.
+    short_copy: Option<u64>,
+}
+
+/// Run one scenario op as its kernel entry point, recording it in the history.
+fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
+    let w = cx.w;
+    let span = w.geo.span;
+    let rec = &w.rec;
+    match *op {
+        OpKind::Pwrite { offset, length, fill } => {
+            let readable = st.short_copy.take().unwrap_or(length).min(length);
+            let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
+            let ret = xfs::xfs_file_buffered_write(cx, offset, UserBuf { fill, length, readable });
+            rec.respond(h, ret, Vec::new());
+        }
+        OpKind::Read { offset, length } => {
+            let h = rec.invoke(cx.actor, OpDesc::Read { offset, length });
+            let data = xfs::xfs_file_buffered_read(cx, offset, length);
+            rec.respond(h, data.len() as i64, data);
+        }
+        OpKind::Writeback { range } => {
+            let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("writeback"));
+            xfs::xfs_vm_writepages(cx, s, e);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::Reclaim { range } => {
+            let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("reclaim"));
+            shrink_folio_range(cx, s, e);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::Fallocate { offset, length } => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("fallocate"));
+            xfs::xfs_file_fallocate(cx, offset, length);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::PunchHole { offset, length } => {
+            let h = rec.invoke(cx.actor, OpDesc::Zero { offset, length });
+            xfs::xfs_free_file_space(cx, offset, length);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::Truncate { size } => {
+            let h = rec.invoke(
+                cx.actor,
+                OpDesc::Zero {
+                    offset: size,
+                    length: span.saturating_sub(size),
+                },
+            );
+            xfs::xfs_setattr_size(cx, size);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::Fsync => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("fsync"));
+            xfs::xfs_file_fsync(cx);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::DropCaches => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("drop_caches"));
+            invalidate_mapping_pages(cx, 0, span);
+            rec.respond(h, 0, Vec::new());
+        }
+        OpKind::Errortag { ref name, value } => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("errortag"));
+            let ret = xfs::xfs_errortag_set(cx, name, value);
+            rec.respond(h, ret.err().unwrap_or(0), Vec::new());
+        }
+        OpKind::ShortCopy { bytes } => st.short_copy = Some(bytes),
+        OpKind::MmapWrite { .. } => {
+            // Rejected by `Prepared::new` until the fault path is modelled.
+            cx.warn("harness", "mmap_write reached the model".into());
+        }
+    }
+}
+
+/// Build a world for `backend`, run the scenario once, and check it.
+pub fn execute(p: &Prepared, backend: Backend) -> Option<Violation> {
+    let world = Arc::new(World::new(backend, p.geo.clone(), p.behaviour));
+    {
+        let cx = Ctx { w: &world, actor: 0 };
+        let mut st = ActorState::default();
+        for op in &p.scenario.setup {
+            run_op(&cx, &op.kind, &mut st);
+        }
+    }
+    let spawner = Spawner::new(backend);
+    let mut handles = Vec::new();
+    for (i, t) in p.scenario.threads.iter().enumerate() {
+        let w = world.clone();
+        let ops: Vec<OpKind> = t.ops.iter().map(|o| o.kind.clone()).collect();
+        let actor = (i + 1) as u8;
+        let spawned = spawner.spawn(&t.name, move || {
+            if backend == Backend::Std {
+                iomc_explore::quiet_this_thread();
+            }
+            let cx = Ctx { w: &w, actor };
+            let mut st = ActorState::default();
+            for op in &ops {
+                run_op(&cx, op, &mut st);
+            }
+        });
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                world.rec.warn(0, "harness", e.to_string());
+                break;
+            }
+        }
+    }
+    let mut panicked = Vec::new();
+    for h in handles {
+        if let Err(p) = h.join() {
+            panicked.push(iomc_explore::panic_message(&*p));
+        }
+    }
+    if let Some(msg) = panicked.first() {
+        world.rec.warn(0, "model-panic", msg.clone());
+    }
+    oracle::check(&world, p)
+}

@@ -1,0 +1,189 @@
+//! # iomc-harness: from a scenario file to a verdict
+//!
+//! [`Prepared::new`] turns a parsed scenario and a kernel preset (plus `--set` overrides) into
+//! everything one execution needs. [`check`] explores it with an
+//! [`iomc_explore::Strategy`]; every execution builds a fresh [`iomc_models::World`], runs the
+//! `setup` ops on the main thread, runs each scenario thread as a model thread, joins them and
+//! asks the [`oracle`]. The result says what was found (or that nothing was), how many
+//! executions it took, under which bound, and carries a replay token.
+
+pub mod exec;
+pub mod oracle;
+pub mod render;
+pub mod token;
+
+use iomc_explore::{explore, Body, Budget, Exec, ProgressFn, Report, Stop, Strategy};
+use iomc_models::{Behaviour, Geometry};
+use iomc_scenario::{OpKind, Scenario, Verdict};
+use iomc_sync::Spawner;
+use oracle::Violation;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default loom preemption bound when the scenario does not set one: the loom docs' "2 or 3
+/// is enough to catch most bugs", and our measured lore races need 1–2.
+pub const DEFAULT_PREEMPTION_BOUND: u32 = 3;
+
+/// A scenario bound to a kernel variant, ready to execute.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// Preset name.
+    pub preset: String,
+    /// `--set` overrides applied on top of the preset, in order.
+    pub overrides: Vec<String>,
+    /// Resulting knobs.
+    pub behaviour: Behaviour,
+    /// Model geometry (span covers every op, rounded up to the largest folio).
+    pub geo: Geometry,
+    /// Actor names: index 0 is "setup", then the scenario threads.
+    pub actor_names: Vec<String>,
+}
+
+impl Prepared {
+    /// Bind `scenario` to `preset` with `overrides` (`knob=value`).
+    pub fn new(scenario: Arc<Scenario>, preset: &str, overrides: &[String]) -> Result<Prepared, String> {
+        let mut behaviour = Behaviour::preset(preset).ok_or_else(|| {
+            format!(
+                "unknown preset {preset:?} (known: {})",
+                Behaviour::preset_names().join(", ")
+            )
+        })?;
+        for o in overrides {
+            behaviour.set(o)?;
+        }
+        let all_ops = scenario
+            .setup
+            .iter()
+            .chain(scenario.threads.iter().flat_map(|t| t.ops.iter()));
+        for op in all_ops {
+            if let OpKind::MmapWrite { .. } = op.kind {
+                return Err(format!(
+                    "{}:{}:{}: error: mmap_write is not modelled yet (the page-fault path is issue 3)",
+                    scenario.file, op.loc.line, op.loc.col
+                ));
+            }
+        }
+        let g = &scenario.geometry;
+        let max_folio = g.page_size * g.folio_pages.iter().copied().max().unwrap_or(1);
+        let span = scenario.span_bytes().div_ceil(max_folio).max(1) * max_folio;
+        let mut folio_pages = g.folio_pages.clone();
+        folio_pages.sort_unstable();
+        let geo = Geometry {
+            block_size: g.block_size,
+            page_size: g.page_size,
+            folio_pages,
+            span,
+        };
+        let mut actor_names = vec!["setup".to_string()];
+        actor_names.extend(scenario.threads.iter().map(|t| t.name.clone()));
+        Ok(Prepared {
+            scenario,
+            preset: preset.to_string(),
+            overrides: overrides.to_vec(),
+            behaviour,
+            geo,
+            actor_names,
+        })
+    }
+}
+
+/// What a check concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A verdict: `pass` (exhaustive under the bound, or every sampled execution clean) or a
+    /// violation class.
+    Verdict(Verdict),
+    /// The search stopped before it could conclude (budget, wall clock).
+    Incomplete(String),
+    /// The model or checker failed (not a verdict).
+    Error(String),
+}
+
+impl Outcome {
+    /// Text for tables.
+    pub fn label(&self) -> String {
+        match self {
+            Outcome::Verdict(v) => v.to_string(),
+            Outcome::Incomplete(_) => "incomplete".into(),
+            Outcome::Error(_) => "error".into(),
+        }
+    }
+}
+
+/// The result of checking one scenario under one variant.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// The prepared scenario.
+    pub prepared: Arc<Prepared>,
+    /// What the scenario expects for this preset (None if it does not say).
+    pub expected: Option<Verdict>,
+    /// What the search concluded.
+    pub outcome: Outcome,
+    /// Exploration figures.
+    pub report: Report<Violation>,
+    /// Strategy used.
+    pub strategy: Strategy,
+    /// Token that replays the violation, if one was found by a replayable strategy.
+    pub token: Option<String>,
+}
+
+impl CheckResult {
+    /// Did the outcome match the expectation? (No expectation: a pass matches.)
+    pub fn matches(&self) -> bool {
+        match (&self.outcome, &self.expected) {
+            (Outcome::Verdict(v), Some(e)) => v == e,
+            (Outcome::Verdict(v), None) => *v == Verdict::Pass,
+            _ => false,
+        }
+    }
+}
+
+/// The default strategy for a scenario: loom with iterative preemption bounds up to the
+/// scenario's bound (or [`DEFAULT_PREEMPTION_BOUND`]).
+pub fn default_strategy(s: &Scenario) -> Strategy {
+    let max_bound = s.explore.preemption_bound.unwrap_or(DEFAULT_PREEMPTION_BOUND);
+    Strategy::Loom {
+        min_bound: 0,
+        max_bound,
+    }
+}
+
+/// Refuse strategies that cannot run this scenario (loom's thread limit) with a clear error.
+pub fn preflight(p: &Prepared, strategy: &Strategy) -> Result<(), String> {
+    Spawner::check_fits(strategy.backend(), p.scenario.threads.len())
+        .map_err(|e| format!("{}: {} threads: {e}", p.scenario.file, p.scenario.threads.len()))
+}
+
+/// Explore `p` with `strategy`.
+pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Option<ProgressFn>) -> CheckResult {
+    let expected = p.scenario.expected(&p.preset).cloned();
+    let pp = p.clone();
+    let body: Body<Violation> = Arc::new(move |e: &Exec| exec::execute(&pp, e.backend));
+    let report = explore(strategy, budget, body, progress);
+    let outcome = match (&report.found, &report.stop) {
+        (Some(f), _) => Outcome::Verdict(f.finding.verdict.clone()),
+        (None, Stop::Exhausted) | (None, Stop::IterationLimit) => Outcome::Verdict(Verdict::Pass),
+        (None, Stop::WallBudget) => Outcome::Incomplete(format!(
+            "wall-clock budget of {:?} ran out after {} executions",
+            budget.wall.unwrap_or(Duration::ZERO),
+            report.executions
+        )),
+        (None, Stop::Panicked(m)) if m.contains("deadlock") => Outcome::Verdict(Verdict::Deadlock),
+        (None, Stop::Panicked(m)) if m.contains("maximum number of branches") || m.contains("max_steps") => {
+            Outcome::Incomplete(format!("step budget per execution exceeded (runaway model): {m}"))
+        }
+        (None, Stop::Panicked(m)) => Outcome::Error(m.clone()),
+        (None, Stop::Found) => Outcome::Error("found without a finding".into()),
+    };
+    let token = report.found.as_ref().and_then(|f| token::encode(&p, strategy, f));
+    CheckResult {
+        prepared: p,
+        expected,
+        outcome,
+        report,
+        strategy: strategy.clone(),
+        token,
+    }
+}

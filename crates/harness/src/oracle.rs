@@ -1,0 +1,337 @@
+//! The oracle: which bytes a file may hold after an execution, and what it actually holds.
+//!
+//! For each byte, the writes that cover it define its allowed values: the value of every
+//! covering write that no other covering write started after the end of; the initial content
+//! (zero: the file starts empty) if no write covers it. This is a per-byte regular register:
+//! it never accepts a zero where an earlier, completed write put data, and it never rejects a
+//! legal concurrent outcome. A write that returned short covers the bytes it reported
+//! "definitely" and the rest "maybe" (its value is allowed there, but it hides nothing).
+//!
+//! Two views are checked after the threads join, plus every `read` at its own time:
+//! * the page-cache view: what a read through the cache returns now;
+//! * the durable view: write everything back (WB_SYNC_ALL), evict every folio, read the disk
+//!   through the extent map.
+//!
+//! The disk starts as poison, so a byte that never got data shows as poison (`stale-data`); a
+//! zero that is not allowed is `zeroed-data`; anything else not allowed is `lost-write`.
+//! Before the flush, the quiescent invariants are checked: no dirty block inside EOF over a
+//! hole (`invariant:dirty-over-hole`), no delalloc inside EOF without a dirty folio over it
+//! (`invariant:orphan-delalloc`), and every model WARN (`invariant:<name>`).
+
+use crate::Prepared;
+use iomc_models::events::Warning;
+use iomc_models::pagecache::invalidate_mapping_pages;
+use iomc_models::xfs::{self, Bmap, POISON};
+use iomc_models::{Ctx, Event, OpDesc, OpRecord, What, World};
+use iomc_scenario::Verdict;
+
+/// A violation found in one execution.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// Its class.
+    pub verdict: Verdict,
+    /// One line: what is wrong where.
+    pub summary: String,
+    /// More lines (expected vs found, which write was lost).
+    pub detail: Vec<String>,
+    /// Every event of the execution.
+    pub events: Vec<Event>,
+    /// Number of events that happened before the oracle's own flush.
+    pub events_before_check: usize,
+    /// The operation history.
+    pub ops: Vec<OpRecord>,
+}
+
+/// A write-like op as the register sees it.
+struct Wr {
+    op: usize,
+    start: u64,
+    /// End of the bytes it surely wrote.
+    def_end: u64,
+    /// End of the bytes it may have written.
+    may_end: u64,
+    value: u8,
+    inv: u64,
+    resp: u64,
+}
+
+fn writes(ops: &[OpRecord]) -> Vec<Wr> {
+    ops.iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let (start, len, value) = match r.desc {
+                OpDesc::Write { offset, length, fill } => (offset, length, fill),
+                OpDesc::Zero { offset, length } => (offset, length, 0),
+                _ => return None,
+            };
+            let done = match r.desc {
+                OpDesc::Write { .. } => r.result.clamp(0, len as i64) as u64,
+                _ => len,
+            };
+            Some(Wr {
+                op: i,
+                start,
+                def_end: start + done,
+                may_end: start + len,
+                value,
+                inv: r.inv,
+                resp: r.resp,
+            })
+        })
+        .collect()
+}
+
+/// Allowed values for byte `b`, observed by a reader active over `[r_inv, r_resp]`
+/// (`(u64::MAX, u64::MAX)` = after everything). Returns (values, ops whose value it is).
+fn allowed(ws: &[Wr], b: u64, r_inv: u64, r_resp: u64) -> (Vec<u8>, Vec<usize>) {
+    let covers_def = |w: &Wr| w.start <= b && b < w.def_end;
+    let covers_may = |w: &Wr| w.start <= b && b < w.may_end;
+    // A write is hidden if a definite covering write started after it ended and ended
+    // before the reader started.
+    let hidden = |w: &Wr| ws.iter().any(|x| covers_def(x) && w.resp < x.inv && x.resp < r_inv);
+    let mut vals = Vec::new();
+    let mut who = Vec::new();
+    for w in ws.iter().filter(|w| covers_may(w) && w.inv < r_resp && !hidden(w)) {
+        if !vals.contains(&w.value) {
+            vals.push(w.value);
+        }
+        who.push(w.op);
+    }
+    let initial_hidden = ws.iter().any(|x| covers_def(x) && x.resp < r_inv);
+    if !initial_hidden && !vals.contains(&0) {
+        vals.push(0);
+    }
+    (vals, who)
+}
+
+fn class_of(found: u8) -> Verdict {
+    match found {
+        POISON => Verdict::StaleData,
+        0 => Verdict::ZeroedData,
+        _ => Verdict::LostWrite,
+    }
+}
+
+fn hex_list(v: &[u8]) -> String {
+    v.iter().map(|b| format!("{b:#04x}")).collect::<Vec<_>>().join(" or ")
+}
+
+fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
+    let r = &ops[i];
+    let who = names.get(r.actor as usize).map(String::as_str).unwrap_or("?");
+    match r.desc {
+        OpDesc::Write { offset, length, fill } => {
+            format!(
+                "pwrite/store of {fill:#04x} over [{offset}, {}) by {who}",
+                offset + length
+            )
+        }
+        OpDesc::Zero { offset, length } => format!("zeroing of [{offset}, {}) by {who}", offset + length),
+        _ => format!("op #{i} by {who}"),
+    }
+}
+
+/// Allowed values per segment of `[base, base+len)`: the register is constant between the
+/// boundaries of the writes, so it is evaluated once per segment, not once per byte.
+fn segments(ws: &[Wr], base: u64, len: u64, reader: (u64, u64)) -> Vec<(u64, u64, Vec<u8>)> {
+    let end = base + len;
+    let mut cuts = vec![base, end];
+    for w in ws {
+        for c in [w.start, w.def_end, w.may_end] {
+            if base < c && c < end {
+                cuts.push(c);
+            }
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|c| (c[0], c[1], allowed(ws, c[0], reader.0, reader.1).0))
+        .collect()
+}
+
+/// Compare a view with the register; the first bad range becomes a violation.
+fn compare(
+    p: &Prepared,
+    view_name: &str,
+    base: u64,
+    data: &[u8],
+    ws: &[Wr],
+    ops: &[OpRecord],
+    reader: (u64, u64),
+) -> Option<(Verdict, String, Vec<String>)> {
+    let bs = p.geo.block_size;
+    let segs = segments(ws, base, data.len() as u64, reader);
+    let ok = |i: usize| -> bool {
+        let b = base + i as u64;
+        segs.iter()
+            .find(|(s, e, _)| *s <= b && b < *e)
+            .is_none_or(|(_, _, v)| v.contains(&data[i]))
+    };
+    let first = segs.iter().find_map(|(s, e, vals)| {
+        (*s..*e)
+            .map(|b| (b - base) as usize)
+            .find(|i| !vals.contains(&data[*i]))
+    })?;
+    let found = data[first];
+    let mut last = first;
+    while last + 1 < data.len() && data[last + 1] == found && !ok(last + 1) {
+        last += 1;
+    }
+    let (a, e) = (base + first as u64, base + last as u64 + 1);
+    let (vals, who) = allowed(ws, a, reader.0, reader.1);
+    let verdict = class_of(found);
+    let (blk_s, blk_e) = (a / bs * bs, e.div_ceil(bs) * bs);
+    let partial = blk_e - blk_s > e - a;
+    let summary = format!(
+        "{verdict}: {view_name} bytes [{a}, {e}) hold {found:#04x}, expected {} ({} block{} [{blk_s}, {blk_e}))",
+        hex_list(&vals),
+        if partial { "partial" } else { "whole" },
+        if blk_e - blk_s > bs { "s" } else { "" },
+    );
+    let detail = who
+        .into_iter()
+        .map(|i| format!("lost: {}", describe_op(ops, &p.actor_names, i)))
+        .collect();
+    Some((verdict, summary, detail))
+}
+
+/// What a read through the page cache returns for `[0, span)` now (zero beyond EOF).
+fn cache_view(w: &World) -> Vec<u8> {
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let st = w.mapping.i_pages.lock();
+    let core = w.ip.ilock.lock();
+    let mut out = vec![0u8; geo.span as usize];
+    for blk in 0..geo.nr_blocks() {
+        let pos = blk * bs;
+        if pos >= st.i_size {
+            break;
+        }
+        let cached = st.folio_at_pos(geo, pos).and_then(|id| {
+            let f = &st.folios[id];
+            let fpos = f.pos(geo);
+            f.block_uptodate(((pos - fpos) / bs) as usize)
+                .then(|| f.data[(pos - fpos) as usize..(pos - fpos + bs) as usize].to_vec())
+        });
+        let bytes = match cached {
+            Some(b) => b,
+            None => match core.df[blk as usize] {
+                Bmap::Written(pblk) => w.disk.read(pblk * bs, bs),
+                _ => vec![0u8; bs as usize],
+            },
+        };
+        out[pos as usize..(pos + bs) as usize].copy_from_slice(&bytes);
+    }
+    let i_size = st.i_size.min(geo.span) as usize;
+    out[i_size..].fill(0);
+    out
+}
+
+fn invariants(w: &World) -> Option<(Verdict, String)> {
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let st = w.mapping.i_pages.lock();
+    let core = w.ip.ilock.lock();
+    for f in st.folios.iter().filter(|f| f.in_mapping && f.dirty) {
+        let fpos = f.pos(geo);
+        for i in 0..f.size(geo) / bs {
+            let pos = fpos + i * bs;
+            if pos < st.i_size && f.block_uptodate(i as usize) && core.df[(pos / bs) as usize] == Bmap::Hole {
+                let s = format!(
+                    "invariant:dirty-over-hole: dirty block [{pos}, {}) inside EOF has no extent",
+                    pos + bs
+                );
+                return Some((Verdict::Invariant("dirty-over-hole".into()), s));
+            }
+        }
+    }
+    for (blk, b) in core.df.iter().enumerate() {
+        let pos = blk as u64 * bs;
+        if *b == Bmap::Delalloc && pos < st.i_size {
+            let dirty = st.folio_at_pos(geo, pos).is_some_and(|id| st.folios[id].dirty);
+            if !dirty {
+                let s = format!(
+                    "invariant:orphan-delalloc: delalloc block [{pos}, {}) inside EOF has no dirty folio",
+                    pos + bs
+                );
+                return Some((Verdict::Invariant("orphan-delalloc".into()), s));
+            }
+        }
+    }
+    None
+}
+
+fn warning_violation(w: &Warning, names: &[String]) -> (Verdict, String) {
+    let who = names.get(w.actor as usize).map(String::as_str).unwrap_or("?");
+    (
+        Verdict::Invariant(w.name.replace('_', "-")),
+        format!("invariant:{}: {} (in {who})", w.name.replace('_', "-"), w.detail),
+    )
+}
+
+/// Check a finished execution. Runs the oracle's own flush in the world (as actor 0).
+pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
+    let (_, ops, warnings) = w.rec.snapshot();
+    let ws = writes(&ops);
+    let mut found: Option<(Verdict, String, Vec<String>)> = None;
+    if let Some(warn) = warnings.first() {
+        let (v, s) = warning_violation(warn, &p.actor_names);
+        found = Some((v, s, Vec::new()));
+    }
+    if found.is_none() {
+        for r in ops.iter().filter(|r| matches!(r.desc, OpDesc::Read { .. })) {
+            if let OpDesc::Read { offset, .. } = r.desc {
+                let who = p.actor_names.get(r.actor as usize).cloned().unwrap_or_default();
+                let view = format!("read by {who}:");
+                if let Some(v) = compare(p, &view, offset, &r.data, &ws, &ops, (r.inv, r.resp)) {
+                    found = Some(v);
+                    break;
+                }
+            }
+        }
+    }
+    if found.is_none() {
+        found = invariants(w).map(|(v, s)| (v, s, Vec::new()));
+    }
+    if found.is_none() {
+        let view = cache_view(w);
+        found = compare(p, "page cache:", 0, &view, &ws, &ops, (u64::MAX, u64::MAX));
+    }
+    let before = w.rec.event_count();
+    if found.is_none() {
+        let cx = Ctx { w, actor: 0 };
+        cx.ev(
+            "oracle",
+            What::Note("all threads joined: fsync, evict everything, read the disk"),
+        );
+        xfs::xfs_file_fsync(&cx);
+        invalidate_mapping_pages(&cx, 0, w.geo.span);
+        let view = cache_view(w);
+        found = compare(
+            p,
+            "durable (after fsync + evict):",
+            0,
+            &view,
+            &ws,
+            &ops,
+            (u64::MAX, u64::MAX),
+        );
+        if found.is_none() {
+            if let Some(warn) = w.rec.snapshot().2.first() {
+                let (v, s) = warning_violation(warn, &p.actor_names);
+                found = Some((v, s, Vec::new()));
+            }
+        }
+    }
+    let (verdict, summary, detail) = found?;
+    let (events, ops, _) = w.rec.snapshot();
+    Some(Violation {
+        verdict,
+        summary,
+        detail,
+        events,
+        events_before_check: before,
+        ops,
+    })
+}

@@ -1,0 +1,771 @@
+//! TOML → [`Scenario`] with validation. Internally every error carries a byte offset into the text; it is turned
+//! into a 1-based line and character column only when reported.
+
+use toml_edit::{ImDocument, Item, TableLike, Value};
+
+use crate::{
+    fnv1a64, ExploreDefaults, Geometry, Loc, Op, OpKind, Scenario, ScenarioError, ThreadSpec, Verdict, MAX_FILE_BYTES,
+    MAX_OPS, MAX_SCENARIO_FILE_BYTES, MAX_THREADS, POISON,
+};
+
+/// A validation failure at a byte offset.
+struct Fail {
+    at: usize,
+    message: String,
+}
+
+type R<T> = Result<T, Fail>;
+
+fn fail<T>(at: usize, message: impl Into<String>) -> R<T> {
+    Err(Fail {
+        at,
+        message: message.into(),
+    })
+}
+
+/// Maps byte offsets to 1-based line and character column.
+struct LineIndex<'t> {
+    text: &'t str,
+    /// Byte offset of the start of each line.
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn loc(&self, at: usize) -> Loc {
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= at).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let col = self.text.get(start..at).map_or(0, |s| s.chars().count()) + 1;
+        Loc {
+            line: to_u32(line),
+            col: to_u32(col),
+        }
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+pub(crate) fn parse(file: &str, text: &str, known_presets: &[&str]) -> Result<Scenario, ScenarioError> {
+    let index = LineIndex::new(text);
+    parse_text(file, text, known_presets, &index).map_err(|f| {
+        let Loc { line, col } = index.loc(f.at);
+        ScenarioError {
+            file: file.to_string(),
+            line,
+            col,
+            message: f.message,
+        }
+    })
+}
+
+const ROOT_KEYS: &[&str] = &[
+    "name", "summary", "source", "geometry", "setup", "thread", "expect", "explore",
+];
+const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages"];
+const THREAD_KEYS: &[&str] = &["name", "ops"];
+const EXPLORE_KEYS: &[&str] = &["preemption_bound", "iterations"];
+const OP_NAMES: &[&str] = &[
+    "pwrite",
+    "mmap_write",
+    "read",
+    "writeback",
+    "reclaim",
+    "fallocate",
+    "punch_hole",
+    "truncate",
+    "fsync",
+    "drop_caches",
+    "errortag",
+    "short_copy",
+];
+const ERRORTAG_NAMES: &[&str] = &["drop_writes"];
+const VERDICTS_HELP: &str =
+    "expected \"pass\", \"zeroed-data\", \"lost-write\", \"stale-data\", \"deadlock\" or \"invariant:<name>\" \
+     with <name> made of a-z, 0-9 and '-'";
+
+/// The keys each op takes besides `op`.
+fn op_keys(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "pwrite" | "mmap_write" => &["offset", "length", "fill"],
+        "read" | "fallocate" | "punch_hole" | "writeback" | "reclaim" => &["offset", "length"],
+        "truncate" => &["size"],
+        "fsync" | "drop_caches" => &[],
+        "errortag" => &["name", "value"],
+        "short_copy" => &["bytes"],
+        _ => return None,
+    })
+}
+
+fn parse_text(file: &str, text: &str, known_presets: &[&str], index: &LineIndex<'_>) -> R<Scenario> {
+    let len = u64::try_from(text.len()).unwrap_or(u64::MAX);
+    if len > MAX_SCENARIO_FILE_BYTES {
+        return fail(
+            0,
+            format!("file is {len} bytes, larger than the {MAX_SCENARIO_FILE_BYTES}-byte limit for scenario files"),
+        );
+    }
+    let doc = ImDocument::parse(text).map_err(|e| Fail {
+        at: e.span().map_or(0, |s| s.start),
+        message: format!("TOML syntax error: {}", one_line(e.message())),
+    })?;
+    let Some(root) = doc.as_item().as_table() else {
+        return fail(0, "the document is not a table");
+    };
+    let root = Tbl {
+        t: root,
+        at: 0,
+        what: "the top-level table".to_string(),
+    };
+    root.check_keys(ROOT_KEYS)?;
+
+    let name_field = root.req("name")?;
+    let name = name_field.string()?;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
+        return fail(
+            name_field.at,
+            format!("invalid scenario name {name:?}: use only a-z, 0-9, '.', '_' and '-'"),
+        );
+    }
+    let summary = root.req("summary")?.string()?;
+    let source = root.req("source")?.string()?;
+    let geometry = parse_geometry(&root.req("geometry")?.table("[geometry]")?)?;
+
+    let setup = match root.opt("setup") {
+        None => Vec::new(),
+        Some(field) => {
+            let elems = field.tables()?;
+            if let Some(&(_, at)) = elems.get(MAX_OPS) {
+                return fail(
+                    at,
+                    format!("`setup` has {} ops, at most {MAX_OPS} are allowed", elems.len()),
+                );
+            }
+            let mut ops = Vec::with_capacity(elems.len());
+            for (i, &(t, at)) in elems.iter().enumerate() {
+                ops.push(parse_op(t, at, &format!("setup op #{}", i + 1), index)?);
+            }
+            ops
+        }
+    };
+
+    let threads = parse_threads(&root.req("thread")?, index)?;
+    let expect = parse_expect(&root.req("expect")?.table("[expect]")?, known_presets, index)?;
+    let explore = match root.opt("explore") {
+        None => ExploreDefaults::default(),
+        Some(field) => parse_explore(&field.table("[explore]")?)?,
+    };
+
+    Ok(Scenario {
+        file: file.to_string(),
+        name: name.to_string(),
+        summary: summary.to_string(),
+        source: source.to_string(),
+        geometry,
+        setup,
+        threads,
+        expect,
+        explore,
+        content_hash: fnv1a64(text.as_bytes()),
+    })
+}
+
+fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
+    g.check_keys(GEOMETRY_KEYS)?;
+    let block = g.req("block_size")?;
+    let page = g.req("page_size")?;
+    let folios = g.req("folio_pages")?;
+    let block_size = block.int()?;
+    if !block_size.is_power_of_two() || !(512..=65536).contains(&block_size) {
+        return fail(
+            block.at,
+            format!("block_size must be a power of two in 512..=65536, found {block_size}"),
+        );
+    }
+    let page_size = page.int()?;
+    if !page_size.is_power_of_two() || !(4096..=65536).contains(&page_size) {
+        return fail(
+            page.at,
+            format!("page_size must be a power of two in 4096..=65536, found {page_size}"),
+        );
+    }
+    let Some(Value::Array(array)) = folios.item.as_value() else {
+        return fail(
+            folios.at,
+            format!(
+                "`folio_pages`: expected an array of integers, found {}",
+                item_desc(folios.item)
+            ),
+        );
+    };
+    if array.is_empty() {
+        return fail(
+            folios.at,
+            "folio_pages must not be empty: list the folio sizes (in pages) the page cache may use",
+        );
+    }
+    let mut folio_pages = Vec::with_capacity(array.len());
+    for v in array.iter() {
+        let at = v.span().map_or(folios.at, |s| s.start);
+        let Value::Integer(n) = v else {
+            return fail(
+                at,
+                format!("`folio_pages`: expected an integer, found {}", value_desc(v)),
+            );
+        };
+        let n = *n.value();
+        let ok = u64::try_from(n).ok().filter(|n| n.is_power_of_two() && *n <= 16);
+        let Some(n) = ok else {
+            return fail(
+                at,
+                format!("folio_pages entries must be powers of two in 1..=16, found {n}"),
+            );
+        };
+        if folio_pages.contains(&n) {
+            return fail(at, format!("duplicate folio size {n} in folio_pages"));
+        }
+        folio_pages.push(n);
+    }
+    let largest_pages = folio_pages.iter().copied().max().unwrap_or(1);
+    let largest = page_size.saturating_mul(largest_pages);
+    if block_size > largest {
+        return fail(
+            block.at,
+            format!(
+                "block size must not exceed the largest folio: block_size {block_size} > page_size {page_size} \
+                 * {largest_pages} pages = {largest}"
+            ),
+        );
+    }
+    Ok(Geometry {
+        block_size,
+        page_size,
+        folio_pages,
+    })
+}
+
+fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>> {
+    let elems = field.tables()?;
+    if elems.is_empty() {
+        return fail(field.at, "a scenario needs at least one [[thread]]");
+    }
+    if let Some(&(_, at)) = elems.get(MAX_THREADS) {
+        return fail(
+            at,
+            format!("too many threads: {}, at most {MAX_THREADS} are allowed", elems.len()),
+        );
+    }
+    let mut threads: Vec<ThreadSpec> = Vec::with_capacity(elems.len());
+    for (i, &(t, at)) in elems.iter().enumerate() {
+        let tbl = Tbl {
+            t,
+            at,
+            what: format!("thread #{}", i + 1),
+        };
+        tbl.check_keys(THREAD_KEYS)?;
+        let name_field = tbl.req("name")?;
+        let name = name_field.string()?;
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
+        {
+            return fail(
+                name_field.at,
+                format!("invalid thread name {name:?}: use only a-z, 0-9, '_' and '-'"),
+            );
+        }
+        if let Some(first) = threads.iter().find(|t| t.name == name) {
+            return fail(
+                name_field.at,
+                format!(
+                    "duplicate thread name {name:?} (first used by the thread at {})",
+                    first.loc
+                ),
+            );
+        }
+        let ops_field = tbl.req("ops")?;
+        let op_elems = ops_field.tables()?;
+        if op_elems.is_empty() {
+            return fail(ops_field.at, format!("thread {name:?} has no ops: give at least one"));
+        }
+        if let Some(&(_, at)) = op_elems.get(MAX_OPS) {
+            return fail(
+                at,
+                format!(
+                    "thread {name:?} has {} ops, at most {MAX_OPS} are allowed",
+                    op_elems.len()
+                ),
+            );
+        }
+        let mut ops = Vec::with_capacity(op_elems.len());
+        for (j, &(t, at)) in op_elems.iter().enumerate() {
+            ops.push(parse_op(t, at, &format!("op #{} of thread {name:?}", j + 1), index)?);
+        }
+        threads.push(ThreadSpec {
+            name: name.to_string(),
+            ops,
+            loc: index.loc(at),
+        });
+    }
+    Ok(threads)
+}
+
+fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) -> R<Vec<(String, Verdict, Loc)>> {
+    let mut out = Vec::new();
+    for (preset, item) in tbl.t.iter() {
+        let key_at = tbl.key_at(preset);
+        if item.is_table_like() {
+            return fail(
+                key_at,
+                format!(
+                    "`{preset}` in [expect] is a table, not a verdict: quote preset names that contain '.', \
+                     e.g. \"linux-6.1\" = \"pass\""
+                ),
+            );
+        }
+        if !known_presets.contains(&preset) {
+            let known = if known_presets.is_empty() {
+                "no presets are known".to_string()
+            } else {
+                format!("known presets: {}", known_presets.join(", "))
+            };
+            return fail(key_at, format!("unknown preset {preset:?} ({known})"));
+        }
+        let field = Field {
+            name: preset,
+            item,
+            at: item.span().map_or(key_at, |s| s.start),
+        };
+        let s = field.string()?;
+        let Some(verdict) = Verdict::parse(s) else {
+            return fail(field.at, format!("invalid verdict {s:?} ({VERDICTS_HELP})"));
+        };
+        out.push((preset.to_string(), verdict, index.loc(key_at)));
+    }
+    if out.is_empty() {
+        return fail(
+            tbl.at,
+            "[expect] must give the expected verdict for at least one preset",
+        );
+    }
+    Ok(out)
+}
+
+fn parse_explore(tbl: &Tbl<'_>) -> R<ExploreDefaults> {
+    tbl.check_keys(EXPLORE_KEYS)?;
+    let mut out = ExploreDefaults::default();
+    if let Some(f) = tbl.opt("preemption_bound") {
+        let n = f.int()?;
+        if n > 6 {
+            return fail(f.at, format!("preemption_bound must be in 0..=6, found {n}"));
+        }
+        out.preemption_bound = u32::try_from(n).ok();
+    }
+    if let Some(f) = tbl.opt("iterations") {
+        let n = f.int()?;
+        if !(1..=10_000_000).contains(&n) {
+            return fail(f.at, format!("iterations must be in 1..=10000000, found {n}"));
+        }
+        out.iterations = Some(n);
+    }
+    Ok(out)
+}
+
+fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> R<Op> {
+    let outer = Tbl {
+        t,
+        at,
+        what: what.to_string(),
+    };
+    let Some(op_field) = outer.opt("op") else {
+        return fail(
+            at,
+            format!("{what} is missing key `op` (expected one of: {})", OP_NAMES.join(", ")),
+        );
+    };
+    let name = op_field.string()?;
+    let Some(keys) = op_keys(name) else {
+        return fail(
+            op_field.at,
+            format!("unknown op {name:?} (expected one of: {})", OP_NAMES.join(", ")),
+        );
+    };
+    let tbl = Tbl {
+        t,
+        at,
+        what: format!("{name} op"),
+    };
+    for (k, _) in t.iter() {
+        if k != "op" && !keys.contains(&k) {
+            let takes = if keys.is_empty() {
+                format!("{name} takes no arguments")
+            } else {
+                format!("{name} takes: {}", keys.join(", "))
+            };
+            return fail(tbl.key_at(k), format!("unknown key `{k}` in {name} op ({takes})"));
+        }
+    }
+    let kind = match name {
+        "pwrite" => {
+            let (offset, length) = range(&tbl)?;
+            OpKind::Pwrite {
+                offset,
+                length,
+                fill: fill(&tbl)?,
+            }
+        }
+        "mmap_write" => {
+            let (offset, length) = range(&tbl)?;
+            OpKind::MmapWrite {
+                offset,
+                length,
+                fill: fill(&tbl)?,
+            }
+        }
+        "read" => {
+            let (offset, length) = range(&tbl)?;
+            OpKind::Read { offset, length }
+        }
+        "fallocate" => {
+            let (offset, length) = range(&tbl)?;
+            OpKind::Fallocate { offset, length }
+        }
+        "punch_hole" => {
+            let (offset, length) = range(&tbl)?;
+            OpKind::PunchHole { offset, length }
+        }
+        "writeback" => OpKind::Writeback {
+            range: optional_range(&tbl, name)?,
+        },
+        "reclaim" => OpKind::Reclaim {
+            range: optional_range(&tbl, name)?,
+        },
+        "truncate" => {
+            let f = tbl.req("size")?;
+            let size = f.int()?;
+            if size > MAX_FILE_BYTES {
+                return fail(
+                    f.at,
+                    format!("truncate size {size} is past the {MAX_FILE_BYTES}-byte (1 MiB) file limit"),
+                );
+            }
+            OpKind::Truncate { size }
+        }
+        "fsync" => OpKind::Fsync,
+        "drop_caches" => OpKind::DropCaches,
+        "errortag" => {
+            let name_f = tbl.req("name")?;
+            let value_f = tbl.req("value")?;
+            let tag = name_f.string()?;
+            if !ERRORTAG_NAMES.contains(&tag) {
+                return fail(
+                    name_f.at,
+                    format!(
+                        "unknown error tag {tag:?} (expected one of: {})",
+                        ERRORTAG_NAMES.join(", ")
+                    ),
+                );
+            }
+            let value = value_f.int()?;
+            if value > 1 {
+                return fail(value_f.at, format!("errortag value must be 0 or 1, found {value}"));
+            }
+            OpKind::Errortag {
+                name: tag.to_string(),
+                value,
+            }
+        }
+        "short_copy" => {
+            let f = tbl.req("bytes")?;
+            let bytes = f.int()?;
+            if bytes >= MAX_FILE_BYTES {
+                return fail(
+                    f.at,
+                    format!("short_copy bytes must be less than 1 MiB ({MAX_FILE_BYTES}), found {bytes}"),
+                );
+            }
+            OpKind::ShortCopy { bytes }
+        }
+        // `op_keys` accepted the name, so this is unreachable; report rather than panic.
+        _ => return fail(op_field.at, format!("unknown op {name:?}")),
+    };
+    Ok(Op {
+        kind,
+        loc: index.loc(at),
+    })
+}
+
+/// `offset` and `length` of an op: length > 0, offset + length <= MAX_FILE_BYTES.
+fn range(tbl: &Tbl<'_>) -> R<(u64, u64)> {
+    let off_f = tbl.req("offset")?;
+    let len_f = tbl.req("length")?;
+    let offset = off_f.int()?;
+    let length = len_f.int()?;
+    if length == 0 {
+        return fail(len_f.at, "zero-length ops are rejected: `length` must be > 0");
+    }
+    let Some(end) = offset.checked_add(length) else {
+        return fail(len_f.at, format!("range offset {offset} + length {length} overflows"));
+    };
+    if end > MAX_FILE_BYTES {
+        let at = if offset >= MAX_FILE_BYTES { off_f.at } else { len_f.at };
+        return fail(
+            at,
+            format!(
+                "range {offset}..{end} (offset {offset} + length {length}) ends past the {MAX_FILE_BYTES}-byte (1 MiB) \
+                 file limit"
+            ),
+        );
+    }
+    Ok((offset, length))
+}
+
+/// Both `offset` and `length` (a range) or neither (whole file).
+fn optional_range(tbl: &Tbl<'_>, name: &str) -> R<Option<(u64, u64)>> {
+    match (tbl.opt("offset"), tbl.opt("length")) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => range(tbl).map(Some),
+        (Some(_), None) => fail(
+            tbl.at,
+            format!(
+                "{name} op is missing key `length`: give both `offset` and `length`, or neither for the whole file"
+            ),
+        ),
+        (None, Some(_)) => fail(
+            tbl.at,
+            format!(
+                "{name} op is missing key `offset`: give both `offset` and `length`, or neither for the whole file"
+            ),
+        ),
+    }
+}
+
+fn fill(tbl: &Tbl<'_>) -> R<u8> {
+    let f = tbl.req("fill")?;
+    let n = f.int()?;
+    if n == 0 {
+        return fail(
+            f.at,
+            "fill must not be 0: zero would make lost data indistinguishable from zeroing",
+        );
+    }
+    if n == u64::from(POISON) {
+        return fail(
+            f.at,
+            format!("fill must not be {POISON:#04X}: that byte is the model disk's poison, meaning \"never written\""),
+        );
+    }
+    u8::try_from(n).or_else(|_| fail(f.at, format!("fill must be a byte in 1..=255, found {n}")))
+}
+
+/// A table (regular or inline) with where it starts and how to name it in messages.
+struct Tbl<'a> {
+    t: &'a dyn TableLike,
+    at: usize,
+    what: String,
+}
+
+/// A value found under a key.
+struct Field<'a> {
+    name: &'a str,
+    item: &'a Item,
+    /// Where the value starts (or its key, when the value has no span).
+    at: usize,
+}
+
+impl<'a> Tbl<'a> {
+    fn key_at(&self, key: &str) -> usize {
+        self.t
+            .get_key_value(key)
+            .and_then(|(k, _)| k.span())
+            .map_or(self.at, |s| s.start)
+    }
+
+    fn opt(&self, name: &'a str) -> Option<Field<'a>> {
+        let (key, item) = self.t.get_key_value(name)?;
+        if item.is_none() {
+            return None;
+        }
+        let key_at = key.span().map_or(self.at, |s| s.start);
+        Some(Field {
+            name,
+            item,
+            at: item.span().map_or(key_at, |s| s.start),
+        })
+    }
+
+    fn req(&self, name: &'a str) -> R<Field<'a>> {
+        match self.opt(name) {
+            Some(f) => Ok(f),
+            None => fail(self.at, format!("{} is missing key `{name}`", self.what)),
+        }
+    }
+
+    fn check_keys(&self, allowed: &[&str]) -> R<()> {
+        for (k, _) in self.t.iter() {
+            if !allowed.contains(&k) {
+                return fail(
+                    self.key_at(k),
+                    format!(
+                        "unknown key `{k}` in {} (expected one of: {})",
+                        self.what,
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Field<'a> {
+    fn int(&self) -> R<u64> {
+        match self.item.as_value() {
+            Some(Value::Integer(i)) => {
+                let v = *i.value();
+                u64::try_from(v).or_else(|_| fail(self.at, format!("`{}` must not be negative, found {v}", self.name)))
+            }
+            _ => fail(
+                self.at,
+                format!("`{}`: expected an integer, found {}", self.name, item_desc(self.item)),
+            ),
+        }
+    }
+
+    fn string(&self) -> R<&'a str> {
+        match self.item.as_value() {
+            Some(Value::String(s)) => Ok(s.value().as_str()),
+            _ => fail(
+                self.at,
+                format!("`{}`: expected a string, found {}", self.name, item_desc(self.item)),
+            ),
+        }
+    }
+
+    fn table(&self, what: &str) -> R<Tbl<'a>> {
+        match self.item.as_table_like() {
+            Some(t) => Ok(Tbl {
+                t,
+                at: self.at,
+                what: what.to_string(),
+            }),
+            None => fail(
+                self.at,
+                format!("`{}`: expected a table, found {}", self.name, item_desc(self.item)),
+            ),
+        }
+    }
+
+    /// The tables of an array of tables (`[[x]]`) or of an array of inline tables (`x = [{...}]`).
+    fn tables(&self) -> R<Vec<(&'a dyn TableLike, usize)>> {
+        match self.item {
+            Item::ArrayOfTables(a) => Ok(a
+                .iter()
+                .map(|t| (t as &dyn TableLike, t.span().map_or(self.at, |s| s.start)))
+                .collect()),
+            Item::Value(Value::Array(array)) => {
+                let mut out = Vec::with_capacity(array.len());
+                for v in array.iter() {
+                    let at = v.span().map_or(self.at, |s| s.start);
+                    match v {
+                        Value::InlineTable(t) => out.push((t as &dyn TableLike, at)),
+                        other => {
+                            return fail(
+                                at,
+                                format!("`{}`: expected a table, found {}", self.name, value_desc(other)),
+                            )
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            Item::Table(_) => fail(
+                self.at,
+                format!(
+                    "`{0}`: expected an array of tables, found a table (write [[{0}]] for each entry)",
+                    self.name
+                ),
+            ),
+            other => fail(
+                self.at,
+                format!(
+                    "`{}`: expected an array of tables, found {}",
+                    self.name,
+                    item_desc(other)
+                ),
+            ),
+        }
+    }
+}
+
+fn item_desc(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Value(v) => value_desc(v),
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+    }
+}
+
+fn value_desc(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a datetime",
+        Value::Array(_) => "an array",
+        Value::InlineTable(_) => "a table",
+    }
+}
+
+/// toml_edit messages may span lines; keep ours on one.
+fn one_line(message: &str) -> String {
+    message
+        .split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_chars() {
+        let text = "ab\nçé x\n\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.loc(0), Loc { line: 1, col: 1 });
+        assert_eq!(idx.loc(2), Loc { line: 1, col: 3 });
+        assert_eq!(idx.loc(3), Loc { line: 2, col: 1 });
+        // 'ç' and 'é' are two bytes each; 'x' is at byte 8, character column 4.
+        assert_eq!(idx.loc(8), Loc { line: 2, col: 4 });
+        // Inside a multi-byte character: snaps back to its start.
+        assert_eq!(idx.loc(4), Loc { line: 2, col: 1 });
+        assert_eq!(idx.loc(text.len()), Loc { line: 4, col: 1 });
+        assert_eq!(idx.loc(usize::MAX), Loc { line: 4, col: 1 });
+        assert_eq!(LineIndex::new("").loc(5), Loc { line: 1, col: 1 });
+    }
+
+    #[test]
+    fn one_line_joins() {
+        assert_eq!(one_line("invalid key\nexpected `=`\n"), "invalid key; expected `=`");
+    }
+}

@@ -1,0 +1,95 @@
+//! A mutex whose backend is chosen at run time.
+
+use crate::Backend;
+use std::ops::{Deref, DerefMut};
+
+/// A mutual-exclusion lock over loom, shuttle or std. Poisoning is collapsed: a poisoned lock
+/// means an earlier panic already failed the execution, so the guard is handed out anyway.
+#[derive(Debug)]
+pub struct Mutex<T> {
+    inner: Inner<T>,
+}
+
+#[derive(Debug)]
+enum Inner<T> {
+    Loom(loom::sync::Mutex<T>),
+    Shuttle(shuttle::sync::Mutex<T>),
+    Std(std::sync::Mutex<T>),
+}
+
+/// The guard of a [`Mutex`]; the lock is released when it is dropped.
+#[derive(Debug)]
+pub struct MutexGuard<'a, T> {
+    inner: GuardInner<'a, T>,
+}
+
+#[derive(Debug)]
+enum GuardInner<'a, T> {
+    Loom(loom::sync::MutexGuard<'a, T>),
+    Shuttle(shuttle::sync::MutexGuard<'a, T>),
+    Std(std::sync::MutexGuard<'a, T>),
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex for `backend`. Under loom and shuttle it must be created inside
+    /// an execution.
+    pub fn new(backend: Backend, value: T) -> Self {
+        let inner = match backend {
+            Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
+            Backend::Shuttle => Inner::Shuttle(shuttle::sync::Mutex::new(value)),
+            Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
+        };
+        Mutex { inner }
+    }
+
+    /// Block until the lock is held. A scheduling point under loom and shuttle.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let inner = match &self.inner {
+            Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|e| e.into_inner())),
+            Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|e| e.into_inner())),
+            Inner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(|e| e.into_inner())),
+        };
+        MutexGuard { inner }
+    }
+
+    /// Take the lock if it is free (like `folio_trylock`). A scheduling point too.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        use std::sync::TryLockError as E;
+        macro_rules! attempt {
+            ($m:expr, $v:ident) => {
+                match $m.try_lock() {
+                    Ok(g) => Some(GuardInner::$v(g)),
+                    Err(E::Poisoned(p)) => Some(GuardInner::$v(p.into_inner())),
+                    Err(E::WouldBlock) => None,
+                }
+            };
+        }
+        let inner = match &self.inner {
+            Inner::Loom(m) => attempt!(m, Loom),
+            Inner::Shuttle(m) => attempt!(m, Shuttle),
+            Inner::Std(m) => attempt!(m, Std),
+        };
+        inner.map(|inner| MutexGuard { inner })
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match &self.inner {
+            GuardInner::Loom(g) => g,
+            GuardInner::Shuttle(g) => g,
+            GuardInner::Std(g) => g,
+        }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match &mut self.inner {
+            GuardInner::Loom(g) => &mut *g,
+            GuardInner::Shuttle(g) => &mut *g,
+            GuardInner::Std(g) => &mut *g,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Kernel variants as knobs on one [`Behaviour`] struct, and the named presets.
+//!
+//! A knob never changes what an older preset does: each preset spells out every knob.
+
+use std::fmt;
+
+/// What a buffered write does with the delalloc it reserved but did not use (a short write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteFailureCleanup {
+    /// 6.1 `xfs_buffered_write_iomap_end`: `truncate_pagecache_range` then
+    /// `xfs_bmap_punch_delalloc_range`, two separate steps.
+    TruncateThenPunch,
+    /// 6.2 `iomap_file_buffered_write_punch_delalloc` → `iomap_write_delalloc_release`: a
+    /// SEEK_DATA/SEEK_HOLE walk that punches delalloc only under clean or absent page cache.
+    SeekScan,
+}
+
+/// The knobs that separate kernel versions in the modelled paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Behaviour {
+    /// `->iomap_valid` checked after the folio lock in `iomap_write_begin`, `IOMAP_F_STALE`,
+    /// and the 6.2 `iomap_iter_advance` rule (stale with no progress remaps). d7b64041164c.
+    pub iomap_valid: bool,
+    /// Short-write cleanup of reserved delalloc.
+    pub write_failure_cleanup: WriteFailureCleanup,
+    /// The cleanup holds `invalidate_lock` exclusive (198dd8aedee6).
+    pub cleanup_invalidate_lock: bool,
+    /// The seek walk is capped at EOF and always punches beyond it (the V4 EOF rule).
+    pub cleanup_eof_cap: bool,
+    /// The `drop_writes` error tag exists (removed in 6e8af15ccdc4).
+    pub drop_writes_errortag: bool,
+    /// `page_mkwrite` uses the buffered-write `->iomap_end` (6.1); 6.2 has none (118e021b4b66).
+    pub fault_iomap_end: bool,
+}
+
+/// A named preset.
+#[derive(Clone, Copy, Debug)]
+pub struct Preset {
+    /// Name used in scenario `[expect]` tables and on the command line.
+    pub name: &'static str,
+    /// One line on what it stands for.
+    pub summary: &'static str,
+    /// Its knob values.
+    pub behaviour: Behaviour,
+}
+
+/// Every preset, oldest first.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "linux-6.1",
+        summary: "last release without the fix: no validity check; truncate page cache then punch, IOLOCK only",
+        behaviour: Behaviour {
+            iomap_valid: false,
+            write_failure_cleanup: WriteFailureCleanup::TruncateThenPunch,
+            cleanup_invalidate_lock: false,
+            cleanup_eof_cap: false,
+            drop_writes_errortag: true,
+            fault_iomap_end: true,
+        },
+    },
+    Preset {
+        name: "stale-check-only",
+        summary: "6.1 plus ->iomap_valid: the intermediate state in which generic/346 failed",
+        behaviour: Behaviour {
+            iomap_valid: true,
+            write_failure_cleanup: WriteFailureCleanup::TruncateThenPunch,
+            cleanup_invalidate_lock: false,
+            cleanup_eof_cap: false,
+            drop_writes_errortag: true,
+            fault_iomap_end: true,
+        },
+    },
+    Preset {
+        name: "linux-6.2",
+        summary: "the fix: validity cookie + seek-based delalloc release under invalidate_lock",
+        behaviour: Behaviour {
+            iomap_valid: true,
+            write_failure_cleanup: WriteFailureCleanup::SeekScan,
+            cleanup_invalidate_lock: true,
+            cleanup_eof_cap: true,
+            drop_writes_errortag: false,
+            fault_iomap_end: false,
+        },
+    },
+];
+
+/// Knob names accepted by [`Behaviour::set`], with a line each.
+pub const KNOBS: &[(&str, &str)] = &[
+    (
+        "iomap_valid",
+        "on|off: ->iomap_valid after the folio lock, IOMAP_F_STALE remap",
+    ),
+    (
+        "write_failure_cleanup",
+        "truncate-then-punch|seek-scan: short-write delalloc cleanup",
+    ),
+    (
+        "cleanup_invalidate_lock",
+        "on|off: cleanup holds invalidate_lock exclusive",
+    ),
+    (
+        "cleanup_eof_cap",
+        "on|off: seek walk capped at EOF, tail beyond EOF always punched",
+    ),
+    (
+        "drop_writes_errortag",
+        "on|off: the xfs drop_writes error tag is accepted",
+    ),
+    (
+        "fault_iomap_end",
+        "on|off: page_mkwrite runs the buffered-write ->iomap_end",
+    ),
+];
+
+impl Behaviour {
+    /// The preset called `name`.
+    pub fn preset(name: &str) -> Option<Behaviour> {
+        PRESETS.iter().find(|p| p.name == name).map(|p| p.behaviour)
+    }
+
+    /// Names of all presets.
+    pub fn preset_names() -> Vec<&'static str> {
+        PRESETS.iter().map(|p| p.name).collect()
+    }
+
+    /// Override one knob from `knob=value` text.
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (knob, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("--set takes knob=value, got {assignment:?}"))?;
+        let flag = || match value {
+            "on" | "true" | "1" => Ok(true),
+            "off" | "false" | "0" => Ok(false),
+            _ => Err(format!("knob {knob} takes on|off, got {value:?}")),
+        };
+        match knob {
+            "iomap_valid" => self.iomap_valid = flag()?,
+            "cleanup_invalidate_lock" => self.cleanup_invalidate_lock = flag()?,
+            "cleanup_eof_cap" => self.cleanup_eof_cap = flag()?,
+            "drop_writes_errortag" => self.drop_writes_errortag = flag()?,
+            "fault_iomap_end" => self.fault_iomap_end = flag()?,
+            "write_failure_cleanup" => {
+                self.write_failure_cleanup = match value {
+                    "truncate-then-punch" => WriteFailureCleanup::TruncateThenPunch,
+                    "seek-scan" => WriteFailureCleanup::SeekScan,
+                    _ => {
+                        return Err(format!(
+                            "knob {knob} takes truncate-then-punch|seek-scan, got {value:?}"
+                        ))
+                    }
+                }
+            }
+            _ => {
+                let names: Vec<&str> = KNOBS.iter().map(|(n, _)| *n).collect();
+                return Err(format!("unknown knob {knob:?} (known: {})", names.join(", ")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `knob=value` pairs for every knob, in [`KNOBS`] order.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let onoff = |b: bool| if b { "on" } else { "off" }.to_string();
+        vec![
+            ("iomap_valid", onoff(self.iomap_valid)),
+            ("write_failure_cleanup", self.write_failure_cleanup.to_string()),
+            ("cleanup_invalidate_lock", onoff(self.cleanup_invalidate_lock)),
+            ("cleanup_eof_cap", onoff(self.cleanup_eof_cap)),
+            ("drop_writes_errortag", onoff(self.drop_writes_errortag)),
+            ("fault_iomap_end", onoff(self.fault_iomap_end)),
+        ]
+    }
+}
+
+impl fmt::Display for WriteFailureCleanup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WriteFailureCleanup::TruncateThenPunch => "truncate-then-punch",
+            WriteFailureCleanup::SeekScan => "seek-scan",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_differ_where_the_series_changed_them() {
+        let old = Behaviour::preset("linux-6.1").unwrap();
+        let mid = Behaviour::preset("stale-check-only").unwrap();
+        let new = Behaviour::preset("linux-6.2").unwrap();
+        assert!(!old.iomap_valid && mid.iomap_valid && new.iomap_valid);
+        assert_eq!(mid.write_failure_cleanup, old.write_failure_cleanup);
+        assert_eq!(new.write_failure_cleanup, WriteFailureCleanup::SeekScan);
+        assert!(Behaviour::preset("linux-6.3").is_none());
+    }
+
+    #[test]
+    fn set_overrides_one_knob_and_rejects_nonsense() {
+        let mut b = Behaviour::preset("linux-6.2").unwrap();
+        b.set("iomap_valid=off").unwrap();
+        assert!(!b.iomap_valid);
+        assert!(b.cleanup_invalidate_lock);
+        assert!(b.set("iomap_valid=maybe").unwrap_err().contains("on|off"));
+        assert!(b.set("nosuch=on").unwrap_err().contains("unknown knob"));
+        assert!(b.set("iomap_valid").unwrap_err().contains("knob=value"));
+    }
+}

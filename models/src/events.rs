@@ -1,0 +1,232 @@
+//! What happened in one execution: kernel-function events, the operation history the oracle
+//! reads, and model warnings. Recorded in a plain `std` mutex owned by the execution, so
+//! recording creates no scheduling point (loom and shuttle run every model thread on one OS
+//! thread; under the stress backend the mutex is simply uncontended most of the time).
+
+use std::sync::Mutex;
+
+/// Kind of an extent in the data fork, as the timeline shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtKind {
+    /// No extent.
+    Hole,
+    /// Delayed allocation reservation.
+    Delalloc,
+    /// Allocated, unwritten (reads as zeroes).
+    Unwritten,
+    /// Allocated and written.
+    Written,
+}
+
+/// `struct iomap` type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IomapType {
+    /// IOMAP_HOLE
+    Hole,
+    /// IOMAP_DELALLOC
+    Delalloc,
+    /// IOMAP_MAPPED
+    Mapped,
+    /// IOMAP_UNWRITTEN
+    Unwritten,
+}
+
+/// What an event changed or observed. Plain data: rendering happens only for reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    /// A kernel lock taken (`excl` false = shared).
+    Lock { name: &'static str, excl: bool },
+    /// A kernel lock released.
+    Unlock { name: &'static str },
+    /// A new folio inserted into the page cache, not uptodate.
+    FolioCreated { pos: u64, size: u64, locked: bool },
+    /// A folio found in the page cache.
+    FolioFound {
+        pos: u64,
+        size: u64,
+        uptodate: bool,
+        dirty: bool,
+        writeback: bool,
+    },
+    /// A folio lock taken.
+    FolioLocked { pos: u64 },
+    /// A folio lock released.
+    FolioUnlocked { pos: u64 },
+    /// A folio removed from the page cache (shadow entry left when `shadow`).
+    FolioEvicted { pos: u64, size: u64, shadow: bool },
+    /// A folio could not be evicted.
+    FolioKept { pos: u64, why: &'static str },
+    /// Folio marked dirty.
+    FolioDirty { pos: u64 },
+    /// `folio_clear_dirty_for_io`.
+    FolioClean { pos: u64 },
+    /// `folio_start_writeback`.
+    WritebackStart { pos: u64 },
+    /// `folio_end_writeback`.
+    WritebackEnd { pos: u64 },
+    /// Bytes `[from, to)` of the file zeroed in a folio.
+    Zero { from: u64, to: u64 },
+    /// Bytes `[from, to)` read from disk (or zero-filled for an unmapped range) into a folio.
+    ReadIn { from: u64, to: u64, ty: IomapType },
+    /// User data copied into `[from, to)`.
+    Copy { from: u64, to: u64, fill: u8 },
+    /// Bytes `[from, to)` marked uptodate.
+    Uptodate { from: u64, to: u64 },
+    /// A mapping returned by `->iomap_begin`.
+    Iomap {
+        offset: u64,
+        length: u64,
+        ty: IomapType,
+        new: bool,
+        cookie: u64,
+    },
+    /// An extent range changed state, with the fork sequence number before and after.
+    Extent {
+        from_byte: u64,
+        to_byte: u64,
+        was: ExtKind,
+        now: ExtKind,
+        seq_was: u64,
+        seq_now: u64,
+    },
+    /// `->iomap_valid` compared the cookie with `if_seq`.
+    Valid { cookie: u64, if_seq: u64, valid: bool },
+    /// `->iomap_end` with the bytes written in this mapping.
+    IomapEnd { pos: u64, length: u64, written: u64 },
+    /// Delalloc punched (or the page cache truncated) over `[from, to)`.
+    Punch { from: u64, to: u64 },
+    /// Page cache truncated over `[from, to)`.
+    TruncatePagecache { from: u64, to: u64 },
+    /// Block written to disk.
+    DiskWrite { from: u64, to: u64, pblk: u64 },
+    /// A block skipped by writeback.
+    WritebackSkip { from: u64, to: u64, why: &'static str },
+    /// In-memory file size changed.
+    Size { was: u64, now: u64 },
+    /// The write ends its iteration early.
+    ShortWrite { pos: u64, why: &'static str },
+    /// Free text for rare events.
+    Note(&'static str),
+}
+
+/// One event: which actor, in which kernel function, did what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Actor index (0 = main).
+    pub actor: u8,
+    /// Kernel function.
+    pub func: &'static str,
+    /// What it did.
+    pub what: What,
+}
+
+/// An operation as the oracle sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpDesc {
+    /// Bytes `[offset, offset+length)` set to `fill` (pwrite, mmap store).
+    Write { offset: u64, length: u64, fill: u8 },
+    /// Bytes `[offset, offset+length)` set to zero (punch, truncate beyond the new size).
+    Zero { offset: u64, length: u64 },
+    /// A buffered read of `[offset, offset+length)`.
+    Read { offset: u64, length: u64 },
+    /// Anything that must not change file contents (writeback, reclaim, fallocate...).
+    Neutral(&'static str),
+}
+
+/// An operation's invocation and response in the execution's global order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpRecord {
+    /// Actor index.
+    pub actor: u8,
+    /// What the op does to the file.
+    pub desc: OpDesc,
+    /// Position of the invocation in the global order.
+    pub inv: u64,
+    /// Position of the response (`u64::MAX` while running).
+    pub resp: u64,
+    /// Bytes the op reports done (writes: bytes written; reads: bytes read), or a negative errno.
+    pub result: i64,
+    /// Data a read returned.
+    pub data: Vec<u8>,
+}
+
+/// A model assertion that failed (standing for a kernel WARN_ON/ASSERT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// Actor index.
+    pub actor: u8,
+    /// Name of the assertion, e.g. `iomap_iter_done`.
+    pub name: &'static str,
+    /// What was wrong.
+    pub detail: String,
+}
+
+#[derive(Debug, Default)]
+struct RecState {
+    clock: u64,
+    events: Vec<Event>,
+    ops: Vec<OpRecord>,
+    warnings: Vec<Warning>,
+}
+
+/// Per-execution recorder.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    inner: Mutex<RecState>,
+}
+
+impl Recorder {
+    fn with<R>(&self, f: impl FnOnce(&mut RecState) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Record an event.
+    pub fn event(&self, actor: u8, func: &'static str, what: What) {
+        self.with(|s| s.events.push(Event { actor, func, what }));
+    }
+
+    /// Record a model warning.
+    pub fn warn(&self, actor: u8, name: &'static str, detail: String) {
+        self.with(|s| s.warnings.push(Warning { actor, name, detail }));
+    }
+
+    /// Record an operation's invocation; returns its handle.
+    pub fn invoke(&self, actor: u8, desc: OpDesc) -> usize {
+        self.with(|s| {
+            s.clock += 1;
+            let inv = s.clock;
+            s.ops.push(OpRecord {
+                actor,
+                desc,
+                inv,
+                resp: u64::MAX,
+                result: 0,
+                data: Vec::new(),
+            });
+            s.ops.len() - 1
+        })
+    }
+
+    /// Record an operation's response.
+    pub fn respond(&self, op: usize, result: i64, data: Vec<u8>) {
+        self.with(|s| {
+            s.clock += 1;
+            let clock = s.clock;
+            if let Some(r) = s.ops.get_mut(op) {
+                r.resp = clock;
+                r.result = result;
+                r.data = data;
+            }
+        })
+    }
+
+    /// Everything recorded so far.
+    pub fn snapshot(&self) -> (Vec<Event>, Vec<OpRecord>, Vec<Warning>) {
+        self.with(|s| (s.events.clone(), s.ops.clone(), s.warnings.clone()))
+    }
+
+    /// Number of events so far.
+    pub fn event_count(&self) -> usize {
+        self.with(|s| s.events.len())
+    }
+}

@@ -1,0 +1,303 @@
+//! The buffered write path (fs/iomap/buffered-io.c, 6.1 and 6.2).
+
+use super::{iomap_iter, iomap_length, Errno, Iomap, IomapIter, IomapOps, IomapType, IterFlags, EFAULT};
+use crate::events::What;
+use crate::pagecache::{filemap_get_folio, truncate_pagecache_range, FolioCreate, LockedFolio};
+use crate::world::Ctx;
+
+/// The user buffer of a `write()`: `length` bytes of `fill`, of which only the first `readable`
+/// can be read without a fault (a `short_copy` scenario op lowers it).
+#[derive(Clone, Copy, Debug)]
+pub struct UserBuf {
+    /// Byte value.
+    pub fill: u8,
+    /// Total bytes.
+    pub length: u64,
+    /// Bytes readable from the start.
+    pub readable: u64,
+}
+
+/// `iomap_file_buffered_write` (fs/iomap/buffered-io.c, 6.1 and 6.2): iterate mappings over
+/// `[pos, pos+buf.length)`, copying through the page cache. Returns bytes written or an errno.
+pub fn iomap_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf, ops: &dyn IomapOps) -> i64 {
+    let mut iter = IomapIter::new(
+        pos,
+        buf.length,
+        IterFlags {
+            write: true,
+            fault: false,
+        },
+    );
+    let mut ret: i64 = 0;
+    loop {
+        match iomap_iter(cx, &mut iter, ops) {
+            Ok(true) => iter.processed = iomap_write_iter(cx, &mut iter, &buf, pos, ops),
+            Ok(false) => break,
+            Err(e) => {
+                ret = e;
+                break;
+            }
+        }
+    }
+    if iter.pos == pos {
+        ret
+    } else {
+        (iter.pos - pos) as i64
+    }
+}
+
+/// `iomap_write_iter` (fs/iomap/buffered-io.c, 6.1 and 6.2): copy page-sized chunks within the
+/// current mapping. Returns bytes written in this mapping, or a negative errno if none.
+/// `start` is where the whole write began (to index the user buffer).
+pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start: u64, ops: &dyn IomapOps) -> i64 {
+    let geo = &cx.w.geo;
+    let mut length = iomap_length(iter);
+    let mut pos = iter.pos;
+    let mut written: u64 = 0;
+    let mut status: i64;
+    loop {
+        let offset = pos % geo.page_size;
+        let consumed = pos - start;
+        let remaining = buf.length - consumed;
+        let mut bytes = (geo.page_size - offset).min(remaining).min(length);
+        loop {
+            // fault_in_iov_iter_readable: nothing readable at all is -EFAULT.
+            if buf.readable <= consumed {
+                cx.ev(
+                    "fault_in_iov_iter_readable",
+                    What::ShortWrite {
+                        pos,
+                        why: "user buffer faults",
+                    },
+                );
+                return if written > 0 { written as i64 } else { EFAULT };
+            }
+            let folio = match iomap_write_begin(cx, iter, pos, bytes, ops) {
+                Err(e) => return if written > 0 { written as i64 } else { e },
+                Ok(None) => {
+                    // 6.2: IOMAP_F_STALE, the folio is already unlocked and put.
+                    return written as i64;
+                }
+                Ok(Some(f)) => f,
+            };
+            // copy_folio_from_iter_atomic: stops at the first unreadable byte.
+            let copied = bytes.min(buf.readable - consumed);
+            status = iomap_write_end(cx, iter, pos, bytes, copied, buf.fill, folio);
+            if status == 0 {
+                // Short copy into a folio that is not uptodate: retry with what was copied.
+                if copied > 0 {
+                    bytes = copied;
+                }
+                continue;
+            }
+            break;
+        }
+        let done = status as u64;
+        pos += done;
+        written += done;
+        length -= done;
+        if buf.length - (pos - start) == 0 || length == 0 {
+            break;
+        }
+    }
+    if written > 0 {
+        written as i64
+    } else {
+        status
+    }
+}
+
+/// `iomap_write_begin` (fs/iomap/buffered-io.c): get and lock the folio for
+/// `[pos, pos+len)`; 6.2 (d7b64041164c) then asks `->iomap_valid` and, if the mapping is stale,
+/// sets IOMAP_F_STALE, unlocks and returns no folio. Then `__iomap_write_begin`.
+pub fn iomap_write_begin<'w>(
+    cx: &Ctx<'w>,
+    iter: &mut IomapIter,
+    pos: u64,
+    len: u64,
+    ops: &dyn IomapOps,
+) -> Result<Option<LockedFolio<'w>>, Errno> {
+    let geo = &cx.w.geo;
+    if pos + len > iter.iomap.end() {
+        cx.warn(
+            "iomap_write_begin",
+            format!(
+                "BUG_ON: write [{pos}, {}) beyond mapping end {}",
+                pos + len,
+                iter.iomap.end()
+            ),
+        );
+        return Err(super::EIO);
+    }
+    let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, FolioCreate::Order0) else {
+        return Err(super::EIO);
+    };
+    if let Some(false) = ops.iomap_valid(cx, &iter.iomap) {
+        iter.iomap.stale = true;
+        cx.ev(
+            "iomap_write_begin",
+            What::ShortWrite {
+                pos,
+                why: "IOMAP_F_STALE: remap",
+            },
+        );
+        let mut st = cx.w.mapping.i_pages.lock();
+        folio.unlock_put(cx, &mut st);
+        drop(st);
+        iomap_write_failed(cx, pos, len);
+        return Ok(None);
+    }
+    let len = len.min(folio.pos(geo) + folio.size(geo) - pos);
+    __iomap_write_begin(cx, &iter.iomap, pos, len, &folio);
+    Ok(Some(folio))
+}
+
+/// `iomap_block_needs_zeroing` (fs/iomap/buffered-io.c, 6.1 and 6.2): zero instead of reading
+/// when the mapping is not MAPPED, is new, or the block starts at or beyond EOF.
+pub fn iomap_block_needs_zeroing(iomap: &Iomap, block_pos: u64, i_size: u64) -> bool {
+    iomap.ty != IomapType::Mapped || iomap.new || block_pos >= i_size
+}
+
+/// `__iomap_write_begin` (fs/iomap/buffered-io.c, 6.1 text, same in 6.2): for each block of
+/// `[pos, pos+len)` that is not uptodate and only partly written, zero or read the rest of it,
+/// decided from the cached `iomap`. Simplification: decided block by block; the kernel merges
+/// adjacent non-uptodate blocks into one range that gets the same decision.
+fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &LockedFolio<'_>) {
+    let w = cx.w;
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let fpos = folio.pos(geo);
+    let mut reads: Vec<u64> = Vec::new();
+    {
+        let mut st = w.mapping.i_pages.lock();
+        if st.folios[folio.id].uptodate {
+            return;
+        }
+        st.iomap_page_create(geo, folio.id);
+        let i_size = st.i_size;
+        let (from, to) = (pos, pos + len);
+        let mut block = geo.block_down(pos);
+        while block < geo.block_up(pos + len) {
+            let bidx = ((block - fpos) / bs) as usize;
+            let covered = from <= block && block + bs <= to;
+            if !st.folios[folio.id].block_uptodate(bidx) && !covered {
+                if iomap_block_needs_zeroing(iomap, block, i_size) {
+                    let f = &mut st.folios[folio.id];
+                    let b0 = (block - fpos) as usize;
+                    let (z0, z1) = (block.max(from).min(block + bs), to.clamp(block, block + bs));
+                    // folio_zero_segments(poff, from, to, poff + plen)
+                    f.data[b0..(z0 - fpos) as usize].fill(0);
+                    f.data[(z1 - fpos) as usize..b0 + bs as usize].fill(0);
+                    if block < from {
+                        cx.ev(
+                            "__iomap_write_begin",
+                            What::Zero {
+                                from: block,
+                                to: from.min(block + bs),
+                            },
+                        );
+                    }
+                    if to < block + bs {
+                        cx.ev(
+                            "__iomap_write_begin",
+                            What::Zero {
+                                from: to.max(block),
+                                to: block + bs,
+                            },
+                        );
+                    }
+                    st.iomap_set_range_uptodate(geo, folio.id, block, bs);
+                } else {
+                    reads.push(block);
+                }
+            }
+            block += bs;
+        }
+    }
+    for block in reads {
+        // iomap_read_folio_sync: a synchronous read of the block from the mapping's address.
+        let daddr = iomap.addr + (block - iomap.offset);
+        let data = w.disk.read(daddr, bs);
+        let mut st = w.mapping.i_pages.lock();
+        let f = &mut st.folios[folio.id];
+        let b0 = (block - fpos) as usize;
+        f.data[b0..b0 + bs as usize].copy_from_slice(&data);
+        cx.ev(
+            "iomap_read_folio_sync",
+            What::ReadIn {
+                from: block,
+                to: block + bs,
+                ty: iomap.ty,
+            },
+        );
+        st.iomap_set_range_uptodate(geo, folio.id, block, bs);
+    }
+}
+
+/// `iomap_write_end` → `__iomap_write_end` (fs/iomap/buffered-io.c, 6.1 and 6.2), with the
+/// preceding user copy: copy `copied` bytes, reject a short copy into a folio that is not
+/// uptodate (return 0), else mark `[pos, pos+len)` uptodate, dirty the folio, extend i_size,
+/// unlock and put. Simplification: the copy and the end are one step under the folio lock.
+pub fn iomap_write_end(
+    cx: &Ctx<'_>,
+    _iter: &mut IomapIter,
+    pos: u64,
+    len: u64,
+    copied: u64,
+    fill: u8,
+    folio: LockedFolio<'_>,
+) -> i64 {
+    let w = cx.w;
+    let geo = &w.geo;
+    let fpos = folio.pos(geo);
+    let mut st = w.mapping.i_pages.lock();
+    let f = &mut st.folios[folio.id];
+    f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
+    if copied > 0 {
+        cx.ev(
+            "copy_folio_from_iter_atomic",
+            What::Copy {
+                from: pos,
+                to: pos + copied,
+                fill,
+            },
+        );
+    }
+    let ret = if copied < len && !f.uptodate {
+        0
+    } else {
+        st.iomap_set_range_uptodate(geo, folio.id, pos, len);
+        let f = &mut st.folios[folio.id];
+        if !f.dirty {
+            f.dirty = true;
+            cx.ev("filemap_dirty_folio", What::FolioDirty { pos: fpos });
+        }
+        copied
+    };
+    let old_size = st.i_size;
+    if pos + ret > old_size {
+        st.i_size = pos + ret;
+        cx.ev(
+            "i_size_write",
+            What::Size {
+                was: old_size,
+                now: pos + ret,
+            },
+        );
+    }
+    folio.unlock_put(cx, &mut st);
+    drop(st);
+    if ret < len {
+        iomap_write_failed(cx, pos + ret, len - ret);
+    }
+    ret as i64
+}
+
+/// `iomap_write_failed` (fs/iomap/buffered-io.c, 6.1 and 6.2): truncate the page cache only
+/// beyond EOF, over `[max(pos, i_size), pos+len)`.
+fn iomap_write_failed(cx: &Ctx<'_>, pos: u64, len: u64) {
+    let i_size = cx.w.mapping.i_pages.lock().i_size;
+    if pos + len > i_size {
+        truncate_pagecache_range(cx, pos.max(i_size), pos + len);
+    }
+}

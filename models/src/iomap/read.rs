@@ -1,0 +1,108 @@
+//! The buffered read path (mm/filemap.c `filemap_read`, fs/iomap `iomap_read_folio`).
+
+use super::{iomap_block_needs_zeroing, IomapType};
+use crate::events::What;
+use crate::pagecache::{filemap_get_folio, FolioCreate, LockedFolio};
+use crate::world::Ctx;
+
+/// `iomap_read_folio` → `iomap_readpage_iter` (fs/iomap/buffered-io.c, 6.1 and 6.2): fill the
+/// blocks of a locked folio that are not uptodate, from a fresh read mapping
+/// (`xfs_read_iomap_begin` under ILOCK shared): zeroes for holes, delalloc, unwritten and
+/// beyond EOF, disk contents for written extents.
+pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
+    let w = cx.w;
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let fpos = folio.pos(geo);
+    let fsize = folio.size(geo);
+    let (i_size, missing): (u64, Vec<u64>) = {
+        let mut st = w.mapping.i_pages.lock();
+        if st.folios[folio.id].uptodate {
+            return;
+        }
+        st.iomap_page_create(geo, folio.id);
+        let f = &st.folios[folio.id];
+        let missing = (0..fsize / bs)
+            .filter(|i| !f.block_uptodate(*i as usize))
+            .map(|i| fpos + i * bs)
+            .collect();
+        (st.i_size, missing)
+    };
+    // One read mapping per contiguous extent, all looked up under one ILOCK hold.
+    let maps: Vec<super::Iomap> = {
+        let core = w.ip.ilock.lock();
+        missing
+            .iter()
+            .map(|b| crate::xfs::iomap_from_extent(&core, geo, *b / bs))
+            .collect()
+    };
+    for (block, map) in missing.iter().zip(maps) {
+        let data = if iomap_block_needs_zeroing(&map, *block, i_size) {
+            vec![0u8; bs as usize]
+        } else {
+            w.disk.read(map.addr + (block - map.offset), bs)
+        };
+        let mut st = w.mapping.i_pages.lock();
+        let b0 = (block - fpos) as usize;
+        st.folios[folio.id].data[b0..b0 + bs as usize].copy_from_slice(&data);
+        let ty = if *block >= i_size { IomapType::Hole } else { map.ty };
+        cx.ev(
+            "iomap_readpage_iter",
+            What::ReadIn {
+                from: *block,
+                to: block + bs,
+                ty,
+            },
+        );
+        st.iomap_set_range_uptodate(geo, folio.id, *block, bs);
+    }
+}
+
+/// `filemap_read` (mm/filemap.c, 6.1 and 6.2): copy `[pos, pos+len)` (cut at EOF) out of the
+/// page cache, reading folios in (readahead creates large folios where allowed).
+pub fn filemap_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
+    let w = cx.w;
+    let geo = &w.geo;
+    let mut out = Vec::new();
+    let mut p = pos;
+    let end = pos + len;
+    while p < end {
+        // filemap_get_pages: a cached, uptodate folio is copied without its lock.
+        let cached = {
+            let st = w.mapping.i_pages.lock();
+            let i_size = st.i_size;
+            if p >= i_size {
+                break;
+            }
+            st.folio_at_pos(geo, p).and_then(|id| {
+                let f = &st.folios[id];
+                let fend = f.pos(geo) + f.size(geo);
+                let stop = fend.min(end).min(i_size);
+                let fpos = f.pos(geo);
+                f.uptodate
+                    .then(|| f.data[(p - fpos) as usize..(stop - fpos) as usize].to_vec())
+            })
+        };
+        if let Some(bytes) = cached {
+            p += bytes.len() as u64;
+            out.extend(bytes);
+            continue;
+        }
+        let Some(folio) = filemap_get_folio(cx, p / geo.page_size, FolioCreate::Readahead) else {
+            break;
+        };
+        iomap_read_folio(cx, &folio);
+        let mut st = w.mapping.i_pages.lock();
+        let i_size = st.i_size;
+        let f = &st.folios[folio.id];
+        let fpos = f.pos(geo);
+        let stop = (fpos + f.size(geo)).min(end).min(i_size).max(p);
+        out.extend_from_slice(&f.data[(p - fpos) as usize..(stop - fpos) as usize]);
+        folio.unlock_put(cx, &mut st);
+        if stop == p {
+            break;
+        }
+        p = stop;
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! The modelled file: page cache, XFS inode, disk, recorder, and the knobs in force.
+
+use crate::behaviour::Behaviour;
+use crate::events::Recorder;
+use crate::pagecache::AddressSpace;
+use crate::xfs::{Disk, XfsInode};
+use iomc_sync::Backend;
+
+/// Block, page and folio sizes, and how much of the file is modelled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Filesystem block size in bytes (power of two).
+    pub block_size: u64,
+    /// Page size in bytes (power of two).
+    pub page_size: u64,
+    /// Folio sizes (in pages) the page cache may create, ascending.
+    pub folio_pages: Vec<u64>,
+    /// Bytes of file offset space modelled (a multiple of the largest folio).
+    pub span: u64,
+}
+
+impl Geometry {
+    /// Pages in the modelled span.
+    pub fn nr_pages(&self) -> u64 {
+        self.span / self.page_size
+    }
+    /// File blocks in the modelled span.
+    pub fn nr_blocks(&self) -> u64 {
+        self.span / self.block_size
+    }
+    /// Largest folio the page cache may create, in pages.
+    pub fn max_folio_pages(&self) -> u64 {
+        self.folio_pages.iter().copied().max().unwrap_or(1)
+    }
+    /// Round `x` down to a block boundary.
+    pub fn block_down(&self, x: u64) -> u64 {
+        x / self.block_size * self.block_size
+    }
+    /// Round `x` up to a block boundary.
+    pub fn block_up(&self, x: u64) -> u64 {
+        x.div_ceil(self.block_size) * self.block_size
+    }
+}
+
+/// One execution's modelled file. Built fresh for every execution: nothing is shared between
+/// executions, so an execution depends only on its schedule.
+#[derive(Debug)]
+pub struct World {
+    /// Which checker runs this world.
+    pub backend: Backend,
+    /// Sizes.
+    pub geo: Geometry,
+    /// Kernel variant knobs.
+    pub behaviour: Behaviour,
+    /// The file's `address_space`.
+    pub mapping: AddressSpace,
+    /// The XFS inode.
+    pub ip: XfsInode,
+    /// The block device.
+    pub disk: Disk,
+    /// Events, operation history and model warnings (no scheduling points).
+    pub rec: Recorder,
+}
+
+impl World {
+    /// A new empty file of size 0 with no extents, an empty page cache and a poisoned disk.
+    pub fn new(backend: Backend, geo: Geometry, behaviour: Behaviour) -> World {
+        let mapping = AddressSpace::new(backend, &geo);
+        let ip = XfsInode::new(backend, &geo);
+        let disk = Disk::new(backend, &geo);
+        World {
+            backend,
+            geo,
+            behaviour,
+            mapping,
+            ip,
+            disk,
+            rec: Recorder::default(),
+        }
+    }
+}
+
+/// The calling actor and its world: what every model function receives.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'w> {
+    /// The world.
+    pub w: &'w World,
+    /// Index of the actor (0 = main: setup and the final checks).
+    pub actor: u8,
+}
+
+impl<'w> Ctx<'w> {
+    /// Record an event for this actor.
+    pub fn ev(&self, func: &'static str, what: crate::events::What) {
+        self.w.rec.event(self.actor, func, what);
+    }
+    /// Record a model assertion failure standing for a kernel WARN/ASSERT.
+    pub fn warn(&self, name: &'static str, detail: String) {
+        self.w.rec.warn(self.actor, name, detail);
+    }
+}

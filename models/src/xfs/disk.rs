@@ -1,0 +1,48 @@
+//! The block device: never-written blocks hold poison.
+
+use crate::world::Geometry;
+use iomc_sync::{Backend, Mutex};
+
+/// First physical block number the allocator hands out (so disk and file block numbers differ
+/// in timelines).
+pub const PBLK_BASE: u64 = 1000;
+
+/// The disk. Bytes never written read as [`POISON`], so both "forgot to zero" (poison shows)
+/// and "zeroed too much" (zeroes where data was) are visible.
+#[derive(Debug)]
+pub struct Disk {
+    bytes: Mutex<Vec<u8>>,
+    base: u64,
+}
+
+/// The byte a never-written disk sector holds.
+pub const POISON: u8 = 0xA5;
+
+impl Disk {
+    /// A poisoned disk with room for twice the modelled span (it grows if needed).
+    pub fn new(backend: Backend, geo: &Geometry) -> Disk {
+        Disk {
+            bytes: Mutex::new(backend, vec![POISON; (2 * geo.span) as usize]),
+            base: PBLK_BASE * geo.block_size,
+        }
+    }
+
+    /// `submit_bio(REQ_OP_READ)` and wait: `len` bytes at disk byte address `daddr`.
+    pub fn read(&self, daddr: u64, len: u64) -> Vec<u8> {
+        let bytes = self.bytes.lock();
+        let start = daddr.saturating_sub(self.base) as usize;
+        (start..start + len as usize)
+            .map(|i| bytes.get(i).copied().unwrap_or(POISON))
+            .collect()
+    }
+
+    /// `submit_bio(REQ_OP_WRITE)` completing: `data` lands at `daddr`.
+    pub fn write(&self, daddr: u64, data: &[u8]) {
+        let mut bytes = self.bytes.lock();
+        let start = daddr.saturating_sub(self.base) as usize;
+        if bytes.len() < start + data.len() {
+            bytes.resize(start + data.len(), POISON);
+        }
+        bytes[start..start + data.len()].copy_from_slice(data);
+    }
+}

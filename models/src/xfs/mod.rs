@@ -1,0 +1,199 @@
+//! XFS: the inode and its data fork, `if_seq`, the block allocator, the disk, the iomap and
+//! writeback callbacks, and the file operations.
+
+mod aops;
+mod disk;
+mod file;
+mod iomap_ops;
+
+pub use aops::{XfsWritebackOps, XFS_WRITEBACK_OPS};
+pub use disk::{Disk, PBLK_BASE, POISON};
+pub use file::{
+    xfs_errortag_set, xfs_file_buffered_read, xfs_file_buffered_write, xfs_file_fallocate, xfs_file_fsync,
+    xfs_free_file_space, xfs_setattr_size, xfs_vm_writepages,
+};
+pub use iomap_ops::{
+    xfs_bmap_punch_delalloc_range, xfs_buffered_write_iomap_begin, XfsBufferedWriteIomapOps,
+    XFS_BUFFERED_WRITE_IOMAP_OPS,
+};
+
+use crate::events::{ExtKind, IomapType, What};
+use crate::iomap::Iomap;
+use crate::world::{Ctx, Geometry};
+use iomc_sync::{Backend, Mutex, RwLock};
+
+/// One file block's state in the data fork.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bmap {
+    /// No extent.
+    Hole,
+    /// Delayed allocation (`nullstartblock`).
+    Delalloc,
+    /// Allocated at this physical block, unwritten.
+    Unwritten(u64),
+    /// Allocated at this physical block, written.
+    Written(u64),
+}
+
+impl Bmap {
+    /// Kind without the block number.
+    pub fn kind(self) -> ExtKind {
+        match self {
+            Bmap::Hole => ExtKind::Hole,
+            Bmap::Delalloc => ExtKind::Delalloc,
+            Bmap::Unwritten(_) => ExtKind::Unwritten,
+            Bmap::Written(_) => ExtKind::Written,
+        }
+    }
+    fn pblk(self) -> Option<u64> {
+        match self {
+            Bmap::Unwritten(p) | Bmap::Written(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// What the ILOCK protects (and what is read with `READ_ONCE`): the data fork, `if_seq`, the
+/// on-disk size, the allocator, and the mount's `drop_writes` error tag.
+/// Simplification: the fork is stored per block; an "extent" is a maximal run of blocks of one
+/// kind with contiguous physical blocks, as XFS keeps mergeable records merged.
+#[derive(Clone, Debug)]
+pub struct InodeCore {
+    /// `ip->i_df`, one entry per file block of the modelled span.
+    pub df: Vec<Bmap>,
+    /// `ip->i_df.if_seq`: bumped by every fork change (`xfs_iext_inc_seq`).
+    pub if_seq: u64,
+    /// On-disk file size (`ip->i_disk_size`); not read by the oracle (no crash states).
+    pub disk_size: u64,
+    /// Next free physical block (a bump allocator).
+    pub next_pblk: u64,
+    /// `XFS_ERRTAG_DROP_WRITES` (mount-wide; kept here because only the errortag op and
+    /// `->iomap_end` touch it).
+    pub drop_writes: bool,
+}
+
+impl InodeCore {
+    /// The maximal run containing `fsb`: `(start_fsb, len, first block's state)`.
+    pub fn extent_at(&self, fsb: u64) -> (u64, u64, Bmap) {
+        let n = self.df.len() as u64;
+        let b = self.df[fsb as usize];
+        let same = |i: u64, j: u64| -> bool {
+            let (x, y) = (self.df[i as usize], self.df[j as usize]);
+            x.kind() == y.kind()
+                && match (x.pblk(), y.pblk()) {
+                    (Some(p), Some(q)) => q == p + (j - i),
+                    _ => true,
+                }
+        };
+        let mut start = fsb;
+        while start > 0 && same(start - 1, fsb) {
+            start -= 1;
+        }
+        let mut end = fsb + 1;
+        while end < n && same(fsb, end) {
+            end += 1;
+        }
+        let first = self.df[start as usize];
+        let _ = b;
+        (start, end - start, first)
+    }
+
+    /// Change blocks `[start_fsb, end_fsb)` with `f` (`None` = leave); bump `if_seq` once if
+    /// anything changed (`xfs_iext_insert`/`update_extent`/`remove` each bump it) and record the
+    /// change. Returns whether anything changed.
+    pub fn update(
+        &mut self,
+        cx: &Ctx<'_>,
+        func: &'static str,
+        start_fsb: u64,
+        end_fsb: u64,
+        mut f: impl FnMut(&mut Self, Bmap) -> Option<Bmap>,
+    ) -> bool {
+        let bs = cx.w.geo.block_size;
+        let seq_was = self.if_seq;
+        let mut runs: Vec<(u64, u64, ExtKind, ExtKind)> = Vec::new();
+        for fsb in start_fsb..end_fsb.min(self.df.len() as u64) {
+            let old = self.df[fsb as usize];
+            if let Some(new) = f(self, old) {
+                if new != old {
+                    self.df[fsb as usize] = new;
+                    match runs.last_mut() {
+                        Some(r) if r.1 == fsb && r.2 == old.kind() && r.3 == new.kind() => r.1 = fsb + 1,
+                        _ => runs.push((fsb, fsb + 1, old.kind(), new.kind())),
+                    }
+                }
+            }
+        }
+        if runs.is_empty() {
+            return false;
+        }
+        self.if_seq += 1;
+        for (s, e, was, now) in runs {
+            let what = What::Extent {
+                from_byte: s * bs,
+                to_byte: e * bs,
+                was,
+                now,
+                seq_was,
+                seq_now: self.if_seq,
+            };
+            cx.ev(func, what);
+        }
+        true
+    }
+
+    /// Allocate one physical block.
+    pub fn alloc_pblk(&mut self) -> u64 {
+        let p = self.next_pblk;
+        self.next_pblk += 1;
+        p
+    }
+}
+
+/// `xfs_bmbt_to_iomap` (fs/xfs/xfs_iomap.c, 6.1 and 6.2) of the extent containing `fsb`,
+/// with the current `if_seq` as validity cookie.
+pub fn iomap_from_extent(core: &InodeCore, geo: &Geometry, fsb: u64) -> Iomap {
+    let bs = geo.block_size;
+    let (start, len, b) = core.extent_at(fsb);
+    let (ty, addr) = match b {
+        Bmap::Hole => (IomapType::Hole, 0),
+        Bmap::Delalloc => (IomapType::Delalloc, 0),
+        Bmap::Unwritten(p) => (IomapType::Unwritten, p * bs),
+        Bmap::Written(p) => (IomapType::Mapped, p * bs),
+    };
+    Iomap {
+        offset: start * bs,
+        length: len * bs,
+        ty,
+        addr,
+        new: false,
+        stale: false,
+        cookie: core.if_seq,
+    }
+}
+
+/// `struct xfs_inode` (the parts modelled).
+#[derive(Debug)]
+pub struct XfsInode {
+    /// `inode->i_rwsem` = XFS_IOLOCK.
+    pub i_rwsem: RwLock<()>,
+    /// XFS_ILOCK and what it protects.
+    pub ilock: Mutex<InodeCore>,
+}
+
+impl XfsInode {
+    /// An empty inode: every block a hole.
+    pub fn new(backend: Backend, geo: &Geometry) -> XfsInode {
+        let core = InodeCore {
+            df: vec![Bmap::Hole; geo.nr_blocks() as usize],
+            if_seq: 1,
+            disk_size: 0,
+            next_pblk: PBLK_BASE,
+            drop_writes: false,
+        };
+        XfsInode {
+            i_rwsem: RwLock::new(backend, ()),
+            ilock: Mutex::new(backend, core),
+        }
+    }
+}
