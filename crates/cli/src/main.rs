@@ -210,12 +210,12 @@ fn cmd_check(
             if r.matches() {
                 matched += 1;
             } else if matches!(r.outcome, Outcome::Incomplete(_)) {
-                status = status.max(EXIT_INCOMPLETE);
-            } else {
-                status = status.max(EXIT_MISMATCH).min(EXIT_MISMATCH.max(status));
+                // A mismatch outranks an incomplete search in the exit status.
                 if status == EXIT_OK {
-                    status = EXIT_MISMATCH;
+                    status = EXIT_INCOMPLETE;
                 }
+            } else {
+                status = EXIT_MISMATCH;
             }
         }
     }

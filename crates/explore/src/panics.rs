@@ -88,7 +88,7 @@ impl Ticker {
 
     pub(crate) fn tick(&mut self, executions: u64, bound: Option<u32>) {
         // Checking the clock every 256 executions keeps the cost negligible.
-        if self.progress.is_none() || executions % 256 != 0 {
+        if self.progress.is_none() || !executions.is_multiple_of(256) {
             return;
         }
         let elapsed = self.start.elapsed();

@@ -12,7 +12,7 @@ pub mod oracle;
 pub mod render;
 pub mod token;
 
-use iomc_explore::{explore, Body, Budget, Exec, ProgressFn, Report, Stop, Strategy};
+use iomc_explore::{explore, Body, Budget, Exec, ProgressFn, Report, ShuttleKind, Stop, Strategy};
 use iomc_models::{Behaviour, Geometry};
 use iomc_scenario::{OpKind, Scenario, Verdict};
 use iomc_sync::Spawner;
@@ -164,6 +164,9 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
     let report = explore(strategy, budget, body, progress);
     let outcome = match (&report.found, &report.stop) {
         (Some(f), _) => Outcome::Verdict(f.finding.verdict.clone()),
+        (None, Stop::IterationLimit) if matches!(strategy, Strategy::Shuttle { kind: ShuttleKind::Dfs, .. }) => {
+            Outcome::Incomplete(format!("DFS stopped at its cap of {} executions before exhausting the space", report.executions))
+        }
         (None, Stop::Exhausted) | (None, Stop::IterationLimit) => Outcome::Verdict(Verdict::Pass),
         (None, Stop::WallBudget) => Outcome::Incomplete(format!(
             "wall-clock budget of {:?} ran out after {} executions",

@@ -152,8 +152,9 @@ pub fn result_line(r: &CheckResult) -> String {
         (Stop::IterationLimit, None) => "sampled, not exhaustive".to_string(),
         (_, None) => String::new(),
     };
+    let how = if how.is_empty() { String::new() } else { format!(", {how}") };
     format!(
-        "{mark} {:<34} {:<17} got {:<14} expected {:<14} {} executions ({}, {}) in {:.2?}",
+        "{mark} {:<34} {:<17} got {:<14} expected {:<14} {} executions ({}{}) in {:.2?}",
         p.scenario.name,
         format!("{}{sets}", p.preset),
         r.outcome.label(),

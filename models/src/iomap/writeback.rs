@@ -99,10 +99,23 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
             break Some((blocks, end_pos));
         };
         match blocks {
-            Some((blocks, end_pos)) => iomap_writepage_map(cx, ops, &mut wpc, id, fpos, &blocks, end_pos, guard),
+            Some((blocks, end_pos)) => {
+                let folio = FolioToWrite { id, fpos, blocks, end_pos };
+                iomap_writepage_map(cx, ops, &mut wpc, &folio, guard)
+            }
             None => drop(guard),
         }
     }
+}
+
+/// A locked folio that `write_cache_pages` cleared for I/O.
+struct FolioToWrite {
+    id: crate::pagecache::FolioId,
+    fpos: u64,
+    /// Uptodate blocks inside EOF (6.1/6.2 write every uptodate block of a dirty folio).
+    blocks: Vec<u64>,
+    /// `min(folio end, i_size)` when it was cleared.
+    end_pos: u64,
 }
 
 /// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1 and 6.2): map every block to write with
@@ -112,16 +125,14 @@ fn iomap_writepage_map(
     cx: &Ctx<'_>,
     ops: &dyn WritebackOps,
     wpc: &mut WritepageCtx,
-    id: crate::pagecache::FolioId,
-    fpos: u64,
-    blocks: &[u64],
-    end_pos: u64,
+    folio: &FolioToWrite,
     guard: iomc_sync::MutexGuard<'_, ()>,
 ) {
+    let FolioToWrite { id, fpos, ref blocks, end_pos } = *folio;
     let w = cx.w;
     let bs = w.geo.block_size;
     let mut ioends: Vec<Ioend> = Vec::new();
-    for &block in blocks {
+    for &block in blocks.iter() {
         if ops.map_blocks(cx, wpc, block).is_err() {
             break;
         }

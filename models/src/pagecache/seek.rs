@@ -74,7 +74,9 @@ pub fn mapping_seek_hole_data(st: &MappingState, geo: &Geometry, start: u64, end
         let entry_end = (entry_pos + 1).div_ceil(seek_size) * seek_size;
         start = folio_seek_hole_data(st, geo, slot, start, entry_end, data);
         if start < entry_end {
-            return Some(start);
+            // "if (start > end) return end": data found past `end` inside the last entry
+            // comes back as `end`, which callers treat like -ENXIO.
+            return Some(start.min(end));
         }
         if start >= end {
             break;
@@ -142,7 +144,7 @@ mod tests {
             let kind = kinds[k % kinds.len()];
             let want = sizes[k % sizes.len()];
             k += 1;
-            let size = if i % want == 0 && i + want <= n as u64 { want } else { 1 };
+            let size = if i.is_multiple_of(want) && i + want <= n as u64 { want } else { 1 };
             match kind {
                 0 => {}
                 1 => st.slots[i as usize] = Slot::Shadow,
@@ -195,10 +197,12 @@ mod tests {
             let st = build(&g, &kinds, &sizes, &bits);
             let end = (a + len).min(g.span);
             let whence = if hole { Whence::Hole } else { Whence::Data };
-            prop_assert_eq!(
-                mapping_seek_hole_data(&st, &g, a, end, whence),
-                reference(&st, &g, a, end, whence)
-            );
+            let got = mapping_seek_hole_data(&st, &g, a, end, whence);
+            let want = reference(&st, &g, a, end, whence);
+            // The kernel clamps a SEEK_DATA hit beyond `end` (inside the entry straddling it)
+            // to `end`; with no data in [a, end) that is the only other allowed answer.
+            let clamped = whence == Whence::Data && want.is_none() && got == Some(end);
+            prop_assert!(got == want || clamped, "got {:?}, want {:?}", got, want);
         }
     }
 }
