@@ -15,6 +15,8 @@ use std::sync::Arc;
 struct ActorState {
     /// `short_copy`: the next pwrite can read only this many bytes of its buffer.
     short_copy: Option<u64>,
+    /// The actor's shared writable mapping of the file.
+    vma: xfs::Vma,
 }
 
 /// Run one scenario op as its kernel entry point, recording it in the history.
@@ -80,12 +82,20 @@ fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
         OpKind::Errortag { ref name, value } => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("errortag"));
             let ret = xfs::xfs_errortag_set(cx, name, value);
+            if ret.is_err() {
+                let why = format!(
+                    "xfs_errortag_set({name}) = -EINVAL: this kernel has no {name} error tag \
+                     (removed in 6e8af15ccdc4, \"xfs: drop write error injection is unfixable, remove it\")"
+                );
+                cx.warn("unsupported", why);
+            }
             rec.respond(h, ret.err().unwrap_or(0), Vec::new());
         }
         OpKind::ShortCopy { bytes } => st.short_copy = Some(bytes),
-        OpKind::MmapWrite { .. } => {
-            // Rejected by `Prepared::new` until the fault path is modelled.
-            cx.warn("harness", "mmap_write reached the model".into());
+        OpKind::MmapWrite { offset, length, fill } => {
+            let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
+            let ret = xfs::xfs_mmap_store(cx, &mut st.vma, offset, length, fill);
+            rec.respond(h, ret, Vec::new());
         }
     }
 }

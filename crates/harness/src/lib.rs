@@ -14,10 +14,11 @@ pub mod token;
 
 use iomc_explore::{explore, Body, Budget, Exec, ProgressFn, Report, ShuttleKind, Stop, Strategy};
 use iomc_models::{Behaviour, Geometry};
-use iomc_scenario::{OpKind, Scenario, Verdict};
+use iomc_scenario::{Scenario, Verdict};
 use iomc_sync::Spawner;
 use oracle::Violation;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Default loom preemption bound when the scenario does not set one: the loom docs' "2 or 3
@@ -52,18 +53,6 @@ impl Prepared {
         })?;
         for o in overrides {
             behaviour.set(o)?;
-        }
-        let all_ops = scenario
-            .setup
-            .iter()
-            .chain(scenario.threads.iter().flat_map(|t| t.ops.iter()));
-        for op in all_ops {
-            if let OpKind::MmapWrite { .. } = op.kind {
-                return Err(format!(
-                    "{}:{}:{}: error: mmap_write is not modelled yet (the page-fault path is issue 3)",
-                    scenario.file, op.loc.line, op.loc.col
-                ));
-            }
         }
         let g = &scenario.geometry;
         let max_folio = g.page_size * g.folio_pages.iter().copied().max().unwrap_or(1);
@@ -127,6 +116,8 @@ pub struct CheckResult {
     pub strategy: Strategy,
     /// Token that replays the violation, if one was found by a replayable strategy.
     pub token: Option<String>,
+    /// Other violation classes met while searching for the expected one.
+    pub other: OtherFindings,
 }
 
 impl CheckResult {
@@ -156,18 +147,53 @@ pub fn preflight(p: &Prepared, strategy: &Strategy) -> Result<(), String> {
         .map_err(|e| format!("{}: {} threads: {e}", p.scenario.file, p.scenario.threads.len()))
 }
 
+/// Violations of other classes seen while searching for the expected one.
+pub type OtherFindings = BTreeMap<Verdict, (u64, Violation)>;
+
 /// Explore `p` with `strategy`.
+///
+/// When the scenario expects a violation class for this preset, the search looks for an
+/// execution of that class (the expectation says "this corruption is reachable on this
+/// kernel"); executions with other violations are counted in `other` and the search goes on.
+/// When it expects `pass` (or nothing), any violation ends the search.
 pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Option<ProgressFn>) -> CheckResult {
     let expected = p.scenario.expected(&p.preset).cloned();
-    let pp = p.clone();
-    let body: Body<Violation> = Arc::new(move |e: &Exec| exec::execute(&pp, e.backend));
+    let target = expected.clone().filter(|v| *v != Verdict::Pass);
+    let other: Arc<Mutex<OtherFindings>> = Arc::new(Mutex::new(BTreeMap::new()));
+    let (pp, oo) = (p.clone(), other.clone());
+    let body: Body<Violation> = Arc::new(move |e: &Exec| {
+        let v = exec::execute(&pp, e.backend)?;
+        match &target {
+            Some(t) if *t != v.verdict => {
+                let mut o = oo.lock().unwrap_or_else(|e| e.into_inner());
+                o.entry(v.verdict.clone()).or_insert((0, v)).0 += 1;
+                None
+            }
+            _ => Some(v),
+        }
+    });
     let report = explore(strategy, budget, body, progress);
+    let other = std::mem::take(&mut *other.lock().unwrap_or_else(|e| e.into_inner()));
+    let first_other = other.keys().next().cloned();
     let outcome = match (&report.found, &report.stop) {
         (Some(f), _) => Outcome::Verdict(f.finding.verdict.clone()),
-        (None, Stop::IterationLimit) if matches!(strategy, Strategy::Shuttle { kind: ShuttleKind::Dfs, .. }) => {
-            Outcome::Incomplete(format!("DFS stopped at its cap of {} executions before exhausting the space", report.executions))
+        (None, Stop::IterationLimit)
+            if matches!(
+                strategy,
+                Strategy::Shuttle {
+                    kind: ShuttleKind::Dfs,
+                    ..
+                }
+            ) =>
+        {
+            Outcome::Incomplete(format!(
+                "DFS stopped at its cap of {} executions before exhausting the space",
+                report.executions
+            ))
         }
-        (None, Stop::Exhausted) | (None, Stop::IterationLimit) => Outcome::Verdict(Verdict::Pass),
+        (None, Stop::Exhausted) | (None, Stop::IterationLimit) => {
+            Outcome::Verdict(first_other.unwrap_or(Verdict::Pass))
+        }
         (None, Stop::WallBudget) => Outcome::Incomplete(format!(
             "wall-clock budget of {:?} ran out after {} executions",
             budget.wall.unwrap_or(Duration::ZERO),
@@ -188,5 +214,6 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
         report,
         strategy: strategy.clone(),
         token,
+        other,
     }
 }

@@ -263,6 +263,9 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
 }
 
 fn warning_violation(w: &Warning, names: &[String]) -> (Verdict, String) {
+    if w.name == "unsupported" {
+        return (Verdict::Unsupported, format!("unsupported: {}", w.detail));
+    }
     let who = names.get(w.actor as usize).map(String::as_str).unwrap_or("?");
     (
         Verdict::Invariant(w.name.replace('_', "-")),
@@ -271,35 +274,41 @@ fn warning_violation(w: &Warning, names: &[String]) -> (Verdict, String) {
 }
 
 /// Check a finished execution. Runs the oracle's own flush in the world (as actor 0).
+///
+/// The first finding gives the verdict (model WARNs, then reads, then the quiescent
+/// invariants, then the page-cache view, then the durable view); the durable view is checked
+/// even after an earlier finding, so a report also says whether the data reached the disk.
 pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     let (_, ops, warnings) = w.rec.snapshot();
     let ws = writes(&ops);
-    let mut found: Option<(Verdict, String, Vec<String>)> = None;
+    let mut found: Vec<(Verdict, String, Vec<String>)> = Vec::new();
     if let Some(warn) = warnings.first() {
         let (v, s) = warning_violation(warn, &p.actor_names);
-        found = Some((v, s, Vec::new()));
+        found.push((v, s, Vec::new()));
     }
-    if found.is_none() {
+    if found.is_empty() {
         for r in ops.iter().filter(|r| matches!(r.desc, OpDesc::Read { .. })) {
             if let OpDesc::Read { offset, .. } = r.desc {
                 let who = p.actor_names.get(r.actor as usize).cloned().unwrap_or_default();
                 let view = format!("read by {who}:");
                 if let Some(v) = compare(p, &view, offset, &r.data, &ws, &ops, (r.inv, r.resp)) {
-                    found = Some(v);
+                    found.push(v);
                     break;
                 }
             }
         }
     }
-    if found.is_none() {
-        found = invariants(w).map(|(v, s)| (v, s, Vec::new()));
+    if found.is_empty() {
+        if let Some((v, s)) = invariants(w) {
+            found.push((v, s, Vec::new()));
+        }
     }
-    if found.is_none() {
+    if found.is_empty() {
         let view = cache_view(w);
-        found = compare(p, "page cache:", 0, &view, &ws, &ops, (u64::MAX, u64::MAX));
+        found.extend(compare(p, "page cache:", 0, &view, &ws, &ops, (u64::MAX, u64::MAX)));
     }
     let before = w.rec.event_count();
-    if found.is_none() {
+    if warnings.is_empty() {
         let cx = Ctx { w, actor: 0 };
         cx.ev(
             "oracle",
@@ -308,7 +317,7 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
         xfs::xfs_file_fsync(&cx);
         invalidate_mapping_pages(&cx, 0, w.geo.span);
         let view = cache_view(w);
-        found = compare(
+        let durable = compare(
             p,
             "durable (after fsync + evict):",
             0,
@@ -317,14 +326,22 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
             &ops,
             (u64::MAX, u64::MAX),
         );
-        if found.is_none() {
+        match (found.first_mut(), durable) {
+            (Some(first), Some((_, s, _))) => first.2.push(format!("and on disk: {s}")),
+            (Some(first), None) => first
+                .2
+                .push("on disk after fsync + evict: every byte as expected".into()),
+            (None, Some(d)) => found.push(d),
+            (None, None) => {}
+        }
+        if found.is_empty() {
             if let Some(warn) = w.rec.snapshot().2.first() {
                 let (v, s) = warning_violation(warn, &p.actor_names);
-                found = Some((v, s, Vec::new()));
+                found.push((v, s, Vec::new()));
             }
         }
     }
-    let (verdict, summary, detail) = found?;
+    let (verdict, summary, detail) = found.into_iter().next()?;
     let (events, ops, _) = w.rec.snapshot();
     Some(Violation {
         verdict,

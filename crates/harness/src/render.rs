@@ -152,7 +152,11 @@ pub fn result_line(r: &CheckResult) -> String {
         (Stop::IterationLimit, None) => "sampled, not exhaustive".to_string(),
         (_, None) => String::new(),
     };
-    let how = if how.is_empty() { String::new() } else { format!(", {how}") };
+    let how = if how.is_empty() {
+        String::new()
+    } else {
+        format!(", {how}")
+    };
     format!(
         "{mark} {:<34} {:<17} got {:<14} expected {:<14} {} executions ({}{}) in {:.2?}",
         p.scenario.name,
@@ -174,6 +178,12 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
         Outcome::Incomplete(why) => out.push_str(&format!("     incomplete: {why}\n")),
         Outcome::Error(why) => out.push_str(&format!("     error: {why}\n")),
         Outcome::Verdict(_) => {}
+    }
+    for (v, (n, first)) in &r.other {
+        out.push_str(&format!(
+            "     also seen while searching: {v} in {n} execution(s), e.g. {}\n",
+            first.summary
+        ));
     }
     if let Some(f) = &r.report.found {
         let v = &f.finding;

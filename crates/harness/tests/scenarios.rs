@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn load(name: &str) -> Arc<Scenario> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(format!("{name}.toml"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(format!("{name}.toml"));
     Arc::new(Scenario::load(&path, &Behaviour::preset_names()).unwrap_or_else(|e| panic!("{e}")))
 }
 
@@ -37,16 +39,28 @@ fn run(name: &str, preset: &str, sets: &[&str], strategy: Option<Strategy>) -> C
 /// Assert the known verdict, that the file agrees, and how the verdict was reached.
 fn expect(name: &str, preset: &str, known: Verdict) {
     let s = load(name);
-    assert_eq!(s.expected(preset), Some(&known), "{name}: the file's [expect] disagrees with the kernel's known behaviour");
+    assert_eq!(
+        s.expected(preset),
+        Some(&known),
+        "{name}: the file's [expect] disagrees with the kernel's known behaviour"
+    );
     let r = run(name, preset, &[], None);
     assert_eq!(r.outcome, Outcome::Verdict(known.clone()), "{name} on {preset}");
     assert!(r.report.executions > 0);
     if known == Verdict::Pass {
-        assert_eq!(r.report.stop, Stop::Exhausted, "a pass must come from an exhaustive search");
+        assert_eq!(
+            r.report.stop,
+            Stop::Exhausted,
+            "a pass must come from an exhaustive search"
+        );
         assert!(r.report.bound.unwrap_or(0) >= 2, "a pass needs loom bound >= 2");
     } else {
         let f = r.report.found.as_ref().expect("a violation carries its execution");
-        assert!(f.finding.summary.starts_with(&known.to_string()), "{}", f.finding.summary);
+        assert!(
+            f.finding.summary.starts_with(&known.to_string()),
+            "{}",
+            f.finding.summary
+        );
         assert!(r.token.is_some());
     }
 }
@@ -68,6 +82,64 @@ verdicts! {
     subpage_1k_6_2: "subpage-blocks-1k", "linux-6.2" => Verdict::Pass;
     large_folio_6_1: "large-folio-readahead", "linux-6.1" => Verdict::ZeroedData;
     large_folio_6_2: "large-folio-readahead", "linux-6.2" => Verdict::Pass;
+    g346_hole_6_1: "generic-346-hole", "linux-6.1" => Verdict::Pass;
+    g346_hole_stale_only: "generic-346-hole", "stale-check-only" => Verdict::ZeroedData;
+    g346_hole_6_2: "generic-346-hole", "linux-6.2" => Verdict::Pass;
+    g346_efault_6_1: "generic-346-hole-efault", "linux-6.1" => Verdict::ZeroedData;
+    g346_efault_stale_only: "generic-346-hole-efault", "stale-check-only" => Verdict::ZeroedData;
+    g346_efault_6_2: "generic-346-hole-efault", "linux-6.2" => Verdict::Pass;
+    g346_f2_6_1: "generic-346-f2", "linux-6.1" => Verdict::Invariant("dirty-over-hole".into());
+    g346_f2_stale_only: "generic-346-f2", "stale-check-only" => Verdict::Invariant("dirty-over-hole".into());
+    g346_f2_6_2: "generic-346-f2", "linux-6.2" => Verdict::Pass;
+    g346_unwritten_6_1: "generic-346-unwritten", "linux-6.1" => Verdict::Pass;
+    g346_unwritten_stale_only: "generic-346-unwritten", "stale-check-only" => Verdict::Pass;
+    g346_unwritten_6_2: "generic-346-unwritten", "linux-6.2" => Verdict::Pass;
+    g346_written_6_1: "generic-346-written", "linux-6.1" => Verdict::Pass;
+    g346_written_stale_only: "generic-346-written", "stale-check-only" => Verdict::Pass;
+    g346_written_6_2: "generic-346-written", "linux-6.2" => Verdict::Pass;
+    xfs_196_6_1: "xfs-196", "linux-6.1" => Verdict::ZeroedData;
+    xfs_196_stale_only: "xfs-196", "stale-check-only" => Verdict::ZeroedData;
+    xfs_196_6_2: "xfs-196", "linux-6.2" => Verdict::Unsupported;
+}
+
+/// F2 leaves a dirty page over a hole; writeback skips it, so the store never reaches the
+/// disk: the oracle's own fsync shows the skip, and its durable view reports the lost bytes.
+#[test]
+fn f2_store_never_reaches_the_disk() {
+    let r = run("generic-346-f2", "linux-6.1", &[], None);
+    let f = r.report.found.as_ref().expect("F2 found");
+    let skipped = f.finding.events.iter().any(|e| {
+        e.func == "iomap_writepage_map"
+            && matches!(
+                e.what,
+                iomc_models::What::WritebackSkip {
+                    why: "mapped to a hole",
+                    ..
+                }
+            )
+    });
+    assert!(
+        skipped,
+        "the oracle's fsync must show writeback skipping the block mapped to a hole"
+    );
+    let on_disk = f
+        .finding
+        .detail
+        .iter()
+        .find(|d| d.starts_with("and on disk:"))
+        .expect("durable finding");
+    assert!(
+        on_disk.contains("zeroed-data") && on_disk.contains("[3072, 3080)"),
+        "{on_disk}"
+    );
+}
+
+/// Keeping drop_writes on 6.2 shows why it was removed: the new cleanup keeps the delalloc
+/// under the dirty folio, so the "failed" writes land after all and nothing is tossed.
+#[test]
+fn drop_writes_on_6_2_no_longer_drops_anything() {
+    let r = run("xfs-196", "linux-6.2", &["drop_writes_errortag=on"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Pass));
 }
 
 /// Undoing the validity check on 6.2 re-opens the race (d7b64041164c/304a68b9c63b are what
@@ -82,7 +154,15 @@ fn lore_6_2_without_iomap_valid_fails_again() {
 /// search reports that as exhaustive under bound 0, not as a general pass.
 #[test]
 fn bound_zero_is_exhaustive_but_misses_the_race() {
-    let r = run("lore-2022-08-17-unwritten", "linux-6.1", &[], Some(Strategy::Loom { min_bound: 0, max_bound: 0 }));
+    let r = run(
+        "lore-2022-08-17-unwritten",
+        "linux-6.1",
+        &[],
+        Some(Strategy::Loom {
+            min_bound: 0,
+            max_bound: 0,
+        }),
+    );
     assert_eq!(r.report.stop, Stop::Exhausted);
     assert_eq!(r.report.bound, Some(0));
     assert!(r.report.found.is_none());
@@ -105,13 +185,25 @@ fn loom_token_replays_the_same_execution() {
 /// replays to the same violation.
 #[test]
 fn pct_finds_the_race_and_its_schedule_replays() {
-    let pct = Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations: 10_000, seed: 7 };
+    let pct = Strategy::Shuttle {
+        kind: ShuttleKind::Pct { depth: 3 },
+        iterations: 10_000,
+        seed: 7,
+    };
     let r = run("xfs-559", "linux-6.1", &[], Some(pct));
-    let first = r.report.found.as_ref().expect("PCT depth 3 finds a depth-2 race in 10,000 runs");
+    let first = r
+        .report
+        .found
+        .as_ref()
+        .expect("PCT depth 3 finds a depth-2 race in 10,000 runs");
     let t = token::decode(r.token.as_ref().unwrap()).unwrap();
     assert!(matches!(t.strategy, Strategy::ShuttleReplay { .. }));
     let again = run("xfs-559", "linux-6.1", &[], Some(t.strategy));
-    let second = again.report.found.as_ref().expect("shuttle replay reproduces the violation");
+    let second = again
+        .report
+        .found
+        .as_ref()
+        .expect("shuttle replay reproduces the violation");
     assert_eq!(first.finding.events, second.finding.events);
 }
 
@@ -119,8 +211,16 @@ fn pct_finds_the_race_and_its_schedule_replays() {
 /// of the exhaustive loom proofs above).
 #[test]
 fn random_finds_nothing_on_6_2() {
-    for name in ["lore-2022-08-17-unwritten", "lore-2022-08-17-delalloc", "subpage-blocks-1k"] {
-        let random = Strategy::Shuttle { kind: ShuttleKind::Random, iterations: 2_000, seed: 1 };
+    for name in [
+        "lore-2022-08-17-unwritten",
+        "lore-2022-08-17-delalloc",
+        "subpage-blocks-1k",
+    ] {
+        let random = Strategy::Shuttle {
+            kind: ShuttleKind::Random,
+            iterations: 2_000,
+            seed: 1,
+        };
         let r = run(name, "linux-6.2", &[], Some(random));
         assert_eq!(r.outcome, Outcome::Verdict(Verdict::Pass), "{name}");
         assert_eq!(r.report.executions, 2_000);
@@ -138,7 +238,22 @@ fn loom_thread_limit_is_an_error_not_a_panic() {
         s.threads.push(t);
     }
     let p = Prepared::new(Arc::new(s), "linux-6.1", &[]).unwrap();
-    let err = iomc_harness::preflight(&p, &Strategy::Loom { min_bound: 0, max_bound: 2 }).unwrap_err();
+    let err = iomc_harness::preflight(
+        &p,
+        &Strategy::Loom {
+            min_bound: 0,
+            max_bound: 2,
+        },
+    )
+    .unwrap_err();
     assert!(err.contains("loom allows at most 5 threads"), "{err}");
-    assert!(iomc_harness::preflight(&p, &Strategy::Shuttle { kind: ShuttleKind::Random, iterations: 1, seed: 0 }).is_ok());
+    assert!(iomc_harness::preflight(
+        &p,
+        &Strategy::Shuttle {
+            kind: ShuttleKind::Random,
+            iterations: 1,
+            seed: 0
+        }
+    )
+    .is_ok());
 }

@@ -251,12 +251,14 @@ pub enum Verdict {
     StaleData,
     /// Threads deadlock.
     Deadlock,
+    /// The kernel rejects something the scenario asks for (e.g. an error tag it no longer has).
+    Unsupported,
     /// A named model invariant is violated (`invariant:<name>`, name `[a-z0-9-]+`).
     Invariant(String),
 }
 
 impl Verdict {
-    /// Parses `"pass"`, `"zeroed-data"`, `"lost-write"`, `"stale-data"`, `"deadlock"` or `"invariant:<name>"`
+    /// Parses `"pass"`, `"zeroed-data"`, `"lost-write"`, `"stale-data"`, `"deadlock"`, `"unsupported"` or `"invariant:<name>"`
     /// (name `[a-z0-9-]+`).
     pub fn parse(s: &str) -> Option<Verdict> {
         match s {
@@ -265,6 +267,7 @@ impl Verdict {
             "lost-write" => Some(Verdict::LostWrite),
             "stale-data" => Some(Verdict::StaleData),
             "deadlock" => Some(Verdict::Deadlock),
+            "unsupported" => Some(Verdict::Unsupported),
             _ => {
                 let name = s.strip_prefix("invariant:")?;
                 let ok = !name.is_empty()
@@ -284,6 +287,7 @@ impl Verdict {
             Verdict::LostWrite => "lost-write".to_string(),
             Verdict::StaleData => "stale-data".to_string(),
             Verdict::Deadlock => "deadlock".to_string(),
+            Verdict::Unsupported => "unsupported".to_string(),
             Verdict::Invariant(name) => format!("invariant:{name}"),
         }
     }
@@ -399,6 +403,7 @@ mod tests {
             "lost-write",
             "stale-data",
             "deadlock",
+            "unsupported",
             "invariant:dirty-over-hole",
         ] {
             let v = Verdict::parse(s).unwrap();

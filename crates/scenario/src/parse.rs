@@ -91,7 +91,7 @@ const OP_NAMES: &[&str] = &[
 ];
 const ERRORTAG_NAMES: &[&str] = &["drop_writes"];
 const VERDICTS_HELP: &str =
-    "expected \"pass\", \"zeroed-data\", \"lost-write\", \"stale-data\", \"deadlock\" or \"invariant:<name>\" \
+    "expected \"pass\", \"zeroed-data\", \"lost-write\", \"stale-data\", \"deadlock\", \"unsupported\" or \"invariant:<name>\" \
      with <name> made of a-z, 0-9 and '-'";
 
 /// The keys each op takes besides `op`.

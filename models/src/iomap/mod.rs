@@ -3,6 +3,7 @@
 
 mod buffered_write;
 mod iter;
+mod page_mkwrite;
 mod punch;
 mod read;
 mod writeback;
@@ -11,6 +12,7 @@ pub use buffered_write::{
     iomap_block_needs_zeroing, iomap_file_buffered_write, iomap_write_begin, iomap_write_end, iomap_write_iter, UserBuf,
 };
 pub use iter::{iomap_iter, iomap_length, IomapIter};
+pub use page_mkwrite::{iomap_page_mkwrite, FaultRetry};
 pub use punch::{iomap_file_buffered_write_punch_delalloc, iomap_write_delalloc_release, iomap_write_delalloc_scan};
 pub use read::{filemap_read, iomap_read_folio};
 pub use writeback::{iomap_writepages, Ioend, WritepageCtx};

@@ -81,6 +81,7 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
             }
             cx.ev("write_cache_pages", What::FolioLocked { pos: fpos });
             f.dirty = false;
+            f.wrprotect_gen += 1;
             cx.ev("folio_clear_dirty_for_io", What::FolioClean { pos: fpos });
             if fpos >= i_size {
                 // iomap_do_writepage: folio wholly beyond EOF is invalidated, not written.
@@ -100,7 +101,12 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
         };
         match blocks {
             Some((blocks, end_pos)) => {
-                let folio = FolioToWrite { id, fpos, blocks, end_pos };
+                let folio = FolioToWrite {
+                    id,
+                    fpos,
+                    blocks,
+                    end_pos,
+                };
                 iomap_writepage_map(cx, ops, &mut wpc, &folio, guard)
             }
             None => drop(guard),
@@ -128,7 +134,12 @@ fn iomap_writepage_map(
     folio: &FolioToWrite,
     guard: iomc_sync::MutexGuard<'_, ()>,
 ) {
-    let FolioToWrite { id, fpos, ref blocks, end_pos } = *folio;
+    let FolioToWrite {
+        id,
+        fpos,
+        ref blocks,
+        end_pos,
+    } = *folio;
     let w = cx.w;
     let bs = w.geo.block_size;
     let mut ioends: Vec<Ioend> = Vec::new();

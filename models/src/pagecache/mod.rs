@@ -49,6 +49,9 @@ pub struct Folio {
     pub ifs: Option<Vec<bool>>,
     /// References held by actors beyond the page cache's own (lookups not yet put).
     pub refs: u32,
+    /// Bumped whenever writeback write-protects the folio's PTEs (`folio_clear_dirty_for_io`
+    /// → `page_mkclean`): a mapping made writable before must fault again to store.
+    pub wrprotect_gen: u32,
     /// The folio's bytes.
     pub data: Vec<u8>,
 }
@@ -107,6 +110,7 @@ impl MappingState {
             writeback: false,
             ifs: None,
             refs: 0,
+            wrprotect_gen: 0,
             data: vec![0u8; (nr_pages * geo.page_size) as usize],
         });
         for i in index..index + nr_pages {

@@ -144,7 +144,11 @@ mod tests {
             let kind = kinds[k % kinds.len()];
             let want = sizes[k % sizes.len()];
             k += 1;
-            let size = if i.is_multiple_of(want) && i + want <= n as u64 { want } else { 1 };
+            let size = if i.is_multiple_of(want) && i + want <= n as u64 {
+                want
+            } else {
+                1
+            };
             match kind {
                 0 => {}
                 1 => st.slots[i as usize] = Slot::Shadow,

@@ -1,0 +1,140 @@
+//! Write faults through a shared mapping (mm/memory.c `do_shared_fault`, mm/filemap.c
+//! `filemap_fault`, fs/xfs/xfs_file.c `xfs_filemap_page_mkwrite`), and the user's store.
+
+use super::iomap_ops::xfs_buffered_write_iomap_begin;
+use super::XFS_BUFFERED_WRITE_IOMAP_OPS;
+use crate::events::What;
+use crate::iomap::{iomap_page_mkwrite, iomap_read_folio, Errno, FaultRetry, Iomap, IomapOps, IterFlags};
+use crate::pagecache::{filemap_get_folio, folio_unlock, FolioCreate, FolioId, LockedFolio};
+use crate::world::Ctx;
+use std::collections::BTreeMap;
+
+/// `xfs_page_mkwrite_iomap_ops` (fs/xfs/xfs_iomap.c, 6.2, 118e021b4b66): `->iomap_begin` only.
+#[derive(Clone, Copy, Debug)]
+pub struct XfsPageMkwriteIomapOps;
+
+impl IomapOps for XfsPageMkwriteIomapOps {
+    fn iomap_begin(&self, cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
+        xfs_buffered_write_iomap_begin(cx, pos, len, flags)
+    }
+    fn iomap_end(&self, _: &Ctx<'_>, _: u64, _: u64, _: u64, _: IterFlags, _: &Iomap) -> Option<Result<(), Errno>> {
+        None
+    }
+    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap) -> Option<bool> {
+        None
+    }
+}
+
+/// One process's writable PTEs over the file: page index → (folio, write-protect generation
+/// when the PTE was made writable). Private to the actor.
+#[derive(Clone, Debug, Default)]
+pub struct Vma {
+    ptes: BTreeMap<u64, (FolioId, u32)>,
+}
+
+/// `filemap_fault` (mm/filemap.c, 6.1 and 6.2), the read side of a write fault: an uptodate
+/// cached folio is used as is; otherwise, under `invalidate_lock` shared, the folio is created
+/// (readahead) and read with a fresh read mapping (zeroes for hole, delalloc, unwritten).
+/// Simplification: the fast path's lock/check/unlock of an uptodate folio is not modelled
+/// (page_mkwrite locks and re-checks it).
+fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
+    let w = cx.w;
+    {
+        let st = w.mapping.i_pages.lock();
+        if index * w.geo.page_size >= st.i_size {
+            return Err(FaultRetry::BeyondEof);
+        }
+        if let Some(id) = st.folio_at(index).filter(|id| st.folios[*id].uptodate) {
+            return Ok(id);
+        }
+    }
+    let _inval = w.mapping.invalidate_lock.read();
+    cx.ev(
+        "filemap_fault",
+        What::Lock {
+            name: "invalidate_lock",
+            excl: false,
+        },
+    );
+    let folio = filemap_get_folio(cx, index, FolioCreate::Readahead).ok_or(FaultRetry::Error)?;
+    iomap_read_folio(cx, &folio);
+    let id = folio.id;
+    folio_unlock(cx, folio);
+    Ok(id)
+}
+
+/// `xfs_filemap_page_mkwrite` → `__xfs_filemap_fault(write_fault)` (fs/xfs/xfs_file.c, 6.1 and
+/// 6.2): `invalidate_lock` (XFS_MMAPLOCK) shared around `iomap_page_mkwrite`, with the
+/// buffered-write ops in 6.1 (whose `->iomap_end` may punch) and `xfs_page_mkwrite_iomap_ops`
+/// from 6.2. Returns the folio locked; the MMAPLOCK is already dropped.
+fn xfs_filemap_page_mkwrite<'w>(cx: &Ctx<'w>, index: u64, faulted: FolioId) -> Result<LockedFolio<'w>, FaultRetry> {
+    let w = cx.w;
+    let _mmaplock = w.mapping.invalidate_lock.read();
+    cx.ev(
+        "xfs_filemap_page_mkwrite",
+        What::Lock {
+            name: "MMAPLOCK",
+            excl: false,
+        },
+    );
+    if w.behaviour.fault_iomap_end {
+        iomap_page_mkwrite(cx, index, faulted, &XFS_BUFFERED_WRITE_IOMAP_OPS)
+    } else {
+        iomap_page_mkwrite(cx, index, faulted, &XfsPageMkwriteIomapOps)
+    }
+}
+
+/// A user store of `length` bytes of `fill` at `offset` through a shared writable mapping:
+/// per page, store through the PTE if it is still writable (the folio was not write-protected
+/// by writeback nor removed), else take the write fault (`do_shared_fault`: `filemap_fault`,
+/// unlock, `page_mkwrite`, install the PTE, unlock) and store after the fault returns, without
+/// the folio lock. Returns the bytes stored inside EOF (a page beyond EOF gets SIGBUS and
+/// ends the store).
+pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fill: u8) -> i64 {
+    let w = cx.w;
+    let ps = w.geo.page_size;
+    let mut stored = 0u64;
+    let mut pos = offset;
+    let end = offset + length;
+    while pos < end {
+        let index = pos / ps;
+        let chunk_end = end.min((index + 1) * ps);
+        if let Some(&(id, gen)) = vma.ptes.get(&index) {
+            let mut st = w.mapping.i_pages.lock();
+            let i_size = st.i_size;
+            let f = &mut st.folios[id];
+            if f.in_mapping && f.wrprotect_gen == gen {
+                let fpos = f.pos(&w.geo);
+                f.data[(pos - fpos) as usize..(chunk_end - fpos) as usize].fill(fill);
+                cx.ev(
+                    "store to user mapping",
+                    What::Copy {
+                        from: pos,
+                        to: chunk_end,
+                        fill,
+                    },
+                );
+                stored += chunk_end.min(i_size).saturating_sub(pos);
+                pos = chunk_end;
+                continue;
+            }
+            vma.ptes.remove(&index);
+        }
+        let faulted = match filemap_fault(cx, index) {
+            Ok(id) => id,
+            Err(FaultRetry::BeyondEof) => break,
+            Err(_) => continue,
+        };
+        match xfs_filemap_page_mkwrite(cx, index, faulted) {
+            Ok(folio) => {
+                // finish_fault installs the writable PTE; fault_dirty_shared_page unlocks.
+                let mut st = w.mapping.i_pages.lock();
+                vma.ptes.insert(index, (folio.id, st.folios[folio.id].wrprotect_gen));
+                folio.unlock_put(cx, &mut st);
+            }
+            Err(FaultRetry::BeyondEof) => break,
+            Err(_) => continue,
+        }
+    }
+    stored as i64
+}
