@@ -2,7 +2,7 @@
 
 use crate::oracle::Violation;
 use crate::{CheckResult, Outcome};
-use iomc_explore::Stop;
+use iomc_explore::{ShuttleKind, Stop, Strategy};
 use iomc_models::events::{ExtKind, IomapType};
 use iomc_models::{Event, What};
 
@@ -115,26 +115,147 @@ pub fn describe(w: &What) -> String {
     }
 }
 
-/// The failing execution's events, one per line: step, actor, kernel function, what changed.
+/// Width the timeline is laid out for (a mail reader's 100 columns).
+pub const TIMELINE_WIDTH: usize = 100;
+
+/// Greedy word wrap to `width` characters; a word longer than a line is broken.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur: Vec<char> = Vec::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
+            lines.push(cur.drain(..).collect());
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.extend(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur.into_iter().collect());
+    }
+    lines
+}
+
+/// An event as lines of at most `width` characters: the kernel function, then what it did,
+/// indented.
+fn event_lines(e: &Event, width: usize) -> Vec<String> {
+    let mut l = wrap(&format!("{}:", e.func), width);
+    l.extend(
+        wrap(&describe(&e.what), width - 2)
+            .into_iter()
+            .map(|x| format!("  {x}")),
+    );
+    l
+}
+
+/// The failing execution as a race diagram: setup as a preamble, then one column per actor
+/// (each row one step: the kernel function and the state it changed), then the oracle's flush
+/// and its finding. `full` includes locks and lookups.
 pub fn timeline(v: &Violation, names: &[String], full: bool) -> String {
     let mut out = String::new();
-    let w = names.iter().map(|n| n.len()).max().unwrap_or(5).max(5);
-    let mut n = 0;
-    for (i, e) in v.events.iter().enumerate() {
-        if i == v.events_before_check {
-            out.push_str("      --- oracle: fsync, evict everything, read the disk ---\n");
+    let actors: Vec<usize> = (1..names.len()).collect();
+    let ncols = actors.len().max(1);
+    let step_w = 5;
+    let col_w = (TIMELINE_WIDTH - step_w - 1) / ncols - 3;
+    let shown: Vec<(usize, &Event)> = v
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| full || is_major(e))
+        .collect();
+    let cell = |e: &Event| format!("{}: {}", e.func, describe(&e.what));
+    let listed = |e: &Event| {
+        let mut l = wrap(&cell(e), TIMELINE_WIDTH - 10);
+        for x in l.iter_mut().skip(1) {
+            x.insert_str(0, "  ");
         }
-        if !full && !is_major(e) {
+        l
+    };
+    // Setup, single-threaded, before the actors start.
+    let setup: Vec<&(usize, &Event)> = shown
+        .iter()
+        .filter(|(i, e)| e.actor == 0 && *i < v.events_before_check)
+        .collect();
+    if !setup.is_empty() {
+        out.push_str("     setup (before the threads start):\n");
+        for (_, e) in &setup {
+            for line in listed(e) {
+                out.push_str(&format!("       {line}\n"));
+            }
+        }
+    }
+    let mut header = format!("{:>step_w$} ", "step");
+    let mut rule = format!("{:->step_w$} ", "");
+    for a in &actors {
+        header.push_str(&format!("| {:<col_w$} ", names[*a]));
+        rule.push_str(&format!("+-{:-<col_w$}-", ""));
+    }
+    out.push_str(&format!("{}\n{}\n", header.trim_end(), rule.trim_end()));
+    let mut step = 0;
+    for (i, e) in &shown {
+        if e.actor == 0 || *i >= v.events_before_check {
             continue;
         }
-        n += 1;
-        let name = names.get(e.actor as usize).map(String::as_str).unwrap_or("?");
-        out.push_str(&format!("  {n:>3}  {name:<w$}  {:<32} {}\n", e.func, describe(&e.what)));
+        step += 1;
+        let col = actors.iter().position(|a| *a == e.actor as usize).unwrap_or(0);
+        for (k, line) in event_lines(e, col_w).into_iter().enumerate() {
+            let mut row = if k == 0 {
+                format!("{step:>step_w$} ")
+            } else {
+                format!("{:>step_w$} ", "")
+            };
+            for c in 0..ncols {
+                let text = if c == col { line.as_str() } else { "" };
+                row.push_str(&format!("| {text:<col_w$} "));
+            }
+            out.push_str(row.trim_end());
+            out.push('\n');
+        }
+    }
+    let after: Vec<&(usize, &Event)> = shown.iter().filter(|(i, _)| *i >= v.events_before_check).collect();
+    if !after.is_empty() {
+        out.push_str("     oracle (after the threads joined): fsync, evict everything, read the disk");
+        out.push_str(if full { ":\n" } else { " (events with --trace)\n" });
+        for (_, e) in after.iter().skip(1).filter(|_| full) {
+            for line in listed(e) {
+                out.push_str(&format!("       {line}\n"));
+            }
+        }
+    }
+    out.push_str(&wrapped(&format!("=> {}", v.summary), 5));
+    for d in &v.detail {
+        out.push_str(&wrapped(d, 8));
     }
     out
 }
 
-/// The one-line summary of a check.
+/// `text` wrapped to the timeline width, each line indented by `indent` spaces.
+pub fn wrapped(text: &str, indent: usize) -> String {
+    wrap(text, TIMELINE_WIDTH - indent)
+        .into_iter()
+        .map(|l| format!("{:indent$}{l}\n", ""))
+        .collect()
+}
+
+/// How the search ended, in words ("exhaustive, loom bound 3").
+fn how(r: &CheckResult) -> String {
+    let rep = &r.report;
+    match (&rep.stop, rep.bound) {
+        (Stop::Exhausted, Some(b)) => format!("{}, exhaustive under loom bound {b}", r.strategy.name()),
+        (Stop::Exhausted, None) => format!("{}, exhaustive", r.strategy.name()),
+        (_, Some(b)) => format!("{}, loom bound {b}", r.strategy.name()),
+        (Stop::IterationLimit, None) => format!("{}, sampled, not exhaustive", r.strategy.name()),
+        (_, None) => r.strategy.name(),
+    }
+}
+
+/// The one-line summary of a check (at most about 100 columns).
 pub fn result_line(r: &CheckResult) -> String {
     let p = &r.prepared;
     let exp = r.expected.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
@@ -142,32 +263,22 @@ pub fn result_line(r: &CheckResult) -> String {
     let sets = if p.overrides.is_empty() {
         String::new()
     } else {
-        format!(" [{}]", p.overrides.join(","))
+        format!(" --set {}", p.overrides.join(","))
     };
-    let rep = &r.report;
-    let how = match (&rep.stop, rep.bound) {
-        (Stop::Exhausted, Some(b)) => format!("exhaustive, loom bound {b}"),
-        (Stop::Exhausted, None) => "exhaustive".to_string(),
-        (_, Some(b)) => format!("loom bound {b}"),
-        (Stop::IterationLimit, None) => "sampled, not exhaustive".to_string(),
-        (_, None) => String::new(),
-    };
-    let how = if how.is_empty() {
-        String::new()
-    } else {
-        format!(", {how}")
-    };
-    format!(
-        "{mark} {:<34} {:<17} got {:<14} expected {:<14} {} executions ({}{}) in {:.2?}",
+    let line = format!(
+        "{mark} {} [{}{sets}]: {} (expected {exp}); {} executions ({}) in {:.2?}",
         p.scenario.name,
-        format!("{}{sets}", p.preset),
+        p.preset,
         r.outcome.label(),
-        exp,
-        rep.executions,
-        r.strategy.name(),
-        how,
-        rep.elapsed
-    )
+        r.report.executions,
+        how(r),
+        r.report.elapsed
+    );
+    let mut out = wrap(&line, TIMELINE_WIDTH);
+    for l in out.iter_mut().skip(1) {
+        l.insert_str(0, "     ");
+    }
+    out.join("\n")
 }
 
 /// Everything to print for a check: the line, and for a violation its story and replay.
@@ -175,31 +286,48 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
     let mut out = result_line(r);
     out.push('\n');
     match &r.outcome {
-        Outcome::Incomplete(why) => out.push_str(&format!("     incomplete: {why}\n")),
-        Outcome::Error(why) => out.push_str(&format!("     error: {why}\n")),
+        Outcome::Incomplete(why) => out.push_str(&wrapped(&format!("incomplete: {why}"), 5)),
+        Outcome::Error(why) => out.push_str(&wrapped(&format!("error: {why}"), 5)),
         Outcome::Verdict(_) => {}
     }
     for (v, (n, first)) in &r.other {
-        out.push_str(&format!(
-            "     also seen while searching: {v} in {n} execution(s), e.g. {}\n",
+        let text = format!(
+            "also seen while searching: {v} in {n} execution(s), e.g. {}",
             first.summary
-        ));
+        );
+        out.push_str(&wrapped(&text, 5));
     }
     if let Some(f) = &r.report.found {
         let v = &f.finding;
         let names = &r.prepared.actor_names;
-        out.push_str(&format!("     {}\n", v.summary));
-        for d in &v.detail {
-            out.push_str(&format!("     {d}\n"));
-        }
-        let at = match f.bound {
-            Some(b) => format!("execution {} of loom bound {b}", f.exec),
-            None => format!("execution {}", f.exec),
+        out.push_str(&wrapped(&v.summary, 5));
+        let at = match (f.bound, &r.strategy) {
+            (Some(0), _) => format!("execution {} of loom bound 0 (no preemptions)", f.exec),
+            (Some(b), Strategy::Loom { min_bound, .. }) if b > *min_bound => format!(
+                "execution {} of loom bound {b}: at most {b} preemptions; bound {} was explored without finding it",
+                f.exec,
+                b - 1
+            ),
+            (Some(b), _) => format!("execution {} of loom bound {b}: at most {b} preemptions", f.exec),
+            (
+                None,
+                Strategy::Shuttle {
+                    kind: ShuttleKind::Pct { depth },
+                    ..
+                },
+            ) => {
+                format!(
+                    "execution {} of PCT depth {depth}: at most {} priority changes",
+                    f.exec,
+                    depth - 1
+                )
+            }
+            (None, _) => format!("execution {}", f.exec),
         };
-        out.push_str(&format!("     found at {at}; the failing execution, in order:\n"));
+        out.push_str(&wrapped(&format!("found at {at}"), 5));
         out.push_str(&timeline(v, names, trace));
         match &r.token {
-            Some(t) => out.push_str(&format!("     replay: iomc replay '{t}'\n")),
+            Some(t) => out.push_str(&format!("     replay:\n       iomc replay '{t}'\n")),
             None => out.push_str("     (stress runs cannot be replayed: use a loom or shuttle strategy)\n"),
         }
     }
