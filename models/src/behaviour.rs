@@ -86,30 +86,12 @@ pub const PRESETS: &[Preset] = &[
 
 /// Knob names accepted by [`Behaviour::set`], with a line each.
 pub const KNOBS: &[(&str, &str)] = &[
-    (
-        "iomap_valid",
-        "on|off: ->iomap_valid after the folio lock, IOMAP_F_STALE remap",
-    ),
-    (
-        "write_failure_cleanup",
-        "truncate-then-punch|seek-scan: short-write delalloc cleanup",
-    ),
-    (
-        "cleanup_invalidate_lock",
-        "on|off: cleanup holds invalidate_lock exclusive",
-    ),
-    (
-        "cleanup_eof_cap",
-        "on|off: seek walk capped at EOF, tail beyond EOF always punched",
-    ),
-    (
-        "drop_writes_errortag",
-        "on|off: the xfs drop_writes error tag is accepted",
-    ),
-    (
-        "fault_iomap_end",
-        "on|off: page_mkwrite runs the buffered-write ->iomap_end",
-    ),
+    ("iomap_valid", "on|off: ->iomap_valid after the folio lock, IOMAP_F_STALE remap"),
+    ("write_failure_cleanup", "truncate-then-punch|seek-scan: short-write delalloc cleanup"),
+    ("cleanup_invalidate_lock", "on|off: cleanup holds invalidate_lock exclusive"),
+    ("cleanup_eof_cap", "on|off: seek walk capped at EOF, tail beyond EOF always punched"),
+    ("drop_writes_errortag", "on|off: the xfs drop_writes error tag is accepted"),
+    ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
 ];
 
 impl Behaviour {
@@ -125,9 +107,8 @@ impl Behaviour {
 
     /// Override one knob from `knob=value` text.
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
-        let (knob, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| format!("--set takes knob=value, got {assignment:?}"))?;
+        let (knob, value) =
+            assignment.split_once('=').ok_or_else(|| format!("--set takes knob=value, got {assignment:?}"))?;
         let flag = || match value {
             "on" | "true" | "1" => Ok(true),
             "off" | "false" | "0" => Ok(false),
@@ -143,11 +124,7 @@ impl Behaviour {
                 self.write_failure_cleanup = match value {
                     "truncate-then-punch" => WriteFailureCleanup::TruncateThenPunch,
                     "seek-scan" => WriteFailureCleanup::SeekScan,
-                    _ => {
-                        return Err(format!(
-                            "knob {knob} takes truncate-then-punch|seek-scan, got {value:?}"
-                        ))
-                    }
+                    _ => return Err(format!("knob {knob} takes truncate-then-punch|seek-scan, got {value:?}")),
                 }
             }
             _ => {

@@ -41,13 +41,7 @@ pub enum What {
     /// A new folio inserted into the page cache, not uptodate.
     FolioCreated { pos: u64, size: u64, locked: bool },
     /// A folio found in the page cache.
-    FolioFound {
-        pos: u64,
-        size: u64,
-        uptodate: bool,
-        dirty: bool,
-        writeback: bool,
-    },
+    FolioFound { pos: u64, size: u64, uptodate: bool, dirty: bool, writeback: bool },
     /// A folio lock taken.
     FolioLocked { pos: u64 },
     /// A folio lock released.
@@ -73,22 +67,9 @@ pub enum What {
     /// Bytes `[from, to)` marked uptodate.
     Uptodate { from: u64, to: u64 },
     /// A mapping returned by `->iomap_begin`.
-    Iomap {
-        offset: u64,
-        length: u64,
-        ty: IomapType,
-        new: bool,
-        cookie: u64,
-    },
+    Iomap { offset: u64, length: u64, ty: IomapType, new: bool, cookie: u64 },
     /// An extent range changed state, with the fork sequence number before and after.
-    Extent {
-        from_byte: u64,
-        to_byte: u64,
-        was: ExtKind,
-        now: ExtKind,
-        seq_was: u64,
-        seq_now: u64,
-    },
+    Extent { from_byte: u64, to_byte: u64, was: ExtKind, now: ExtKind, seq_was: u64, seq_now: u64 },
     /// `->iomap_valid` compared the cookie with `if_seq`.
     Valid { cookie: u64, if_seq: u64, valid: bool },
     /// `->iomap_end` with the bytes written in this mapping.
@@ -195,14 +176,7 @@ impl Recorder {
         self.with(|s| {
             s.clock += 1;
             let inv = s.clock;
-            s.ops.push(OpRecord {
-                actor,
-                desc,
-                inv,
-                resp: u64::MAX,
-                result: 0,
-                data: Vec::new(),
-            });
+            s.ops.push(OpRecord { actor, desc, inv, resp: u64::MAX, result: 0, data: Vec::new() });
             s.ops.len() - 1
         })
     }

@@ -68,15 +68,7 @@ impl World {
         let mapping = AddressSpace::new(backend, &geo);
         let ip = XfsInode::new(backend, &geo);
         let disk = Disk::new(backend, &geo);
-        World {
-            backend,
-            geo,
-            behaviour,
-            mapping,
-            ip,
-            disk,
-            rec: Recorder::default(),
-        }
+        World { backend, geo, behaviour, mapping, ip, disk, rec: Recorder::default() }
     }
 }
 

@@ -1,31 +1,33 @@
-//! `iomc`: check scenarios, replay a found execution, list scenarios and presets.
+//! `iomc`: check scenarios, run the CI matrix, replay a found execution, list scenarios and
+//! presets. See the README for the commands and exit statuses.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy};
-use iomc_harness::{check, default_strategy, preflight, render, token, CheckResult, Outcome, Prepared};
+use iomc_harness::{check, default_strategy, json, matrix, preflight, render, token, CheckResult, Outcome, Prepared};
 use iomc_models::{Behaviour, PRESETS};
 use iomc_scenario::{collect_files, Scenario};
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Exit status when every verdict matched its expectation.
 const EXIT_OK: u8 = 0;
-/// Exit status when a verdict did not match.
+/// Exit status when a verdict did not match (or a replay did not reproduce).
 const EXIT_MISMATCH: u8 = 1;
 /// Exit status for bad input (scenario files, flags, tokens).
 const EXIT_BAD_INPUT: u8 = 2;
-/// Exit status when a search stopped before concluding (budget, wall clock).
+/// Exit status when a search stopped before concluding (time limit, step budget, DFS cap, Ctrl-C).
 const EXIT_INCOMPLETE: u8 = 3;
 
+/// Set by the Ctrl-C handler; every exploration checks it before its next execution.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 #[derive(Parser)]
-#[command(
-    name = "iomc",
-    version,
-    about = "Model checker for Linux page-cache / iomap / XFS buffered I/O races"
-)]
+#[command(name = "iomc", version, about = "Model checker for Linux page-cache / iomap / XFS buffered I/O races")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -33,7 +35,7 @@ struct Cli {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum BackendArg {
-    /// loom bounded DPOR, preemption bound raised 0, 1, … up to --preemption-bound
+    /// loom bounded DPOR, preemption bound raised 0, 1, ... up to --preemption-bound
     Loom,
     /// shuttle PCT (depth 3)
     Pct,
@@ -45,6 +47,39 @@ enum BackendArg {
     Stress,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// Result lines and race diagrams.
+    Text,
+    /// One JSON document with every check.
+    Json,
+}
+
+#[derive(Args, Clone)]
+struct ExploreArgs {
+    /// Kernel preset(s) to check; default: every preset the scenario's [expect] names.
+    #[arg(long = "variant")]
+    variants: Vec<String>,
+    /// Exploration backend.
+    #[arg(long, value_enum, default_value = "loom")]
+    backend: BackendArg,
+    /// loom: highest preemption bound (default: the scenario's, else 3).
+    #[arg(long)]
+    preemption_bound: Option<u32>,
+    /// shuttle/stress: executions to try (default: the scenario's, else 10000).
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// shuttle: seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Override a knob of the preset: knob=value (repeatable; `iomc list` shows the knobs).
+    #[arg(long = "set")]
+    sets: Vec<String>,
+    /// Wall-clock budget per check, in seconds (stopping early is reported as incomplete).
+    #[arg(long)]
+    time_limit: Option<f64>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Check scenario files (or directories of them) against their expectations.
@@ -52,30 +87,25 @@ enum Cmd {
         /// Scenario files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Kernel preset(s) to check; default: every preset the scenario's [expect] names.
-        #[arg(long = "variant")]
-        variants: Vec<String>,
-        /// Exploration backend.
-        #[arg(long, value_enum, default_value = "loom")]
-        backend: BackendArg,
-        /// loom: highest preemption bound (default: the scenario's, else 3).
-        #[arg(long)]
-        preemption_bound: Option<u32>,
-        /// shuttle/stress: executions to try (default: the scenario's, else 10000).
-        #[arg(long)]
-        iterations: Option<u64>,
-        /// shuttle: seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Override a knob of the preset: knob=value (repeatable).
-        #[arg(long = "set")]
-        sets: Vec<String>,
-        /// Wall-clock budget per check, in seconds (stopping early is reported as incomplete).
-        #[arg(long)]
-        time_limit: Option<f64>,
-        /// Show every event (locks, lookups) in timelines.
+        #[command(flatten)]
+        explore: ExploreArgs,
+        /// Show every event (locks, lookups, the oracle's flush) in race diagrams.
         #[arg(long)]
         trace: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Every scenario x every preset its expectations name: a summary table, and JUnit XML.
+    Matrix {
+        /// Scenario files or directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        explore: ExploreArgs,
+        /// Write JUnit XML here (atomically).
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Re-run exactly the execution a token names and print its full trace.
     Replay {
@@ -84,6 +114,9 @@ enum Cmd {
         /// Show only the major events.
         #[arg(long)]
         brief: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// List scenarios (with summary and source) and presets (with their knobs).
     List {
@@ -93,26 +126,35 @@ enum Cmd {
     },
 }
 
-fn progress_printer() -> ProgressFn {
-    let tty = std::io::stderr().is_terminal();
-    Arc::new(move |p: Progress| {
-        let secs = p.elapsed.as_secs_f64();
-        let rate = p.executions as f64 / secs.max(1e-9);
-        let bound = p.bound.map(|b| format!(", loom bound {b}")).unwrap_or_default();
-        let line = format!("  ... {} executions, {rate:.0}/s, {secs:.0}s{bound}", p.executions);
-        if tty {
-            eprint!("\r{line}   ");
-        } else {
-            eprintln!("{line}");
-        }
-    })
+/// Progress for long runs: a spinner on a terminal, a plain line every second otherwise.
+fn progress(label: &str) -> (ProgressFn, Option<ProgressBar>) {
+    let label = label.to_string();
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let b = bar.clone();
+        let f: ProgressFn = Arc::new(move |p: Progress| b.set_message(progress_text(&label, &p)));
+        (f, Some(bar))
+    } else {
+        (Arc::new(move |p: Progress| eprintln!("{}", progress_text(&label, &p))), None)
+    }
+}
+
+fn progress_text(label: &str, p: &Progress) -> String {
+    let secs = p.elapsed.as_secs_f64();
+    let rate = p.executions as f64 / secs.max(1e-9);
+    let bound = p.bound.map(|b| format!(", loom bound {b}")).unwrap_or_default();
+    format!("{label}: {} executions, {rate:.0}/s, {secs:.0}s{bound}", p.executions)
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
     let presets = Behaviour::preset_names();
-    let files = collect_files(paths).map_err(|e| vec![e])?;
+    let files = collect_files(paths).map_err(|e| vec![format!("error: {e}")])?;
     if files.is_empty() {
-        return Err(vec![format!("no *.toml scenario files under {paths:?}")]);
+        return Err(vec![format!("error: no *.toml scenario files under {paths:?}")]);
     }
     let mut out = Vec::new();
     let mut errs = Vec::new();
@@ -129,101 +171,135 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_check(
-    paths: &[PathBuf],
-    variants: &[String],
-    backend: BackendArg,
-    preemption_bound: Option<u32>,
-    iterations: Option<u64>,
-    seed: u64,
-    sets: &[String],
-    time_limit: Option<f64>,
-    trace: bool,
-) -> u8 {
-    let scenarios = match load(paths) {
-        Ok(s) => s,
-        Err(errs) => {
-            for e in errs {
-                eprintln!("{e}");
-            }
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let budget = Budget {
-        wall: time_limit.map(Duration::from_secs_f64),
-        ..Budget::default()
-    };
-    let mut status = EXIT_OK;
-    let (mut total, mut matched) = (0, 0);
-    for s in scenarios {
-        let s = Arc::new(s);
-        let presets: Vec<String> = if variants.is_empty() {
-            s.expect.iter().map(|(p, _, _)| p.clone()).collect()
-        } else {
-            variants.to_vec()
-        };
-        for preset in presets {
-            let prepared = match Prepared::new(s.clone(), &preset, sets) {
-                Ok(p) => Arc::new(p),
-                Err(e) => {
-                    eprintln!("{}: error: {e}", s.file);
-                    return EXIT_BAD_INPUT;
-                }
-            };
-            let iters = iterations.or(s.explore.iterations).unwrap_or(10_000);
-            let strategy = match backend {
-                BackendArg::Loom => match (default_strategy(&s), preemption_bound) {
-                    (Strategy::Loom { min_bound, .. }, Some(b)) => Strategy::Loom {
-                        min_bound,
-                        max_bound: b,
-                    },
-                    (st, _) => st,
-                },
-                BackendArg::Pct => Strategy::Shuttle {
-                    kind: ShuttleKind::Pct { depth: 3 },
-                    iterations: iters,
-                    seed,
-                },
-                BackendArg::Random => Strategy::Shuttle {
-                    kind: ShuttleKind::Random,
-                    iterations: iters,
-                    seed,
-                },
-                BackendArg::Dfs => Strategy::Shuttle {
-                    kind: ShuttleKind::Dfs,
-                    iterations: iters,
-                    seed,
-                },
-                BackendArg::Stress => Strategy::Stress { iterations: iters },
-            };
-            if let Err(e) = preflight(&prepared, &strategy) {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-            let r: CheckResult = check(prepared, &strategy, budget, Some(progress_printer()));
-            if std::io::stderr().is_terminal() {
-                eprint!("\r{:60}\r", "");
-            }
-            print!("{}", render::full_report(&r, trace));
-            total += 1;
-            if r.matches() {
-                matched += 1;
-            } else if matches!(r.outcome, Outcome::Incomplete(_)) {
-                // A mismatch outranks an incomplete search in the exit status.
-                if status == EXIT_OK {
-                    status = EXIT_INCOMPLETE;
-                }
-            } else {
-                status = EXIT_MISMATCH;
-            }
-        }
+fn strategy_for(s: &Scenario, a: &ExploreArgs) -> Strategy {
+    let iters = a.iterations.or(s.explore.iterations).unwrap_or(10_000);
+    match a.backend {
+        BackendArg::Loom => match (default_strategy(s), a.preemption_bound) {
+            (Strategy::Loom { min_bound, .. }, Some(b)) => Strategy::Loom { min_bound, max_bound: b },
+            (st, _) => st,
+        },
+        BackendArg::Pct => Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations: iters, seed: a.seed },
+        BackendArg::Random => Strategy::Shuttle { kind: ShuttleKind::Random, iterations: iters, seed: a.seed },
+        BackendArg::Dfs => Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: iters, seed: a.seed },
+        BackendArg::Stress => Strategy::Stress { iterations: iters },
     }
-    println!("{matched} of {total} checks met their expectation");
-    status
 }
 
-fn cmd_replay(tok: &str, brief: bool) -> u8 {
+/// Run every requested check; `each` sees each result as it completes.
+fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckResult)) -> Result<Vec<CheckResult>, u8> {
+    let scenarios = load(paths).map_err(|errs| {
+        for e in errs {
+            eprintln!("{e}");
+        }
+        EXIT_BAD_INPUT
+    })?;
+    let budget =
+        Budget { wall: a.time_limit.map(Duration::from_secs_f64), cancel: Some(&INTERRUPTED), ..Budget::default() };
+    // Validate everything before exploring anything.
+    let mut jobs = Vec::new();
+    for s in scenarios {
+        let s = Arc::new(s);
+        let presets: Vec<String> = if a.variants.is_empty() {
+            s.expect.iter().map(|(p, _, _)| p.clone()).collect()
+        } else {
+            a.variants.clone()
+        };
+        for preset in presets {
+            let p = Prepared::new(s.clone(), &preset, &a.sets).map_err(|e| {
+                eprintln!("{}: error: {e}", s.file);
+                EXIT_BAD_INPUT
+            })?;
+            let strategy = strategy_for(&s, a);
+            preflight(&p, &strategy).map_err(|e| {
+                eprintln!("error: {e}");
+                EXIT_BAD_INPUT
+            })?;
+            jobs.push((Arc::new(p), strategy));
+        }
+    }
+    let mut results = Vec::new();
+    for (p, strategy) in jobs {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            break;
+        }
+        let label = format!("{} [{}]", p.scenario.name, p.preset);
+        let (f, bar) = progress(&label);
+        let r = check(p, &strategy, budget, Some(f));
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        each(&r);
+        results.push(r);
+    }
+    Ok(results)
+}
+
+fn status(results: &[CheckResult]) -> u8 {
+    if results.iter().any(|r| !r.matches() && matches!(r.outcome, Outcome::Verdict(_) | Outcome::Error(_))) {
+        EXIT_MISMATCH
+    } else if INTERRUPTED.load(Ordering::Relaxed) || results.iter().any(|r| !r.matches()) {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
+    }
+}
+
+fn interrupted_note(results: &[CheckResult]) {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        let n: u64 = results.iter().map(|r| r.report.executions).sum();
+        eprintln!("interrupted: {} checks ran ({n} executions); the result is incomplete", results.len());
+    }
+}
+
+fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format) -> u8 {
+    let results = match run_checks(paths, a, |r| {
+        if format == Format::Text {
+            print!("{}", render::full_report(r, trace));
+            let _ = std::io::stdout().flush();
+        }
+    }) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match format {
+        Format::Text => {
+            let ok = results.iter().filter(|r| r.matches()).count();
+            println!("{ok} of {} checks met their expectation", results.len());
+        }
+        Format::Json => print!("{}", json::run(&results)),
+    }
+    interrupted_note(&results);
+    status(&results)
+}
+
+/// Write `contents` to `path` atomically: a temporary file beside it, then a rename.
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
+    let results = match run_checks(paths, a, |r| eprintln!("{}", render::result_line(r))) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    print!("{}", matrix::table(&results));
+    if let Some(path) = junit {
+        if let Err(e) = write_atomically(path, &matrix::junit(&results)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+        println!("JUnit XML written to {}", path.display());
+    }
+    interrupted_note(&results);
+    status(&results)
+}
+
+fn cmd_replay(tok: &str, brief: bool, format: Format) -> u8 {
     let t = match token::decode(tok) {
         Ok(t) => t,
         Err(e) => {
@@ -240,7 +316,8 @@ fn cmd_replay(tok: &str, brief: bool) -> u8 {
     };
     if s.content_hash != t.hash {
         eprintln!(
-            "error: {} has changed since the token was made (hash {:016x}, token {:016x}); the schedule may not apply",
+            "error: {} has changed since the token was made (content hash {:016x}, token {:016x}); \
+             the schedule does not apply to it",
             t.file, s.content_hash, t.hash
         );
         return EXIT_BAD_INPUT;
@@ -252,11 +329,17 @@ fn cmd_replay(tok: &str, brief: bool) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let r = check(p, &t.strategy, Budget::default(), None);
-    print!("{}", render::full_report(&r, !brief));
-    match r.outcome {
-        Outcome::Verdict(_) if r.report.found.is_some() => EXIT_OK,
-        _ => EXIT_MISMATCH,
+    let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
+    let r = check(p, &t.strategy, budget, None);
+    match format {
+        Format::Text => print!("{}", render::full_report(&r, !brief)),
+        Format::Json => print!("{}", json::run(std::slice::from_ref(&r))),
+    }
+    if r.report.found.is_some() {
+        EXIT_OK
+    } else {
+        eprintln!("the token did not reproduce a violation");
+        EXIT_MISMATCH
     }
 }
 
@@ -273,19 +356,21 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
     println!("scenarios:");
     for s in &scenarios {
         let exp: Vec<String> = s.expect.iter().map(|(p, v, _)| format!("{p}={v}")).collect();
-        println!("  {:<34} {}", s.name, s.summary);
-        println!("  {:<34} source: {}; expect: {}", "", s.source, exp.join(", "));
+        println!("  {}  ({})", s.name, s.file);
+        print!("{}", render::wrapped(&s.summary, 4));
+        print!("{}", render::wrapped(&format!("source: {}", s.source), 4));
+        print!("{}", render::wrapped(&format!("expect: {}", exp.join(", ")), 4));
     }
     println!("presets:");
     for p in PRESETS {
-        println!("  {:<18} {}", p.name, p.summary);
-        let knobs: Vec<String> = p
-            .behaviour
-            .describe()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        println!("  {:<18} {}", "", knobs.join(" "));
+        println!("  {}", p.name);
+        print!("{}", render::wrapped(p.summary, 4));
+        let knobs: Vec<String> = p.behaviour.describe().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        print!("{}", render::wrapped(&knobs.join(" "), 4));
+    }
+    println!("knobs (override with --set knob=value):");
+    for (k, d) in iomc_models::KNOBS {
+        println!("  {k:<24} {d}");
     }
     EXIT_OK
 }
@@ -298,29 +383,16 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK });
         }
     };
+    // A second Ctrl-C kills the process the usual way.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    });
     let code = match cli.cmd {
-        Cmd::Check {
-            paths,
-            variants,
-            backend,
-            preemption_bound,
-            iterations,
-            seed,
-            sets,
-            time_limit,
-            trace,
-        } => cmd_check(
-            &paths,
-            &variants,
-            backend,
-            preemption_bound,
-            iterations,
-            seed,
-            &sets,
-            time_limit,
-            trace,
-        ),
-        Cmd::Replay { token, brief } => cmd_replay(&token, brief),
+        Cmd::Check { paths, explore, trace, format } => cmd_check(&paths, &explore, trace, format),
+        Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
+        Cmd::Replay { token, brief, format } => cmd_replay(&token, brief, format),
         Cmd::List { paths } => cmd_list(&paths),
     };
     ExitCode::from(code)

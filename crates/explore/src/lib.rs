@@ -25,6 +25,7 @@ mod panics;
 mod shuttle_run;
 
 use iomc_sync::Backend;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,17 +98,9 @@ impl Strategy {
         match self {
             Strategy::Loom { .. } => "loom".into(),
             Strategy::LoomReplay { .. } => "loom-replay".into(),
-            Strategy::Shuttle {
-                kind: ShuttleKind::Random,
-                ..
-            } => "random".into(),
-            Strategy::Shuttle {
-                kind: ShuttleKind::Pct { depth },
-                ..
-            } => format!("pct(depth {depth})"),
-            Strategy::Shuttle {
-                kind: ShuttleKind::Dfs, ..
-            } => "dfs".into(),
+            Strategy::Shuttle { kind: ShuttleKind::Random, .. } => "random".into(),
+            Strategy::Shuttle { kind: ShuttleKind::Pct { depth }, .. } => format!("pct(depth {depth})"),
+            Strategy::Shuttle { kind: ShuttleKind::Dfs, .. } => "dfs".into(),
             Strategy::ShuttleReplay { .. } => "shuttle-replay".into(),
             Strategy::Stress { .. } => "stress".into(),
         }
@@ -122,14 +115,26 @@ pub struct Budget {
     /// loom: scheduling points allowed per execution (`max_branches`); shuttle: steps
     /// (`max_steps`). Exceeding it is a runaway model, reported by name.
     pub steps_per_execution: usize,
+    /// Set (e.g. by a Ctrl-C handler) to stop the run before the next execution.
+    pub cancel: Option<&'static AtomicBool>,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget {
-            wall: None,
-            steps_per_execution: 100_000,
+        Budget { wall: None, steps_per_execution: 100_000, cancel: None }
+    }
+}
+
+impl Budget {
+    /// Has the run to stop before its next execution, and why?
+    pub fn exhausted(&self, start: Instant) -> Option<Stop> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Some(Stop::Interrupted);
         }
+        if self.wall.is_some_and(|w| start.elapsed() > w) {
+            return Some(Stop::WallBudget);
+        }
+        None
     }
 }
 
@@ -155,6 +160,8 @@ pub enum Stop {
     IterationLimit,
     /// The wall-clock budget ran out.
     WallBudget,
+    /// The cancel flag was set (Ctrl-C).
+    Interrupted,
     /// The model panicked or the checker reported a failure (deadlock, runaway).
     Panicked(String),
 }
@@ -256,19 +263,10 @@ fn stress<F: Send + 'static>(
             };
         }
         ticker.tick(i, None);
-        let exec = Exec {
-            backend: Backend::Std,
-            index: i,
-            bound: None,
-        };
+        let exec = Exec { backend: Backend::Std, index: i, bound: None };
         match panics::quietly(|| body(&exec)) {
             Ok(Some(f)) => {
-                let found = Found {
-                    finding: f,
-                    bound: None,
-                    exec: i,
-                    schedule: None,
-                };
+                let found = Found { finding: f, bound: None, exec: i, schedule: None };
                 return Report {
                     found: Some(found),
                     executions: i,
@@ -289,11 +287,5 @@ fn stress<F: Send + 'static>(
             }
         }
     }
-    Report {
-        found: None,
-        executions: iterations,
-        stop: Stop::IterationLimit,
-        bound: None,
-        elapsed: start.elapsed(),
-    }
+    Report { found: None, executions: iterations, stop: Stop::IterationLimit, bound: None, elapsed: start.elapsed() }
 }

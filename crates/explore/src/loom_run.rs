@@ -12,7 +12,7 @@ use std::time::Instant;
 enum Halt<F> {
     Found(F, u64),
     ReplayMissed(u64),
-    Wall,
+    Budget(Stop),
 }
 
 /// Run bounds `lo..=hi`; with `target`, stop at that execution of the (single) pass.
@@ -31,21 +31,16 @@ pub(crate) fn run_bounds<F: Send + 'static>(
         let count = Arc::new(AtomicU64::new(0));
         let halt: Arc<Mutex<Option<Halt<F>>>> = Arc::new(Mutex::new(None));
         let (c, h, b, t) = (count.clone(), halt.clone(), body.clone(), ticker.clone());
-        let wall = budget.wall;
         let run = move || {
             let index = c.fetch_add(1, Ordering::Relaxed) + 1;
             if let Ok(mut t) = t.lock() {
                 t.tick(total + index, Some(bound));
             }
-            if wall.is_some_and(|w| start.elapsed() > w) {
-                *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Wall);
+            if let Some(stop) = budget.exhausted(start) {
+                *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Budget(stop));
                 panic::panic_any(StopExploring);
             }
-            let exec = Exec {
-                backend: Backend::Loom,
-                index,
-                bound: Some(bound),
-            };
+            let exec = Exec { backend: Backend::Loom, index, bound: Some(bound) };
             let result = b(&exec);
             let stop = match (result, target) {
                 (Some(f), _) => Some(Halt::Found(f, index)),
@@ -67,23 +62,17 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             let _q = QuietGuard::new();
             panic::catch_unwind(AssertUnwindSafe(|| builder.check(run)))
         };
-        total += count.load(Ordering::Relaxed);
         let halted = halt.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let report = |found, stop| Report {
-            found,
-            executions: total,
-            stop,
-            bound: Some(bound),
-            elapsed: start.elapsed(),
-        };
+        let mut ran = count.load(Ordering::Relaxed);
+        if matches!(halted, Some(Halt::Budget(_))) {
+            ran -= 1; // the execution that noticed the budget did not run
+        }
+        total += ran;
+        let report =
+            |found, stop| Report { found, executions: total, stop, bound: Some(bound), elapsed: start.elapsed() };
         match (outcome, halted) {
             (_, Some(Halt::Found(f, exec))) => {
-                let found = Found {
-                    finding: f,
-                    bound: Some(bound),
-                    exec,
-                    schedule: None,
-                };
+                let found = Found { finding: f, bound: Some(bound), exec, schedule: None };
                 return report(Some(found), Stop::Found);
             }
             (_, Some(Halt::ReplayMissed(i))) => {
@@ -92,23 +81,14 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                     Stop::Panicked(format!("replay: execution {i} at bound {bound} found no violation")),
                 );
             }
-            (_, Some(Halt::Wall)) => return report(None, Stop::WallBudget),
+            (_, Some(Halt::Budget(stop))) => return report(None, stop),
             (Err(p), None) => return report(None, Stop::Panicked(panics::panic_message(&*p))),
             (Ok(()), None) => {
                 if target.is_some() {
-                    return report(
-                        None,
-                        Stop::Panicked(format!("replay: bound {bound} has fewer executions")),
-                    );
+                    return report(None, Stop::Panicked(format!("replay: bound {bound} has fewer executions")));
                 }
             }
         }
     }
-    Report {
-        found: None,
-        executions: total,
-        stop: Stop::Exhausted,
-        bound: Some(hi),
-        elapsed: start.elapsed(),
-    }
+    Report { found: None, executions: total, stop: Stop::Exhausted, bound: Some(hi), elapsed: start.elapsed() }
 }

@@ -79,11 +79,7 @@ pub(crate) struct Ticker {
 
 impl Ticker {
     pub(crate) fn new(progress: Option<ProgressFn>, start: Instant) -> Ticker {
-        Ticker {
-            progress,
-            start,
-            next: Duration::from_secs(1),
-        }
+        Ticker { progress, start, next: Duration::from_secs(1) }
     }
 
     pub(crate) fn tick(&mut self, executions: u64, bound: Option<u32>) {
@@ -95,11 +91,7 @@ impl Ticker {
         if elapsed >= self.next {
             self.next = elapsed + Duration::from_secs(1);
             if let Some(p) = &self.progress {
-                p(Progress {
-                    executions,
-                    elapsed,
-                    bound,
-                });
+                p(Progress { executions, elapsed, bound });
             }
         }
     }

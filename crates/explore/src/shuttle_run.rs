@@ -17,18 +17,26 @@ use std::time::Instant;
 struct Recorded {
     current: Schedule,
     stop: bool,
+    /// Why the run was stopped early, if it was.
+    cut: Option<Stop>,
 }
 
 /// Wraps a scheduler, records its decisions, and ends the run once `stop` is set.
 struct Recording<S> {
     inner: S,
     rec: Arc<Mutex<Recorded>>,
+    budget: Budget,
+    start: Instant,
 }
 
 impl<S: Scheduler> Scheduler for Recording<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut rec = self.rec.lock().unwrap_or_else(|e| e.into_inner());
         if rec.stop {
+            return None;
+        }
+        if let Some(stop) = self.budget.exhausted(self.start) {
+            rec.cut = Some(stop);
             return None;
         }
         let s = self.inner.new_execution()?;
@@ -78,13 +86,7 @@ pub(crate) fn run<F: Send + 'static>(
     let count = Arc::new(AtomicU64::new(0));
     let ticker = Arc::new(Mutex::new(Ticker::new(progress, start)));
     let (r, fd, c, b, t) = (rec.clone(), found.clone(), count.clone(), body.clone(), ticker.clone());
-    let runner = Runner::new(
-        Recording {
-            inner,
-            rec: rec.clone(),
-        },
-        config(&budget),
-    );
+    let runner = Runner::new(Recording { inner, rec: rec.clone(), budget, start }, config(&budget));
     let outcome = {
         let _q = QuietGuard::new();
         panic::catch_unwind(AssertUnwindSafe(|| {
@@ -93,11 +95,7 @@ pub(crate) fn run<F: Send + 'static>(
                 if let Ok(mut t) = t.lock() {
                     t.tick(index, None);
                 }
-                let exec = Exec {
-                    backend: Backend::Shuttle,
-                    index,
-                    bound: None,
-                };
+                let exec = Exec { backend: Backend::Shuttle, index, bound: None };
                 if let Some(f) = b(&exec) {
                     *fd.lock().unwrap_or_else(|e| e.into_inner()) = Some((f, index));
                     r.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
@@ -109,49 +107,25 @@ pub(crate) fn run<F: Send + 'static>(
     let elapsed = start.elapsed();
     if let Some((f, exec)) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let schedule = serialization::serialize_schedule(&rec.lock().unwrap_or_else(|e| e.into_inner()).current);
-        let found = Found {
-            finding: f,
-            bound: None,
-            exec,
-            schedule: Some(schedule.replace('\n', "")),
-        };
-        return Report {
-            found: Some(found),
-            executions,
-            stop: Stop::Found,
-            bound: None,
-            elapsed,
-        };
+        let found = Found { finding: f, bound: None, exec, schedule: Some(schedule.replace('\n', "")) };
+        return Report { found: Some(found), executions, stop: Stop::Found, bound: None, elapsed };
     }
+    let cut = rec.lock().unwrap_or_else(|e| e.into_inner()).cut.clone();
     let stop = match outcome {
         Err(p) => Stop::Panicked(panics::panic_message(&*p)),
+        Ok(_) if cut.is_some() => cut.unwrap_or(Stop::WallBudget),
         Ok(_) if budget.wall.is_some_and(|w| elapsed > w) => Stop::WallBudget,
         Ok(_) if kind == ShuttleKind::Dfs && executions < iterations => Stop::Exhausted,
         Ok(_) => Stop::IterationLimit,
     };
-    Report {
-        found: None,
-        executions,
-        stop,
-        bound: None,
-        elapsed,
-    }
+    Report { found: None, executions, stop, bound: None, elapsed }
 }
 
 pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Body<F>) -> Report<F> {
     let start = Instant::now();
-    let report = |found, stop| Report {
-        found,
-        executions: 1,
-        stop,
-        bound: None,
-        elapsed: start.elapsed(),
-    };
+    let report = |found, stop| Report { found, executions: 1, stop, bound: None, elapsed: start.elapsed() };
     let Some(decoded) = serialization::deserialize_schedule(schedule) else {
-        return report(
-            None,
-            Stop::Panicked("replay: the shuttle schedule in the token does not decode".into()),
-        );
+        return report(None, Stop::Panicked("replay: the shuttle schedule in the token does not decode".into()));
     };
     let found: Arc<Mutex<Option<F>>> = Arc::new(Mutex::new(None));
     let fd = found.clone();
@@ -160,11 +134,7 @@ pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Bo
         let _q = QuietGuard::new();
         panic::catch_unwind(AssertUnwindSafe(|| {
             runner.run(move || {
-                let exec = Exec {
-                    backend: Backend::Shuttle,
-                    index: 1,
-                    bound: None,
-                };
+                let exec = Exec { backend: Backend::Shuttle, index: 1, bound: None };
                 if let Some(f) = body(&exec) {
                     *fd.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
                 }
@@ -172,19 +142,11 @@ pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Bo
         }))
     };
     if let Some(f) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        let found = Found {
-            finding: f,
-            bound: None,
-            exec: 1,
-            schedule: Some(schedule.to_string()),
-        };
+        let found = Found { finding: f, bound: None, exec: 1, schedule: Some(schedule.to_string()) };
         return report(Some(found), Stop::Found);
     }
     match outcome {
         Err(p) => report(None, Stop::Panicked(panics::panic_message(&*p))),
-        Ok(_) => report(
-            None,
-            Stop::Panicked("replay: the schedule ran to the end without a violation".into()),
-        ),
+        Ok(_) => report(None, Stop::Panicked("replay: the schedule ran to the end without a violation".into())),
     }
 }

@@ -59,13 +59,7 @@ fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
             rec.respond(h, 0, Vec::new());
         }
         OpKind::Truncate { size } => {
-            let h = rec.invoke(
-                cx.actor,
-                OpDesc::Zero {
-                    offset: size,
-                    length: span.saturating_sub(size),
-                },
-            );
+            let h = rec.invoke(cx.actor, OpDesc::Zero { offset: size, length: span.saturating_sub(size) });
             xfs::xfs_setattr_size(cx, size);
             rec.respond(h, 0, Vec::new());
         }

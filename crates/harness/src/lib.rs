@@ -8,6 +8,8 @@
 //! executions it took, under which bound, and carries a replay token.
 
 pub mod exec;
+pub mod json;
+pub mod matrix;
 pub mod oracle;
 pub mod render;
 pub mod token;
@@ -45,12 +47,8 @@ pub struct Prepared {
 impl Prepared {
     /// Bind `scenario` to `preset` with `overrides` (`knob=value`).
     pub fn new(scenario: Arc<Scenario>, preset: &str, overrides: &[String]) -> Result<Prepared, String> {
-        let mut behaviour = Behaviour::preset(preset).ok_or_else(|| {
-            format!(
-                "unknown preset {preset:?} (known: {})",
-                Behaviour::preset_names().join(", ")
-            )
-        })?;
+        let mut behaviour = Behaviour::preset(preset)
+            .ok_or_else(|| format!("unknown preset {preset:?} (known: {})", Behaviour::preset_names().join(", ")))?;
         for o in overrides {
             behaviour.set(o)?;
         }
@@ -59,12 +57,7 @@ impl Prepared {
         let span = scenario.span_bytes().div_ceil(max_folio).max(1) * max_folio;
         let mut folio_pages = g.folio_pages.clone();
         folio_pages.sort_unstable();
-        let geo = Geometry {
-            block_size: g.block_size,
-            page_size: g.page_size,
-            folio_pages,
-            span,
-        };
+        let geo = Geometry { block_size: g.block_size, page_size: g.page_size, folio_pages, span };
         let mut actor_names = vec!["setup".to_string()];
         actor_names.extend(scenario.threads.iter().map(|t| t.name.clone()));
         Ok(Prepared {
@@ -135,10 +128,7 @@ impl CheckResult {
 /// scenario's bound (or [`DEFAULT_PREEMPTION_BOUND`]).
 pub fn default_strategy(s: &Scenario) -> Strategy {
     let max_bound = s.explore.preemption_bound.unwrap_or(DEFAULT_PREEMPTION_BOUND);
-    Strategy::Loom {
-        min_bound: 0,
-        max_bound,
-    }
+    Strategy::Loom { min_bound: 0, max_bound }
 }
 
 /// Refuse strategies that cannot run this scenario (loom's thread limit) with a clear error.
@@ -177,15 +167,7 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
     let first_other = other.keys().next().cloned();
     let outcome = match (&report.found, &report.stop) {
         (Some(f), _) => Outcome::Verdict(f.finding.verdict.clone()),
-        (None, Stop::IterationLimit)
-            if matches!(
-                strategy,
-                Strategy::Shuttle {
-                    kind: ShuttleKind::Dfs,
-                    ..
-                }
-            ) =>
-        {
+        (None, Stop::IterationLimit) if matches!(strategy, Strategy::Shuttle { kind: ShuttleKind::Dfs, .. }) => {
             Outcome::Incomplete(format!(
                 "DFS stopped at its cap of {} executions before exhausting the space",
                 report.executions
@@ -199,6 +181,11 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
             budget.wall.unwrap_or(Duration::ZERO),
             report.executions
         )),
+        (None, Stop::Interrupted) => Outcome::Incomplete(format!(
+            "interrupted (Ctrl-C) after {} executions{}: nothing is proven",
+            report.executions,
+            report.bound.map(|b| format!(" at loom bound {b}")).unwrap_or_default()
+        )),
         (None, Stop::Panicked(m)) if m.contains("deadlock") => Outcome::Verdict(Verdict::Deadlock),
         (None, Stop::Panicked(m)) if m.contains("maximum number of branches") || m.contains("max_steps") => {
             Outcome::Incomplete(format!("step budget per execution exceeded (runaway model): {m}"))
@@ -207,13 +194,5 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
         (None, Stop::Found) => Outcome::Error("found without a finding".into()),
     };
     let token = report.found.as_ref().and_then(|f| token::encode(&p, strategy, f));
-    CheckResult {
-        prepared: p,
-        expected,
-        outcome,
-        report,
-        strategy: strategy.clone(),
-        token,
-        other,
-    }
+    CheckResult { prepared: p, expected, outcome, report, strategy: strategy.clone(), token, other }
 }

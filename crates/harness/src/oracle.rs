@@ -68,15 +68,7 @@ fn writes(ops: &[OpRecord]) -> Vec<Wr> {
                 OpDesc::Write { .. } => r.result.clamp(0, len as i64) as u64,
                 _ => len,
             };
-            Some(Wr {
-                op: i,
-                start,
-                def_end: start + done,
-                may_end: start + len,
-                value,
-                inv: r.inv,
-                resp: r.resp,
-            })
+            Some(Wr { op: i, start, def_end: start + done, may_end: start + len, value, inv: r.inv, resp: r.resp })
         })
         .collect()
 }
@@ -121,10 +113,7 @@ fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
     let who = names.get(r.actor as usize).map(String::as_str).unwrap_or("?");
     match r.desc {
         OpDesc::Write { offset, length, fill } => {
-            format!(
-                "pwrite/store of {fill:#04x} over [{offset}, {}) by {who}",
-                offset + length
-            )
+            format!("pwrite/store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
         }
         OpDesc::Zero { offset, length } => format!("zeroing of [{offset}, {}) by {who}", offset + length),
         _ => format!("op #{i} by {who}"),
@@ -145,9 +134,7 @@ fn segments(ws: &[Wr], base: u64, len: u64, reader: (u64, u64)) -> Vec<(u64, u64
     }
     cuts.sort_unstable();
     cuts.dedup();
-    cuts.windows(2)
-        .map(|c| (c[0], c[1], allowed(ws, c[0], reader.0, reader.1).0))
-        .collect()
+    cuts.windows(2).map(|c| (c[0], c[1], allowed(ws, c[0], reader.0, reader.1).0)).collect()
 }
 
 /// Compare a view with the register; the first bad range becomes a violation.
@@ -164,15 +151,11 @@ fn compare(
     let segs = segments(ws, base, data.len() as u64, reader);
     let ok = |i: usize| -> bool {
         let b = base + i as u64;
-        segs.iter()
-            .find(|(s, e, _)| *s <= b && b < *e)
-            .is_none_or(|(_, _, v)| v.contains(&data[i]))
+        segs.iter().find(|(s, e, _)| *s <= b && b < *e).is_none_or(|(_, _, v)| v.contains(&data[i]))
     };
-    let first = segs.iter().find_map(|(s, e, vals)| {
-        (*s..*e)
-            .map(|b| (b - base) as usize)
-            .find(|i| !vals.contains(&data[*i]))
-    })?;
+    let first = segs
+        .iter()
+        .find_map(|(s, e, vals)| (*s..*e).map(|b| (b - base) as usize).find(|i| !vals.contains(&data[*i])))?;
     let found = data[first];
     let mut last = first;
     while last + 1 < data.len() && data[last + 1] == found && !ok(last + 1) {
@@ -189,10 +172,7 @@ fn compare(
         if partial { "partial" } else { "whole" },
         if blk_e - blk_s > bs { "s" } else { "" },
     );
-    let detail = who
-        .into_iter()
-        .map(|i| format!("lost: {}", describe_op(ops, &p.actor_names, i)))
-        .collect();
+    let detail = who.into_iter().map(|i| format!("lost: {}", describe_op(ops, &p.actor_names, i))).collect();
     Some((verdict, summary, detail))
 }
 
@@ -238,10 +218,8 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
         for i in 0..f.size(geo) / bs {
             let pos = fpos + i * bs;
             if pos < st.i_size && f.block_uptodate(i as usize) && core.df[(pos / bs) as usize] == Bmap::Hole {
-                let s = format!(
-                    "invariant:dirty-over-hole: dirty block [{pos}, {}) inside EOF has no extent",
-                    pos + bs
-                );
+                let s =
+                    format!("invariant:dirty-over-hole: dirty block [{pos}, {}) inside EOF has no extent", pos + bs);
                 return Some((Verdict::Invariant("dirty-over-hole".into()), s));
             }
         }
@@ -310,27 +288,14 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     let before = w.rec.event_count();
     if warnings.is_empty() {
         let cx = Ctx { w, actor: 0 };
-        cx.ev(
-            "oracle",
-            What::Note("all threads joined: fsync, evict everything, read the disk"),
-        );
+        cx.ev("oracle", What::Note("all threads joined: fsync, evict everything, read the disk"));
         xfs::xfs_file_fsync(&cx);
         invalidate_mapping_pages(&cx, 0, w.geo.span);
         let view = cache_view(w);
-        let durable = compare(
-            p,
-            "durable (after fsync + evict):",
-            0,
-            &view,
-            &ws,
-            &ops,
-            (u64::MAX, u64::MAX),
-        );
+        let durable = compare(p, "durable (after fsync + evict):", 0, &view, &ws, &ops, (u64::MAX, u64::MAX));
         match (found.first_mut(), durable) {
             (Some(first), Some((_, s, _))) => first.2.push(format!("and on disk: {s}")),
-            (Some(first), None) => first
-                .2
-                .push("on disk after fsync + evict: every byte as expected".into()),
+            (Some(first), None) => first.2.push("on disk after fsync + evict: every byte as expected".into()),
             (None, Some(d)) => found.push(d),
             (None, None) => {}
         }
@@ -343,12 +308,5 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     }
     let (verdict, summary, detail) = found.into_iter().next()?;
     let (events, ops, _) = w.rec.snapshot();
-    Some(Violation {
-        verdict,
-        summary,
-        detail,
-        events,
-        events_before_check: before,
-        ops,
-    })
+    Some(Violation { verdict, summary, detail, events, events_before_check: before, ops })
 }

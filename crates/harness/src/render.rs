@@ -42,13 +42,7 @@ pub fn describe(w: &What) -> String {
         What::Lock { name, excl } => format!("take {name} ({})", if excl { "excl" } else { "shared" }),
         What::Unlock { name } => format!("drop {name}"),
         What::FolioCreated { pos, size, .. } => format!("folio {pos}+{size}: absent -> created, not uptodate"),
-        What::FolioFound {
-            pos,
-            uptodate,
-            dirty,
-            writeback,
-            ..
-        } => format!(
+        What::FolioFound { pos, uptodate, dirty, writeback, .. } => format!(
             "folio {pos} cached{}{}{}",
             if uptodate { ", uptodate" } else { ", not uptodate" },
             if dirty { ", dirty" } else { "" },
@@ -57,10 +51,7 @@ pub fn describe(w: &What) -> String {
         What::FolioLocked { pos } => format!("lock folio {pos}"),
         What::FolioUnlocked { pos } => format!("unlock folio {pos}"),
         What::FolioEvicted { pos, size, shadow } => {
-            format!(
-                "folio {pos}+{size}: evicted{}",
-                if shadow { " (shadow entry left)" } else { "" }
-            )
+            format!("folio {pos}+{size}: evicted{}", if shadow { " (shadow entry left)" } else { "" })
         }
         What::FolioKept { pos, why } => format!("folio {pos} kept: {why}"),
         What::FolioDirty { pos } => format!("folio {pos}: clean -> dirty"),
@@ -74,35 +65,14 @@ pub fn describe(w: &What) -> String {
         },
         What::Copy { from, to, fill } => format!("copies {fill:#04x} into [{from}, {to})"),
         What::Uptodate { from, to } => format!("[{from}, {to}) uptodate"),
-        What::Iomap {
-            offset,
-            length,
-            ty: t,
-            new,
-            cookie,
-        } => format!(
-            "iomap [{offset}, {}) {}{} cookie {cookie}",
-            offset + length,
-            ty(t),
-            if new { " NEW" } else { "" }
-        ),
-        What::Extent {
-            from_byte,
-            to_byte,
-            was,
-            now,
-            seq_was,
-            seq_now,
-        } => format!(
-            "extent [{from_byte}, {to_byte}): {} -> {}; if_seq {seq_was} -> {seq_now}",
-            ext(was),
-            ext(now)
-        ),
+        What::Iomap { offset, length, ty: t, new, cookie } => {
+            format!("iomap [{offset}, {}) {}{} cookie {cookie}", offset + length, ty(t), if new { " NEW" } else { "" })
+        }
+        What::Extent { from_byte, to_byte, was, now, seq_was, seq_now } => {
+            format!("extent [{from_byte}, {to_byte}): {} -> {}; if_seq {seq_was} -> {seq_now}", ext(was), ext(now))
+        }
         What::Valid { cookie, if_seq, valid } => {
-            format!(
-                "cookie {cookie} vs if_seq {if_seq}: {}",
-                if valid { "valid" } else { "STALE" }
-            )
+            format!("cookie {cookie} vs if_seq {if_seq}: {}", if valid { "valid" } else { "STALE" })
         }
         What::IomapEnd { pos, length, written } => format!("written {written} of [{pos}, {})", pos + length),
         What::Punch { from, to } => format!("punch delalloc [{from}, {to})"),
@@ -146,11 +116,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// indented.
 fn event_lines(e: &Event, width: usize) -> Vec<String> {
     let mut l = wrap(&format!("{}:", e.func), width);
-    l.extend(
-        wrap(&describe(&e.what), width - 2)
-            .into_iter()
-            .map(|x| format!("  {x}")),
-    );
+    l.extend(wrap(&describe(&e.what), width - 2).into_iter().map(|x| format!("  {x}")));
     l
 }
 
@@ -163,12 +129,7 @@ pub fn timeline(v: &Violation, names: &[String], full: bool) -> String {
     let ncols = actors.len().max(1);
     let step_w = 5;
     let col_w = (TIMELINE_WIDTH - step_w - 1) / ncols - 3;
-    let shown: Vec<(usize, &Event)> = v
-        .events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| full || is_major(e))
-        .collect();
+    let shown: Vec<(usize, &Event)> = v.events.iter().enumerate().filter(|(_, e)| full || is_major(e)).collect();
     let cell = |e: &Event| format!("{}: {}", e.func, describe(&e.what));
     let listed = |e: &Event| {
         let mut l = wrap(&cell(e), TIMELINE_WIDTH - 10);
@@ -178,10 +139,8 @@ pub fn timeline(v: &Violation, names: &[String], full: bool) -> String {
         l
     };
     // Setup, single-threaded, before the actors start.
-    let setup: Vec<&(usize, &Event)> = shown
-        .iter()
-        .filter(|(i, e)| e.actor == 0 && *i < v.events_before_check)
-        .collect();
+    let setup: Vec<&(usize, &Event)> =
+        shown.iter().filter(|(i, e)| e.actor == 0 && *i < v.events_before_check).collect();
     if !setup.is_empty() {
         out.push_str("     setup (before the threads start):\n");
         for (_, e) in &setup {
@@ -205,11 +164,7 @@ pub fn timeline(v: &Violation, names: &[String], full: bool) -> String {
         step += 1;
         let col = actors.iter().position(|a| *a == e.actor as usize).unwrap_or(0);
         for (k, line) in event_lines(e, col_w).into_iter().enumerate() {
-            let mut row = if k == 0 {
-                format!("{step:>step_w$} ")
-            } else {
-                format!("{:>step_w$} ", "")
-            };
+            let mut row = if k == 0 { format!("{step:>step_w$} ") } else { format!("{:>step_w$} ", "") };
             for c in 0..ncols {
                 let text = if c == col { line.as_str() } else { "" };
                 row.push_str(&format!("| {text:<col_w$} "));
@@ -237,10 +192,7 @@ pub fn timeline(v: &Violation, names: &[String], full: bool) -> String {
 
 /// `text` wrapped to the timeline width, each line indented by `indent` spaces.
 pub fn wrapped(text: &str, indent: usize) -> String {
-    wrap(text, TIMELINE_WIDTH - indent)
-        .into_iter()
-        .map(|l| format!("{:indent$}{l}\n", ""))
-        .collect()
+    wrap(text, TIMELINE_WIDTH - indent).into_iter().map(|l| format!("{:indent$}{l}\n", "")).collect()
 }
 
 /// How the search ended, in words ("exhaustive, loom bound 3").
@@ -260,11 +212,7 @@ pub fn result_line(r: &CheckResult) -> String {
     let p = &r.prepared;
     let exp = r.expected.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
     let mark = if r.matches() { "ok  " } else { "FAIL" };
-    let sets = if p.overrides.is_empty() {
-        String::new()
-    } else {
-        format!(" --set {}", p.overrides.join(","))
-    };
+    let sets = if p.overrides.is_empty() { String::new() } else { format!(" --set {}", p.overrides.join(",")) };
     let line = format!(
         "{mark} {} [{}{sets}]: {} (expected {exp}); {} executions ({}) in {:.2?}",
         p.scenario.name,
@@ -291,10 +239,7 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
         Outcome::Verdict(_) => {}
     }
     for (v, (n, first)) in &r.other {
-        let text = format!(
-            "also seen while searching: {v} in {n} execution(s), e.g. {}",
-            first.summary
-        );
+        let text = format!("also seen while searching: {v} in {n} execution(s), e.g. {}", first.summary);
         out.push_str(&wrapped(&text, 5));
     }
     if let Some(f) = &r.report.found {
@@ -309,18 +254,8 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
                 b - 1
             ),
             (Some(b), _) => format!("execution {} of loom bound {b}: at most {b} preemptions", f.exec),
-            (
-                None,
-                Strategy::Shuttle {
-                    kind: ShuttleKind::Pct { depth },
-                    ..
-                },
-            ) => {
-                format!(
-                    "execution {} of PCT depth {depth}: at most {} priority changes",
-                    f.exec,
-                    depth - 1
-                )
+            (None, Strategy::Shuttle { kind: ShuttleKind::Pct { depth }, .. }) => {
+                format!("execution {} of PCT depth {depth}: at most {} priority changes", f.exec, depth - 1)
             }
             (None, _) => format!("execution {}", f.exec),
         };

@@ -30,15 +30,8 @@ pub fn encode<F>(p: &Prepared, strategy: &Strategy, found: &Found<F>) -> Option<
         Strategy::Shuttle { .. } | Strategy::ShuttleReplay { .. } => format!("shuttle.{}", found.schedule.as_ref()?),
         Strategy::Stress { .. } => return None,
     };
-    let sets = if p.overrides.is_empty() {
-        "-".to_string()
-    } else {
-        p.overrides.join(",")
-    };
-    Some(format!(
-        "iomc1:{:016x}:{}:{}:{}:{}",
-        p.scenario.content_hash, p.preset, sets, sched, p.scenario.file
-    ))
+    let sets = if p.overrides.is_empty() { "-".to_string() } else { p.overrides.join(",") };
+    Some(format!("iomc1:{:016x}:{}:{}:{}:{}", p.scenario.content_hash, p.preset, sets, sched, p.scenario.file))
 }
 
 /// Decode a token.
@@ -49,31 +42,17 @@ pub fn decode(s: &str) -> Result<Token, String> {
         return Err(bad("expected iomc1:<hash>:<preset>:<overrides>:<schedule>:<file>"));
     }
     let hash = u64::from_str_radix(parts[1], 16).map_err(|_| bad("hash is not hex"))?;
-    let overrides = if parts[3] == "-" {
-        Vec::new()
-    } else {
-        parts[3].split(',').map(str::to_string).collect()
-    };
+    let overrides = if parts[3] == "-" { Vec::new() } else { parts[3].split(',').map(str::to_string).collect() };
     let strategy = if let Some(rest) = parts[4].strip_prefix("loom.b") {
-        let (b, e) = rest
-            .split_once(".e")
-            .ok_or_else(|| bad("loom schedule is loom.b<bound>.e<exec>"))?;
+        let (b, e) = rest.split_once(".e").ok_or_else(|| bad("loom schedule is loom.b<bound>.e<exec>"))?;
         Strategy::LoomReplay {
             bound: b.parse().map_err(|_| bad("loom bound is not a number"))?,
             exec: e.parse().map_err(|_| bad("loom execution is not a number"))?,
         }
     } else if let Some(rest) = parts[4].strip_prefix("shuttle.") {
-        Strategy::ShuttleReplay {
-            schedule: rest.to_string(),
-        }
+        Strategy::ShuttleReplay { schedule: rest.to_string() }
     } else {
         return Err(bad("unknown schedule kind"));
     };
-    Ok(Token {
-        hash,
-        preset: parts[2].to_string(),
-        overrides,
-        strategy,
-        file: parts[5].to_string(),
-    })
+    Ok(Token { hash, preset: parts[2].to_string(), overrides, strategy, file: parts[5].to_string() })
 }

@@ -13,9 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn load(name: &str) -> Arc<Scenario> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scenarios")
-        .join(format!("{name}.toml"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(format!("{name}.toml"));
     Arc::new(Scenario::load(&path, &Behaviour::preset_names()).unwrap_or_else(|e| panic!("{e}")))
 }
 
@@ -48,19 +46,11 @@ fn expect(name: &str, preset: &str, known: Verdict) {
     assert_eq!(r.outcome, Outcome::Verdict(known.clone()), "{name} on {preset}");
     assert!(r.report.executions > 0);
     if known == Verdict::Pass {
-        assert_eq!(
-            r.report.stop,
-            Stop::Exhausted,
-            "a pass must come from an exhaustive search"
-        );
+        assert_eq!(r.report.stop, Stop::Exhausted, "a pass must come from an exhaustive search");
         assert!(r.report.bound.unwrap_or(0) >= 2, "a pass needs loom bound >= 2");
     } else {
         let f = r.report.found.as_ref().expect("a violation carries its execution");
-        assert!(
-            f.finding.summary.starts_with(&known.to_string()),
-            "{}",
-            f.finding.summary
-        );
+        assert!(f.finding.summary.starts_with(&known.to_string()), "{}", f.finding.summary);
         assert!(r.token.is_some());
     }
 }
@@ -110,28 +100,11 @@ fn f2_store_never_reaches_the_disk() {
     let f = r.report.found.as_ref().expect("F2 found");
     let skipped = f.finding.events.iter().any(|e| {
         e.func == "iomap_writepage_map"
-            && matches!(
-                e.what,
-                iomc_models::What::WritebackSkip {
-                    why: "mapped to a hole",
-                    ..
-                }
-            )
+            && matches!(e.what, iomc_models::What::WritebackSkip { why: "mapped to a hole", .. })
     });
-    assert!(
-        skipped,
-        "the oracle's fsync must show writeback skipping the block mapped to a hole"
-    );
-    let on_disk = f
-        .finding
-        .detail
-        .iter()
-        .find(|d| d.starts_with("and on disk:"))
-        .expect("durable finding");
-    assert!(
-        on_disk.contains("zeroed-data") && on_disk.contains("[3072, 3080)"),
-        "{on_disk}"
-    );
+    assert!(skipped, "the oracle's fsync must show writeback skipping the block mapped to a hole");
+    let on_disk = f.finding.detail.iter().find(|d| d.starts_with("and on disk:")).expect("durable finding");
+    assert!(on_disk.contains("zeroed-data") && on_disk.contains("[3072, 3080)"), "{on_disk}");
 }
 
 /// Keeping drop_writes on 6.2 shows why it was removed: the new cleanup keeps the delalloc
@@ -154,15 +127,7 @@ fn lore_6_2_without_iomap_valid_fails_again() {
 /// search reports that as exhaustive under bound 0, not as a general pass.
 #[test]
 fn bound_zero_is_exhaustive_but_misses_the_race() {
-    let r = run(
-        "lore-2022-08-17-unwritten",
-        "linux-6.1",
-        &[],
-        Some(Strategy::Loom {
-            min_bound: 0,
-            max_bound: 0,
-        }),
-    );
+    let r = run("lore-2022-08-17-unwritten", "linux-6.1", &[], Some(Strategy::Loom { min_bound: 0, max_bound: 0 }));
     assert_eq!(r.report.stop, Stop::Exhausted);
     assert_eq!(r.report.bound, Some(0));
     assert!(r.report.found.is_none());
@@ -185,25 +150,13 @@ fn loom_token_replays_the_same_execution() {
 /// replays to the same violation.
 #[test]
 fn pct_finds_the_race_and_its_schedule_replays() {
-    let pct = Strategy::Shuttle {
-        kind: ShuttleKind::Pct { depth: 3 },
-        iterations: 10_000,
-        seed: 7,
-    };
+    let pct = Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations: 10_000, seed: 7 };
     let r = run("xfs-559", "linux-6.1", &[], Some(pct));
-    let first = r
-        .report
-        .found
-        .as_ref()
-        .expect("PCT depth 3 finds a depth-2 race in 10,000 runs");
+    let first = r.report.found.as_ref().expect("PCT depth 3 finds a depth-2 race in 10,000 runs");
     let t = token::decode(r.token.as_ref().unwrap()).unwrap();
     assert!(matches!(t.strategy, Strategy::ShuttleReplay { .. }));
     let again = run("xfs-559", "linux-6.1", &[], Some(t.strategy));
-    let second = again
-        .report
-        .found
-        .as_ref()
-        .expect("shuttle replay reproduces the violation");
+    let second = again.report.found.as_ref().expect("shuttle replay reproduces the violation");
     assert_eq!(first.finding.events, second.finding.events);
 }
 
@@ -211,16 +164,8 @@ fn pct_finds_the_race_and_its_schedule_replays() {
 /// of the exhaustive loom proofs above).
 #[test]
 fn random_finds_nothing_on_6_2() {
-    for name in [
-        "lore-2022-08-17-unwritten",
-        "lore-2022-08-17-delalloc",
-        "subpage-blocks-1k",
-    ] {
-        let random = Strategy::Shuttle {
-            kind: ShuttleKind::Random,
-            iterations: 2_000,
-            seed: 1,
-        };
+    for name in ["lore-2022-08-17-unwritten", "lore-2022-08-17-delalloc", "subpage-blocks-1k"] {
+        let random = Strategy::Shuttle { kind: ShuttleKind::Random, iterations: 2_000, seed: 1 };
         let r = run(name, "linux-6.2", &[], Some(random));
         assert_eq!(r.outcome, Outcome::Verdict(Verdict::Pass), "{name}");
         assert_eq!(r.report.executions, 2_000);
@@ -238,22 +183,37 @@ fn loom_thread_limit_is_an_error_not_a_panic() {
         s.threads.push(t);
     }
     let p = Prepared::new(Arc::new(s), "linux-6.1", &[]).unwrap();
-    let err = iomc_harness::preflight(
-        &p,
-        &Strategy::Loom {
-            min_bound: 0,
-            max_bound: 2,
-        },
-    )
-    .unwrap_err();
+    let err = iomc_harness::preflight(&p, &Strategy::Loom { min_bound: 0, max_bound: 2 }).unwrap_err();
     assert!(err.contains("loom allows at most 5 threads"), "{err}");
-    assert!(iomc_harness::preflight(
-        &p,
-        &Strategy::Shuttle {
-            kind: ShuttleKind::Random,
-            iterations: 1,
-            seed: 0
+    assert!(
+        iomc_harness::preflight(&p, &Strategy::Shuttle { kind: ShuttleKind::Random, iterations: 1, seed: 0 }).is_ok()
+    );
+}
+
+/// Every violation the shipped scenarios produce replays from its token to the same
+/// violation, event for event.
+#[test]
+fn every_found_violation_replays_from_its_token() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let files = iomc_scenario::collect_files(&[dir]).unwrap();
+    let mut replayed = 0;
+    for f in files {
+        let s = Arc::new(Scenario::load(&f, &Behaviour::preset_names()).unwrap());
+        for (preset, verdict, _) in &s.expect {
+            if *verdict == Verdict::Pass {
+                continue;
+            }
+            let p = Arc::new(Prepared::new(s.clone(), preset, &[]).unwrap());
+            let r = check(p.clone(), &default_strategy(&s), Budget::default(), None);
+            let first = r.report.found.as_ref().unwrap_or_else(|| panic!("{} {preset}: no violation", s.name));
+            let t = token::decode(r.token.as_ref().unwrap()).unwrap();
+            assert_eq!(t.hash, s.content_hash);
+            let again = check(p, &t.strategy, Budget::default(), None);
+            let second = again.report.found.as_ref().unwrap_or_else(|| panic!("{} {preset}: replay lost it", s.name));
+            assert_eq!(first.finding.summary, second.finding.summary, "{} {preset}", s.name);
+            assert_eq!(first.finding.events, second.finding.events, "{} {preset}", s.name);
+            replayed += 1;
         }
-    )
-    .is_ok());
+    }
+    assert!(replayed >= 13, "only {replayed} violations replayed");
 }

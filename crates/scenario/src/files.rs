@@ -67,9 +67,7 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         return Err(too_big(meta.len()));
     }
     let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read file: {e}"))?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| format!("cannot read file: {e}"))?;
     let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if len > limit {
         return Err(too_big(len));

@@ -201,12 +201,8 @@ impl OpKind {
             | OpKind::Read { offset, length }
             | OpKind::Fallocate { offset, length }
             | OpKind::PunchHole { offset, length }
-            | OpKind::Writeback {
-                range: Some((offset, length)),
-            }
-            | OpKind::Reclaim {
-                range: Some((offset, length)),
-            } => offset.saturating_add(*length),
+            | OpKind::Writeback { range: Some((offset, length)) }
+            | OpKind::Reclaim { range: Some((offset, length)) } => offset.saturating_add(*length),
             OpKind::Truncate { size } => *size,
             OpKind::Writeback { range: None }
             | OpKind::Reclaim { range: None }
@@ -270,10 +266,8 @@ impl Verdict {
             "unsupported" => Some(Verdict::Unsupported),
             _ => {
                 let name = s.strip_prefix("invariant:")?;
-                let ok = !name.is_empty()
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                let ok =
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
                 ok.then(|| Verdict::Invariant(name.to_string()))
             }
         }
@@ -344,18 +338,10 @@ impl Scenario {
     /// non-UTF-8 files are reported at 1:1.
     pub fn load(path: &Path, known_presets: &[&str]) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let at_start = |message: String| ScenarioError {
-            file: file.clone(),
-            line: 1,
-            col: 1,
-            message,
-        };
+        let at_start = |message: String| ScenarioError { file: file.clone(), line: 1, col: 1, message };
         let bytes = files::read_limited(path, MAX_SCENARIO_FILE_BYTES).map_err(at_start)?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            at_start(format!(
-                "file is not valid UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ))
+            at_start(format!("file is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
         })?;
         Self::parse(&file, &text, known_presets)
     }
@@ -397,28 +383,14 @@ mod tests {
 
     #[test]
     fn verdict_round_trip() {
-        for s in [
-            "pass",
-            "zeroed-data",
-            "lost-write",
-            "stale-data",
-            "deadlock",
-            "unsupported",
-            "invariant:dirty-over-hole",
-        ] {
+        for s in
+            ["pass", "zeroed-data", "lost-write", "stale-data", "deadlock", "unsupported", "invariant:dirty-over-hole"]
+        {
             let v = Verdict::parse(s).unwrap();
             assert_eq!(v.as_str(), s);
             assert_eq!(v.to_string(), s);
         }
-        for s in [
-            "",
-            "Pass",
-            "invariant:",
-            "invariant:Bad",
-            "invariant:a_b",
-            "zeroed",
-            "pass ",
-        ] {
+        for s in ["", "Pass", "invariant:", "invariant:Bad", "invariant:a_b", "zeroed", "pass "] {
             assert_eq!(Verdict::parse(s), None, "{s:?}");
         }
     }
@@ -439,12 +411,7 @@ mod tests {
 
     #[test]
     fn error_display() {
-        let e = ScenarioError {
-            file: "a.toml".into(),
-            line: 3,
-            col: 7,
-            message: "bad".into(),
-        };
+        let e = ScenarioError { file: "a.toml".into(), line: 3, col: 7, message: "bad".into() };
         assert_eq!(e.to_string(), "a.toml:3:7: error: bad");
     }
 
@@ -455,11 +422,7 @@ mod tests {
             name: String::new(),
             summary: String::new(),
             source: String::new(),
-            geometry: Geometry {
-                block_size: 4096,
-                page_size: 0,
-                folio_pages: vec![],
-            },
+            geometry: Geometry { block_size: 4096, page_size: 0, folio_pages: vec![] },
             setup: vec![],
             threads: vec![],
             expect: vec![],
@@ -470,14 +433,7 @@ mod tests {
         s.geometry.page_size = 4096;
         assert_eq!(s.span_bytes(), 4096);
         let loc = Loc { line: 1, col: 1 };
-        s.setup.push(Op {
-            kind: OpKind::Pwrite {
-                offset: u64::MAX,
-                length: u64::MAX,
-                fill: 1,
-            },
-            loc,
-        });
+        s.setup.push(Op { kind: OpKind::Pwrite { offset: u64::MAX, length: u64::MAX, fill: 1 }, loc });
         assert_eq!(s.span_bytes(), u64::MAX);
     }
 }

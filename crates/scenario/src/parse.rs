@@ -17,10 +17,7 @@ struct Fail {
 type R<T> = Result<T, Fail>;
 
 fn fail<T>(at: usize, message: impl Into<String>) -> R<T> {
-    Err(Fail {
-        at,
-        message: message.into(),
-    })
+    Err(Fail { at, message: message.into() })
 }
 
 /// Maps byte offsets to 1-based line and character column.
@@ -45,10 +42,7 @@ impl<'t> LineIndex<'t> {
         let line = self.starts.partition_point(|&s| s <= at).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
         let col = self.text.get(start..at).map_or(0, |s| s.chars().count()) + 1;
-        Loc {
-            line: to_u32(line),
-            col: to_u32(col),
-        }
+        Loc { line: to_u32(line), col: to_u32(col) }
     }
 }
 
@@ -60,18 +54,11 @@ pub(crate) fn parse(file: &str, text: &str, known_presets: &[&str]) -> Result<Sc
     let index = LineIndex::new(text);
     parse_text(file, text, known_presets, &index).map_err(|f| {
         let Loc { line, col } = index.loc(f.at);
-        ScenarioError {
-            file: file.to_string(),
-            line,
-            col,
-            message: f.message,
-        }
+        ScenarioError { file: file.to_string(), line, col, message: f.message }
     })
 }
 
-const ROOT_KEYS: &[&str] = &[
-    "name", "summary", "source", "geometry", "setup", "thread", "expect", "explore",
-];
+const ROOT_KEYS: &[&str] = &["name", "summary", "source", "geometry", "setup", "thread", "expect", "explore"];
 const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages"];
 const THREAD_KEYS: &[&str] = &["name", "ops"];
 const EXPLORE_KEYS: &[&str] = &["preemption_bound", "iterations"];
@@ -122,24 +109,13 @@ fn parse_text(file: &str, text: &str, known_presets: &[&str], index: &LineIndex<
     let Some(root) = doc.as_item().as_table() else {
         return fail(0, "the document is not a table");
     };
-    let root = Tbl {
-        t: root,
-        at: 0,
-        what: "the top-level table".to_string(),
-    };
+    let root = Tbl { t: root, at: 0, what: "the top-level table".to_string() };
     root.check_keys(ROOT_KEYS)?;
 
     let name_field = root.req("name")?;
     let name = name_field.string()?;
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-    {
-        return fail(
-            name_field.at,
-            format!("invalid scenario name {name:?}: use only a-z, 0-9, '.', '_' and '-'"),
-        );
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)) {
+        return fail(name_field.at, format!("invalid scenario name {name:?}: use only a-z, 0-9, '.', '_' and '-'"));
     }
     let summary = root.req("summary")?.string()?;
     let source = root.req("source")?.string()?;
@@ -150,10 +126,7 @@ fn parse_text(file: &str, text: &str, known_presets: &[&str], index: &LineIndex<
         Some(field) => {
             let elems = field.tables()?;
             if let Some(&(_, at)) = elems.get(MAX_OPS) {
-                return fail(
-                    at,
-                    format!("`setup` has {} ops, at most {MAX_OPS} are allowed", elems.len()),
-                );
+                return fail(at, format!("`setup` has {} ops, at most {MAX_OPS} are allowed", elems.len()));
             }
             let mut ops = Vec::with_capacity(elems.len());
             for (i, &(t, at)) in elems.iter().enumerate() {
@@ -191,25 +164,16 @@ fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
     let folios = g.req("folio_pages")?;
     let block_size = block.int()?;
     if !block_size.is_power_of_two() || !(512..=65536).contains(&block_size) {
-        return fail(
-            block.at,
-            format!("block_size must be a power of two in 512..=65536, found {block_size}"),
-        );
+        return fail(block.at, format!("block_size must be a power of two in 512..=65536, found {block_size}"));
     }
     let page_size = page.int()?;
     if !page_size.is_power_of_two() || !(4096..=65536).contains(&page_size) {
-        return fail(
-            page.at,
-            format!("page_size must be a power of two in 4096..=65536, found {page_size}"),
-        );
+        return fail(page.at, format!("page_size must be a power of two in 4096..=65536, found {page_size}"));
     }
     let Some(Value::Array(array)) = folios.item.as_value() else {
         return fail(
             folios.at,
-            format!(
-                "`folio_pages`: expected an array of integers, found {}",
-                item_desc(folios.item)
-            ),
+            format!("`folio_pages`: expected an array of integers, found {}", item_desc(folios.item)),
         );
     };
     if array.is_empty() {
@@ -222,18 +186,12 @@ fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
     for v in array.iter() {
         let at = v.span().map_or(folios.at, |s| s.start);
         let Value::Integer(n) = v else {
-            return fail(
-                at,
-                format!("`folio_pages`: expected an integer, found {}", value_desc(v)),
-            );
+            return fail(at, format!("`folio_pages`: expected an integer, found {}", value_desc(v)));
         };
         let n = *n.value();
         let ok = u64::try_from(n).ok().filter(|n| n.is_power_of_two() && *n <= 16);
         let Some(n) = ok else {
-            return fail(
-                at,
-                format!("folio_pages entries must be powers of two in 1..=16, found {n}"),
-            );
+            return fail(at, format!("folio_pages entries must be powers of two in 1..=16, found {n}"));
         };
         if folio_pages.contains(&n) {
             return fail(at, format!("duplicate folio size {n} in folio_pages"));
@@ -251,11 +209,7 @@ fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
             ),
         );
     }
-    Ok(Geometry {
-        block_size,
-        page_size,
-        folio_pages,
-    })
+    Ok(Geometry { block_size, page_size, folio_pages })
 }
 
 fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>> {
@@ -264,38 +218,22 @@ fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>>
         return fail(field.at, "a scenario needs at least one [[thread]]");
     }
     if let Some(&(_, at)) = elems.get(MAX_THREADS) {
-        return fail(
-            at,
-            format!("too many threads: {}, at most {MAX_THREADS} are allowed", elems.len()),
-        );
+        return fail(at, format!("too many threads: {}, at most {MAX_THREADS} are allowed", elems.len()));
     }
     let mut threads: Vec<ThreadSpec> = Vec::with_capacity(elems.len());
     for (i, &(t, at)) in elems.iter().enumerate() {
-        let tbl = Tbl {
-            t,
-            at,
-            what: format!("thread #{}", i + 1),
-        };
+        let tbl = Tbl { t, at, what: format!("thread #{}", i + 1) };
         tbl.check_keys(THREAD_KEYS)?;
         let name_field = tbl.req("name")?;
         let name = name_field.string()?;
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
         {
-            return fail(
-                name_field.at,
-                format!("invalid thread name {name:?}: use only a-z, 0-9, '_' and '-'"),
-            );
+            return fail(name_field.at, format!("invalid thread name {name:?}: use only a-z, 0-9, '_' and '-'"));
         }
         if let Some(first) = threads.iter().find(|t| t.name == name) {
             return fail(
                 name_field.at,
-                format!(
-                    "duplicate thread name {name:?} (first used by the thread at {})",
-                    first.loc
-                ),
+                format!("duplicate thread name {name:?} (first used by the thread at {})", first.loc),
             );
         }
         let ops_field = tbl.req("ops")?;
@@ -304,23 +242,13 @@ fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>>
             return fail(ops_field.at, format!("thread {name:?} has no ops: give at least one"));
         }
         if let Some(&(_, at)) = op_elems.get(MAX_OPS) {
-            return fail(
-                at,
-                format!(
-                    "thread {name:?} has {} ops, at most {MAX_OPS} are allowed",
-                    op_elems.len()
-                ),
-            );
+            return fail(at, format!("thread {name:?} has {} ops, at most {MAX_OPS} are allowed", op_elems.len()));
         }
         let mut ops = Vec::with_capacity(op_elems.len());
         for (j, &(t, at)) in op_elems.iter().enumerate() {
             ops.push(parse_op(t, at, &format!("op #{} of thread {name:?}", j + 1), index)?);
         }
-        threads.push(ThreadSpec {
-            name: name.to_string(),
-            ops,
-            loc: index.loc(at),
-        });
+        threads.push(ThreadSpec { name: name.to_string(), ops, loc: index.loc(at) });
     }
     Ok(threads)
 }
@@ -346,11 +274,7 @@ fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) ->
             };
             return fail(key_at, format!("unknown preset {preset:?} ({known})"));
         }
-        let field = Field {
-            name: preset,
-            item,
-            at: item.span().map_or(key_at, |s| s.start),
-        };
+        let field = Field { name: preset, item, at: item.span().map_or(key_at, |s| s.start) };
         let s = field.string()?;
         let Some(verdict) = Verdict::parse(s) else {
             return fail(field.at, format!("invalid verdict {s:?} ({VERDICTS_HELP})"));
@@ -358,10 +282,7 @@ fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) ->
         out.push((preset.to_string(), verdict, index.loc(key_at)));
     }
     if out.is_empty() {
-        return fail(
-            tbl.at,
-            "[expect] must give the expected verdict for at least one preset",
-        );
+        return fail(tbl.at, "[expect] must give the expected verdict for at least one preset");
     }
     Ok(out)
 }
@@ -387,29 +308,15 @@ fn parse_explore(tbl: &Tbl<'_>) -> R<ExploreDefaults> {
 }
 
 fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> R<Op> {
-    let outer = Tbl {
-        t,
-        at,
-        what: what.to_string(),
-    };
+    let outer = Tbl { t, at, what: what.to_string() };
     let Some(op_field) = outer.opt("op") else {
-        return fail(
-            at,
-            format!("{what} is missing key `op` (expected one of: {})", OP_NAMES.join(", ")),
-        );
+        return fail(at, format!("{what} is missing key `op` (expected one of: {})", OP_NAMES.join(", ")));
     };
     let name = op_field.string()?;
     let Some(keys) = op_keys(name) else {
-        return fail(
-            op_field.at,
-            format!("unknown op {name:?} (expected one of: {})", OP_NAMES.join(", ")),
-        );
+        return fail(op_field.at, format!("unknown op {name:?} (expected one of: {})", OP_NAMES.join(", ")));
     };
-    let tbl = Tbl {
-        t,
-        at,
-        what: format!("{name} op"),
-    };
+    let tbl = Tbl { t, at, what: format!("{name} op") };
     for (k, _) in t.iter() {
         if k != "op" && !keys.contains(&k) {
             let takes = if keys.is_empty() {
@@ -423,19 +330,11 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
     let kind = match name {
         "pwrite" => {
             let (offset, length) = range(&tbl)?;
-            OpKind::Pwrite {
-                offset,
-                length,
-                fill: fill(&tbl)?,
-            }
+            OpKind::Pwrite { offset, length, fill: fill(&tbl)? }
         }
         "mmap_write" => {
             let (offset, length) = range(&tbl)?;
-            OpKind::MmapWrite {
-                offset,
-                length,
-                fill: fill(&tbl)?,
-            }
+            OpKind::MmapWrite { offset, length, fill: fill(&tbl)? }
         }
         "read" => {
             let (offset, length) = range(&tbl)?;
@@ -449,12 +348,8 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
             let (offset, length) = range(&tbl)?;
             OpKind::PunchHole { offset, length }
         }
-        "writeback" => OpKind::Writeback {
-            range: optional_range(&tbl, name)?,
-        },
-        "reclaim" => OpKind::Reclaim {
-            range: optional_range(&tbl, name)?,
-        },
+        "writeback" => OpKind::Writeback { range: optional_range(&tbl, name)? },
+        "reclaim" => OpKind::Reclaim { range: optional_range(&tbl, name)? },
         "truncate" => {
             let f = tbl.req("size")?;
             let size = f.int()?;
@@ -475,20 +370,14 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
             if !ERRORTAG_NAMES.contains(&tag) {
                 return fail(
                     name_f.at,
-                    format!(
-                        "unknown error tag {tag:?} (expected one of: {})",
-                        ERRORTAG_NAMES.join(", ")
-                    ),
+                    format!("unknown error tag {tag:?} (expected one of: {})", ERRORTAG_NAMES.join(", ")),
                 );
             }
             let value = value_f.int()?;
             if value > 1 {
                 return fail(value_f.at, format!("errortag value must be 0 or 1, found {value}"));
             }
-            OpKind::Errortag {
-                name: tag.to_string(),
-                value,
-            }
+            OpKind::Errortag { name: tag.to_string(), value }
         }
         "short_copy" => {
             let f = tbl.req("bytes")?;
@@ -504,10 +393,7 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
         // `op_keys` accepted the name, so this is unreachable; report rather than panic.
         _ => return fail(op_field.at, format!("unknown op {name:?}")),
     };
-    Ok(Op {
-        kind,
-        loc: index.loc(at),
-    })
+    Ok(Op { kind, loc: index.loc(at) })
 }
 
 /// `offset` and `length` of an op: length > 0, offset + length <= MAX_FILE_BYTES.
@@ -559,10 +445,7 @@ fn fill(tbl: &Tbl<'_>) -> R<u8> {
     let f = tbl.req("fill")?;
     let n = f.int()?;
     if n == 0 {
-        return fail(
-            f.at,
-            "fill must not be 0: zero would make lost data indistinguishable from zeroing",
-        );
+        return fail(f.at, "fill must not be 0: zero would make lost data indistinguishable from zeroing");
     }
     if n == u64::from(POISON) {
         return fail(
@@ -590,10 +473,7 @@ struct Field<'a> {
 
 impl<'a> Tbl<'a> {
     fn key_at(&self, key: &str) -> usize {
-        self.t
-            .get_key_value(key)
-            .and_then(|(k, _)| k.span())
-            .map_or(self.at, |s| s.start)
+        self.t.get_key_value(key).and_then(|(k, _)| k.span()).map_or(self.at, |s| s.start)
     }
 
     fn opt(&self, name: &'a str) -> Option<Field<'a>> {
@@ -602,11 +482,7 @@ impl<'a> Tbl<'a> {
             return None;
         }
         let key_at = key.span().map_or(self.at, |s| s.start);
-        Some(Field {
-            name,
-            item,
-            at: item.span().map_or(key_at, |s| s.start),
-        })
+        Some(Field { name, item, at: item.span().map_or(key_at, |s| s.start) })
     }
 
     fn req(&self, name: &'a str) -> R<Field<'a>> {
@@ -621,11 +497,7 @@ impl<'a> Tbl<'a> {
             if !allowed.contains(&k) {
                 return fail(
                     self.key_at(k),
-                    format!(
-                        "unknown key `{k}` in {} (expected one of: {})",
-                        self.what,
-                        allowed.join(", ")
-                    ),
+                    format!("unknown key `{k}` in {} (expected one of: {})", self.what, allowed.join(", ")),
                 );
             }
         }
@@ -640,44 +512,30 @@ impl<'a> Field<'a> {
                 let v = *i.value();
                 u64::try_from(v).or_else(|_| fail(self.at, format!("`{}` must not be negative, found {v}", self.name)))
             }
-            _ => fail(
-                self.at,
-                format!("`{}`: expected an integer, found {}", self.name, item_desc(self.item)),
-            ),
+            _ => fail(self.at, format!("`{}`: expected an integer, found {}", self.name, item_desc(self.item))),
         }
     }
 
     fn string(&self) -> R<&'a str> {
         match self.item.as_value() {
             Some(Value::String(s)) => Ok(s.value().as_str()),
-            _ => fail(
-                self.at,
-                format!("`{}`: expected a string, found {}", self.name, item_desc(self.item)),
-            ),
+            _ => fail(self.at, format!("`{}`: expected a string, found {}", self.name, item_desc(self.item))),
         }
     }
 
     fn table(&self, what: &str) -> R<Tbl<'a>> {
         match self.item.as_table_like() {
-            Some(t) => Ok(Tbl {
-                t,
-                at: self.at,
-                what: what.to_string(),
-            }),
-            None => fail(
-                self.at,
-                format!("`{}`: expected a table, found {}", self.name, item_desc(self.item)),
-            ),
+            Some(t) => Ok(Tbl { t, at: self.at, what: what.to_string() }),
+            None => fail(self.at, format!("`{}`: expected a table, found {}", self.name, item_desc(self.item))),
         }
     }
 
     /// The tables of an array of tables (`[[x]]`) or of an array of inline tables (`x = [{...}]`).
     fn tables(&self) -> R<Vec<(&'a dyn TableLike, usize)>> {
         match self.item {
-            Item::ArrayOfTables(a) => Ok(a
-                .iter()
-                .map(|t| (t as &dyn TableLike, t.span().map_or(self.at, |s| s.start)))
-                .collect()),
+            Item::ArrayOfTables(a) => {
+                Ok(a.iter().map(|t| (t as &dyn TableLike, t.span().map_or(self.at, |s| s.start))).collect())
+            }
             Item::Value(Value::Array(array)) => {
                 let mut out = Vec::with_capacity(array.len());
                 for v in array.iter() {
@@ -685,10 +543,7 @@ impl<'a> Field<'a> {
                     match v {
                         Value::InlineTable(t) => out.push((t as &dyn TableLike, at)),
                         other => {
-                            return fail(
-                                at,
-                                format!("`{}`: expected a table, found {}", self.name, value_desc(other)),
-                            )
+                            return fail(at, format!("`{}`: expected a table, found {}", self.name, value_desc(other)))
                         }
                     }
                 }
@@ -696,19 +551,9 @@ impl<'a> Field<'a> {
             }
             Item::Table(_) => fail(
                 self.at,
-                format!(
-                    "`{0}`: expected an array of tables, found a table (write [[{0}]] for each entry)",
-                    self.name
-                ),
+                format!("`{0}`: expected an array of tables, found a table (write [[{0}]] for each entry)", self.name),
             ),
-            other => fail(
-                self.at,
-                format!(
-                    "`{}`: expected an array of tables, found {}",
-                    self.name,
-                    item_desc(other)
-                ),
-            ),
+            other => fail(self.at, format!("`{}`: expected an array of tables, found {}", self.name, item_desc(other))),
         }
     }
 }
@@ -736,12 +581,7 @@ fn value_desc(v: &Value) -> &'static str {
 
 /// toml_edit messages may span lines; keep ours on one.
 fn one_line(message: &str) -> String {
-    message
-        .split('\n')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    message.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]

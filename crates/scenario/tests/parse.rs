@@ -60,10 +60,7 @@ fn loc(line: u32, col: u32) -> Loc {
 }
 
 fn op(kind: OpKind, line: u32, col: u32) -> Op {
-    Op {
-        kind,
-        loc: loc(line, col),
-    }
+    Op { kind, loc: loc(line, col) }
 }
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
@@ -78,20 +75,9 @@ fn assert_err(text: &str, line: u32, col: u32, needle: &str) {
         Err(e) => e,
     };
     assert_eq!(err.file, "scenarios/x.toml");
-    assert!(
-        err.message.contains(needle),
-        "message {:?} lacks {needle:?}",
-        err.message
-    );
-    assert_eq!(
-        (err.line, err.col),
-        (line, col),
-        "wrong location for {err}\n--- input ---\n{text}"
-    );
-    assert_eq!(
-        err.to_string(),
-        format!("scenarios/x.toml:{line}:{col}: error: {}", err.message)
-    );
+    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
+    assert_eq!((err.line, err.col), (line, col), "wrong location for {err}\n--- input ---\n{text}");
+    assert_eq!(err.to_string(), format!("scenarios/x.toml:{line}:{col}: error: {}", err.message));
 }
 
 /// Lines 1-9: header and geometry; line 10 is the next one.
@@ -118,34 +104,12 @@ fn valid_full_example() {
     assert_eq!(s.name, "lore-2022-08-17-unwritten");
     assert!(s.summary.starts_with("stale UNWRITTEN iomap"));
     assert_eq!(s.source, "ML:20220817093627.GZ3600936@dread.disaster.area");
-    assert_eq!(
-        s.geometry,
-        Geometry {
-            block_size: 4096,
-            page_size: 4096,
-            folio_pages: vec![1, 4]
-        }
-    );
+    assert_eq!(s.geometry, Geometry { block_size: 4096, page_size: 4096, folio_pages: vec![1, 4] });
     assert_eq!(
         s.setup,
         vec![
-            op(
-                OpKind::Fallocate {
-                    offset: 0,
-                    length: 12288
-                },
-                5,
-                3
-            ),
-            op(
-                OpKind::Pwrite {
-                    offset: 10240,
-                    length: 2048,
-                    fill: 0x41
-                },
-                6,
-                3
-            ),
+            op(OpKind::Fallocate { offset: 0, length: 12288 }, 5, 3),
+            op(OpKind::Pwrite { offset: 10240, length: 2048, fill: 0x41 }, 6, 3),
         ]
     );
     assert_eq!(s.threads.len(), 2);
@@ -153,15 +117,7 @@ fn valid_full_example() {
         s.threads[0],
         ThreadSpec {
             name: "writer".into(),
-            ops: vec![op(
-                OpKind::Pwrite {
-                    offset: 0,
-                    length: 10240,
-                    fill: 0x42
-                },
-                16,
-                9
-            )],
+            ops: vec![op(OpKind::Pwrite { offset: 0, length: 10240, fill: 0x42 }, 16, 9)],
             loc: loc(14, 1),
         }
     );
@@ -172,32 +128,18 @@ fn valid_full_example() {
     assert_eq!(
         kinds,
         vec![
-            OpKind::Writeback {
-                range: Some((8192, 4096))
-            },
+            OpKind::Writeback { range: Some((8192, 4096)) },
             OpKind::Reclaim { range: None },
-            OpKind::MmapWrite {
-                offset: 100,
-                length: 8000,
-                fill: 7
-            },
+            OpKind::MmapWrite { offset: 100, length: 8000, fill: 7 },
             OpKind::Read { offset: 0, length: 1 },
-            OpKind::PunchHole {
-                offset: 4096,
-                length: 4096
-            },
+            OpKind::PunchHole { offset: 4096, length: 4096 },
             OpKind::Truncate { size: 0 },
             OpKind::Fsync,
             OpKind::DropCaches,
-            OpKind::Errortag {
-                name: "drop_writes".into(),
-                value: 1
-            },
+            OpKind::Errortag { name: "drop_writes".into(), value: 1 },
             OpKind::ShortCopy { bytes: 17 },
             OpKind::Writeback { range: None },
-            OpKind::Reclaim {
-                range: Some((0, 1 << 20))
-            },
+            OpKind::Reclaim { range: Some((0, 1 << 20)) },
         ]
     );
     let names: Vec<&str> = flusher.ops.iter().map(|o| o.kind.name()).collect();
@@ -230,13 +172,7 @@ fn valid_full_example() {
     assert_eq!(s.expected("linux-6.1"), Some(&Verdict::ZeroedData));
     assert_eq!(s.expected("linux-6.2"), Some(&Verdict::Pass));
     assert_eq!(s.expected("linux-9.9"), None);
-    assert_eq!(
-        s.explore,
-        ExploreDefaults {
-            preemption_bound: Some(3),
-            iterations: Some(10000)
-        }
-    );
+    assert_eq!(s.explore, ExploreDefaults { preemption_bound: Some(3), iterations: Some(10000) });
     // The last reclaim reaches the 1 MiB limit.
     assert_eq!(s.span_bytes(), MAX_FILE_BYTES);
     // FNV-1a 64 of the bytes: stable, and any change to the file changes it.
@@ -267,28 +203,11 @@ fn array_of_tables_and_table_forms_are_accepted() {
          [[thread.ops]]\nop = \"read\"\noffset = 0\nlength = 4096\n{TAIL}"
     );
     let s = parse(&text).unwrap();
-    assert_eq!(
-        s.geometry,
-        Geometry {
-            block_size: 512,
-            page_size: 65536,
-            folio_pages: vec![16, 2]
-        }
-    );
+    assert_eq!(s.geometry, Geometry { block_size: 512, page_size: 65536, folio_pages: vec![16, 2] });
     assert_eq!(s.setup, vec![op(OpKind::Truncate { size: 8192 }, 6, 1)]);
     assert_eq!(s.threads[0].name, "a_b-1");
     assert_eq!(s.threads[0].loc, loc(10, 1));
-    assert_eq!(
-        s.threads[0].ops,
-        vec![op(
-            OpKind::Read {
-                offset: 0,
-                length: 4096
-            },
-            13,
-            1
-        )]
-    );
+    assert_eq!(s.threads[0].ops, vec![op(OpKind::Read { offset: 0, length: 4096 }, 13, 1)]);
     assert_eq!(s.span_bytes(), 65536);
 }
 
@@ -312,12 +231,7 @@ fn unknown_key_in_op() {
         "unknown key `fil` in pwrite op (pwrite takes: offset, length, fill)",
     );
     // A key that belongs to other ops is still unknown here.
-    assert_err(
-        &one_op(r#"{ op = "fsync", size = 1 }"#),
-        12,
-        25,
-        "unknown key `size` in fsync op",
-    );
+    assert_err(&one_op(r#"{ op = "fsync", size = 1 }"#), 12, 25, "unknown key `size` in fsync op");
 }
 
 #[test]
@@ -335,36 +249,16 @@ fn unknown_keys_elsewhere() {
 #[test]
 fn missing_key() {
     // Points at the table that lacks the key.
-    assert_err(
-        &one_op(r#"{ op = "pwrite", offset = 0, fill = 1 }"#),
-        12,
-        9,
-        "pwrite op is missing key `length`",
-    );
+    assert_err(&one_op(r#"{ op = "pwrite", offset = 0, fill = 1 }"#), 12, 9, "pwrite op is missing key `length`");
     assert_err(&one_op(r#"{ offset = 0 }"#), 12, 9, "is missing key `op`");
-    assert_err(
-        &geometry("block_size = 4096\nfolio_pages = [1]"),
-        5,
-        1,
-        "[geometry] is missing key `page_size`",
-    );
+    assert_err(&geometry("block_size = 4096\nfolio_pages = [1]"), 5, 1, "[geometry] is missing key `page_size`");
     let text = VALID.replace("name = \"flusher\"\n", "");
     assert_err(&text, 18, 1, "thread #2 is missing key `name`");
     let text = VALID.replace("source = \"ML:20220817093627.GZ3600936@dread.disaster.area\"\n", "");
     assert_err(&text, 1, 1, "the top-level table is missing key `source`");
     // Writeback and reclaim take both offset and length, or neither.
-    assert_err(
-        &one_op(r#"{ op = "writeback", offset = 0 }"#),
-        12,
-        9,
-        "missing key `length`",
-    );
-    assert_err(
-        &one_op(r#"{ op = "reclaim", length = 4096 }"#),
-        12,
-        9,
-        "missing key `offset`",
-    );
+    assert_err(&one_op(r#"{ op = "writeback", offset = 0 }"#), 12, 9, "missing key `length`");
+    assert_err(&one_op(r#"{ op = "reclaim", length = 4096 }"#), 12, 9, "missing key `offset`");
 }
 
 #[test]
@@ -375,47 +269,19 @@ fn wrong_type() {
         33,
         "`offset`: expected an integer, found a string",
     );
-    assert_err(
-        &one_op(r#"{ op = "read", offset = 1.5, length = 1 }"#),
-        12,
-        33,
-        "expected an integer, found a float",
-    );
-    assert_err(
-        &one_op(r#"{ op = 3 }"#),
-        12,
-        16,
-        "`op`: expected a string, found an integer",
-    );
-    assert_err(
-        &one_op(r#"{ op = "read", offset = -1, length = 1 }"#),
-        12,
-        33,
-        "`offset` must not be negative",
-    );
+    assert_err(&one_op(r#"{ op = "read", offset = 1.5, length = 1 }"#), 12, 33, "expected an integer, found a float");
+    assert_err(&one_op(r#"{ op = 3 }"#), 12, 16, "`op`: expected a string, found an integer");
+    assert_err(&one_op(r#"{ op = "read", offset = -1, length = 1 }"#), 12, 33, "`offset` must not be negative");
     let text = "geometry = 4\n".to_string()
-        + &VALID.replace(
-            "[geometry]\nblock_size = 4096        # bytes\npage_size = 4096\nfolio_pages = [1, 4]\n",
-            "",
-        );
+        + &VALID.replace("[geometry]\nblock_size = 4096        # bytes\npage_size = 4096\nfolio_pages = [1, 4]\n", "");
     assert_err(&text, 1, 12, "`geometry`: expected a table, found an integer");
     let text = VALID.replace("folio_pages = [1, 4]", "folio_pages = [1, \"4\"]");
     assert_err(&text, 12, 19, "`folio_pages`: expected an integer, found a string");
     let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-6.2\" = true");
     assert_err(&text, 37, 15, "expected a string, found a boolean");
     let text = HEAD.to_string() + "[thread]\nname = \"w\"\nops = [ { op = \"fsync\" } ]\n" + TAIL;
-    assert_err(
-        &text,
-        10,
-        1,
-        "`thread`: expected an array of tables, found a table (write [[thread]] for each entry)",
-    );
-    assert_err(
-        &format!("thread = [1]\n{HEAD}{TAIL}"),
-        1,
-        11,
-        "`thread`: expected a table, found an integer",
-    );
+    assert_err(&text, 10, 1, "`thread`: expected an array of tables, found a table (write [[thread]] for each entry)");
+    assert_err(&format!("thread = [1]\n{HEAD}{TAIL}"), 1, 11, "`thread`: expected a table, found an integer");
 }
 
 #[test]
@@ -426,12 +292,7 @@ fn zero_length() {
         47,
         "zero-length ops are rejected",
     );
-    assert_err(
-        &one_op(r#"{ op = "punch_hole", offset = 8, length = 0 }"#),
-        12,
-        51,
-        "zero-length ops are rejected",
-    );
+    assert_err(&one_op(r#"{ op = "punch_hole", offset = 8, length = 0 }"#), 12, 51, "zero-length ops are rejected");
 }
 
 #[test]
@@ -443,24 +304,9 @@ fn range_past_one_mib() {
         "ends past the 1048576-byte (1 MiB) file limit",
     );
     // An offset already at the limit is blamed itself.
-    assert_err(
-        &one_op(r#"{ op = "fallocate", offset = 1048576, length = 1 }"#),
-        12,
-        38,
-        "past the 1048576-byte",
-    );
-    assert_err(
-        &one_op(r#"{ op = "truncate", size = 1048577 }"#),
-        12,
-        35,
-        "truncate size 1048577 is past",
-    );
-    assert_err(
-        &one_op(r#"{ op = "short_copy", bytes = 1048576 }"#),
-        12,
-        38,
-        "less than 1 MiB",
-    );
+    assert_err(&one_op(r#"{ op = "fallocate", offset = 1048576, length = 1 }"#), 12, 38, "past the 1048576-byte");
+    assert_err(&one_op(r#"{ op = "truncate", size = 1048577 }"#), 12, 35, "truncate size 1048577 is past");
+    assert_err(&one_op(r#"{ op = "short_copy", bytes = 1048576 }"#), 12, 38, "less than 1 MiB");
 }
 
 #[test]
@@ -487,12 +333,7 @@ fn block_size_not_power_of_two() {
         14,
         "block_size must be a power of two in 512..=65536, found 3000",
     );
-    assert_err(
-        &geometry("block_size = 256\npage_size = 4096\nfolio_pages = [1]"),
-        6,
-        14,
-        "found 256",
-    );
+    assert_err(&geometry("block_size = 256\npage_size = 4096\nfolio_pages = [1]"), 6, 14, "found 256");
 }
 
 #[test]
@@ -516,12 +357,7 @@ fn page_size_invalid() {
         13,
         "page_size must be a power of two in 4096..=65536, found 1000",
     );
-    assert_err(
-        &geometry("block_size = 512\npage_size = 2048\nfolio_pages = [1]"),
-        7,
-        13,
-        "found 2048",
-    );
+    assert_err(&geometry("block_size = 512\npage_size = 2048\nfolio_pages = [1]"), 7, 13, "found 2048");
 }
 
 #[test]
@@ -532,24 +368,9 @@ fn folio_pages_invalid() {
         16,
         "folio_pages entries must be powers of two in 1..=16, found 3",
     );
-    assert_err(
-        &geometry("block_size = 512\npage_size = 4096\nfolio_pages = [1, 32]"),
-        8,
-        19,
-        "found 32",
-    );
-    assert_err(
-        &geometry("block_size = 512\npage_size = 4096\nfolio_pages = [0]"),
-        8,
-        16,
-        "found 0",
-    );
-    assert_err(
-        &geometry("block_size = 512\npage_size = 4096\nfolio_pages = []"),
-        8,
-        15,
-        "must not be empty",
-    );
+    assert_err(&geometry("block_size = 512\npage_size = 4096\nfolio_pages = [1, 32]"), 8, 19, "found 32");
+    assert_err(&geometry("block_size = 512\npage_size = 4096\nfolio_pages = [0]"), 8, 16, "found 0");
+    assert_err(&geometry("block_size = 512\npage_size = 4096\nfolio_pages = []"), 8, 15, "must not be empty");
     assert_err(
         &geometry("block_size = 512\npage_size = 4096\nfolio_pages = [4, 1, 4]"),
         8,
@@ -561,12 +382,7 @@ fn folio_pages_invalid() {
 #[test]
 fn duplicate_thread_names() {
     let text = VALID.replace("name = \"flusher\"", "name = \"writer\"");
-    assert_err(
-        &text,
-        19,
-        8,
-        "duplicate thread name \"writer\" (first used by the thread at 14:1)",
-    );
+    assert_err(&text, 19, 8, "duplicate thread name \"writer\" (first used by the thread at 14:1)");
 }
 
 #[test]
@@ -583,9 +399,7 @@ fn invalid_names() {
 fn nine_threads() {
     let mut text = HEAD.to_string();
     for i in 0..9 {
-        text.push_str(&format!(
-            "[[thread]]\nname = \"t{i}\"\nops = [ {{ op = \"fsync\" }} ]\n\n"
-        ));
+        text.push_str(&format!("[[thread]]\nname = \"t{i}\"\nops = [ {{ op = \"fsync\" }} ]\n\n"));
     }
     text.push_str(TAIL);
     // Thread #9's header: 8 threads of 4 lines each after line 9.
@@ -599,39 +413,19 @@ fn nine_threads() {
 fn op_counts() {
     let ops = vec![r#"{ op = "fsync" }"#; 65].join(", ");
     // ops = [ then 64 ops of 18 characters ("{ op = \"fsync\" }, ") before the 65th.
-    assert_err(
-        &one_op(&ops),
-        12,
-        9 + 64 * 18,
-        "thread \"w\" has 65 ops, at most 64 are allowed",
-    );
+    assert_err(&one_op(&ops), 12, 9 + 64 * 18, "thread \"w\" has 65 ops, at most 64 are allowed");
     let ops = vec![r#"{ op = "fsync" }"#; 64].join(", ");
     assert_eq!(parse(&one_op(&ops)).unwrap().threads[0].ops.len(), 64);
-    assert_err(
-        &format!("{HEAD}[[thread]]\nname = \"w\"\nops = []\n{TAIL}"),
-        12,
-        7,
-        "thread \"w\" has no ops",
-    );
+    assert_err(&format!("{HEAD}[[thread]]\nname = \"w\"\nops = []\n{TAIL}"), 12, 7, "thread \"w\" has no ops");
     assert_err(&format!("thread = []\n{HEAD}{TAIL}"), 1, 10, "at least one [[thread]]");
     let setup = format!("setup = [{}]\n", vec![r#"{ op = "fsync" }"#; 65].join(","));
-    assert_err(
-        &(setup + &one_op(r#"{ op = "fsync" }"#)),
-        1,
-        10 + 64 * 17,
-        "`setup` has 65 ops",
-    );
+    assert_err(&(setup + &one_op(r#"{ op = "fsync" }"#)), 1, 10 + 64 * 17, "`setup` has 65 ops");
 }
 
 #[test]
 fn unknown_preset() {
     let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-9.9\" = \"pass\"");
-    assert_err(
-        &text,
-        37,
-        1,
-        "unknown preset \"linux-9.9\" (known presets: linux-6.1, linux-6.2)",
-    );
+    assert_err(&text, 37, 1, "unknown preset \"linux-9.9\" (known presets: linux-6.1, linux-6.2)");
     // A dotted bare key is a table: hint at quoting.
     let text = VALID.replace("\"linux-6.2\" = \"pass\"", "linux-6.2 = \"pass\"");
     assert_err(&text, 37, 1, "quote preset names that contain '.'");
@@ -653,10 +447,7 @@ fn bad_verdict() {
     let text = VALID.replace("\"zeroed-data\"", "\"invariant:Dirty\"");
     assert_err(&text, 36, 15, "invalid verdict \"invariant:Dirty\"");
     let text = VALID.replace("\"zeroed-data\"", "\"invariant:dirty-over-hole\"");
-    assert_eq!(
-        parse(&text).unwrap().expected("linux-6.1"),
-        Some(&Verdict::Invariant("dirty-over-hole".into()))
-    );
+    assert_eq!(parse(&text).unwrap().expected("linux-6.1"), Some(&Verdict::Invariant("dirty-over-hole".into())));
 }
 
 #[test]
@@ -687,12 +478,7 @@ fn fill_poison() {
         61,
         "fill must not be 0xA5: that byte is the model disk's poison, meaning \"never written\"",
     );
-    assert_err(
-        &one_op(r#"{ op = "pwrite", offset = 0, length = 1, fill = 165 }"#),
-        12,
-        57,
-        "poison",
-    );
+    assert_err(&one_op(r#"{ op = "pwrite", offset = 0, length = 1, fill = 165 }"#), 12, 57, "poison");
 }
 
 #[test]
@@ -704,24 +490,12 @@ fn fill_too_big() {
         "fill must be a byte in 1..=255, found 256",
     );
     let s = parse(&one_op(r#"{ op = "pwrite", offset = 0, length = 1, fill = 255 }"#)).unwrap();
-    assert_eq!(
-        s.threads[0].ops[0].kind,
-        OpKind::Pwrite {
-            offset: 0,
-            length: 1,
-            fill: 255
-        }
-    );
+    assert_eq!(s.threads[0].ops[0].kind, OpKind::Pwrite { offset: 0, length: 1, fill: 255 });
 }
 
 #[test]
 fn errortag_invalid() {
-    assert_err(
-        &one_op(r#"{ op = "errortag", name = "drop", value = 1 }"#),
-        12,
-        35,
-        "unknown error tag \"drop\"",
-    );
+    assert_err(&one_op(r#"{ op = "errortag", name = "drop", value = 1 }"#), 12, 35, "unknown error tag \"drop\"");
     assert_err(
         &one_op(r#"{ op = "errortag", name = "drop_writes", value = 2 }"#),
         12,
@@ -798,15 +572,7 @@ fn load_reads_files_and_reports_io_errors() {
     let path = dir.join("ok.toml");
     std::fs::write(&path, VALID).unwrap();
     let s = Scenario::load(&path, PRESETS).unwrap();
-    assert_eq!(
-        s,
-        parse(VALID)
-            .map(|s| Scenario {
-                file: path.display().to_string(),
-                ..s
-            })
-            .unwrap()
-    );
+    assert_eq!(s, parse(VALID).map(|s| Scenario { file: path.display().to_string(), ..s }).unwrap());
 
     let missing = dir.join("missing.toml");
     let err = Scenario::load(&missing, PRESETS).unwrap_err();
@@ -838,15 +604,7 @@ fn collect_files_walks_sorts_and_dedups() {
     touch(&dir.join("sub/x.txt"));
     let explicit = dir.join("sub/x.txt");
     let got = collect_files(&[dir.clone(), dir.join("a.toml"), explicit.clone()]).unwrap();
-    assert_eq!(
-        got,
-        vec![
-            dir.join("a.toml"),
-            dir.join("b.toml"),
-            dir.join("sub/deeper/c.toml"),
-            explicit
-        ]
-    );
+    assert_eq!(got, vec![dir.join("a.toml"), dir.join("b.toml"), dir.join("sub/deeper/c.toml"), explicit]);
 
     let err = collect_files(&[dir.join("nope")]).unwrap_err();
     assert!(err.contains("nope"), "{err}");
@@ -858,21 +616,9 @@ fn collect_files_walks_sorts_and_dedups() {
 fn check_error_location(text: &str, err: &ScenarioError) -> Result<(), TestCaseError> {
     let lines = text.lines().count();
     prop_assert!(err.line >= 1 && err.col >= 1, "{}", err);
-    prop_assert!(
-        usize::try_from(err.line).unwrap() <= lines + 1,
-        "{} (text has {} lines)",
-        err,
-        lines
-    );
-    let line_text = text
-        .split('\n')
-        .nth(usize::try_from(err.line - 1).unwrap())
-        .unwrap_or("");
-    prop_assert!(
-        usize::try_from(err.col).unwrap() <= line_text.chars().count() + 1,
-        "{}",
-        err
-    );
+    prop_assert!(usize::try_from(err.line).unwrap() <= lines + 1, "{} (text has {} lines)", err, lines);
+    let line_text = text.split('\n').nth(usize::try_from(err.line - 1).unwrap()).unwrap_or("");
+    prop_assert!(usize::try_from(err.col).unwrap() <= line_text.chars().count() + 1, "{}", err);
     Ok(())
 }
 
@@ -885,10 +631,7 @@ enum Mutation {
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     // Bytes biased towards TOML punctuation and digits, which reach deeper into validation than random bytes.
-    let byte = prop_oneof![
-        any::<u8>(),
-        prop::sample::select(b"[]{}=,.\"'#\n 0123456789-_xabe".to_vec()),
-    ];
+    let byte = prop_oneof![any::<u8>(), prop::sample::select(b"[]{}=,.\"'#\n 0123456789-_xabe".to_vec()),];
     prop_oneof![
         any::<usize>().prop_map(Mutation::Delete),
         (any::<usize>(), byte.clone()).prop_map(|(i, b)| Mutation::Insert(i, b)),

@@ -57,20 +57,13 @@ pub enum JoinHandle<T> {
 impl Spawner {
     /// A spawner for one execution; the calling thread counts as main.
     pub fn new(backend: Backend) -> Self {
-        Spawner {
-            backend,
-            threads: Cell::new(1),
-        }
+        Spawner { backend, threads: Cell::new(1) }
     }
 
     /// Check ahead of time that `actors` threads plus main fit the backend's limit.
     pub fn check_fits(backend: Backend, actors: usize) -> Result<(), TooManyThreads> {
         match backend.max_threads() {
-            Some(limit) if actors + 1 > limit => Err(TooManyThreads {
-                backend,
-                wanted: actors + 1,
-                limit,
-            }),
+            Some(limit) if actors + 1 > limit => Err(TooManyThreads { backend, wanted: actors + 1, limit }),
             _ => Ok(()),
         }
     }
@@ -84,11 +77,7 @@ impl Spawner {
         let wanted = self.threads.get() + 1;
         if let Some(limit) = self.backend.max_threads() {
             if wanted > limit {
-                return Err(TooManyThreads {
-                    backend: self.backend,
-                    wanted,
-                    limit,
-                });
+                return Err(TooManyThreads { backend: self.backend, wanted, limit });
             }
         }
         self.threads.set(wanted);
@@ -96,25 +85,13 @@ impl Spawner {
         // Spawning only fails on OS resource exhaustion; that is not a model outcome.
         let handle = match self.backend {
             Backend::Loom => JoinHandle::Loom(
-                loom::thread::Builder::new()
-                    .name(name)
-                    .stack_size(STACK_SIZE)
-                    .spawn(f)
-                    .expect("loom spawn"),
+                loom::thread::Builder::new().name(name).stack_size(STACK_SIZE).spawn(f).expect("loom spawn"),
             ),
             Backend::Shuttle => JoinHandle::Shuttle(
-                shuttle::thread::Builder::new()
-                    .name(name)
-                    .stack_size(STACK_SIZE)
-                    .spawn(f)
-                    .expect("shuttle spawn"),
+                shuttle::thread::Builder::new().name(name).stack_size(STACK_SIZE).spawn(f).expect("shuttle spawn"),
             ),
             Backend::Std => JoinHandle::Std(
-                std::thread::Builder::new()
-                    .name(name)
-                    .stack_size(STACK_SIZE)
-                    .spawn(f)
-                    .expect("os thread spawn"),
+                std::thread::Builder::new().name(name).stack_size(STACK_SIZE).spawn(f).expect("os thread spawn"),
             ),
         };
         Ok(handle)

@@ -20,14 +20,7 @@ pub struct UserBuf {
 /// `iomap_file_buffered_write` (fs/iomap/buffered-io.c, 6.1 and 6.2): iterate mappings over
 /// `[pos, pos+buf.length)`, copying through the page cache. Returns bytes written or an errno.
 pub fn iomap_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf, ops: &dyn IomapOps) -> i64 {
-    let mut iter = IomapIter::new(
-        pos,
-        buf.length,
-        IterFlags {
-            write: true,
-            fault: false,
-        },
-    );
+    let mut iter = IomapIter::new(pos, buf.length, IterFlags { write: true, fault: false });
     let mut ret: i64 = 0;
     loop {
         match iomap_iter(cx, &mut iter, ops) {
@@ -63,13 +56,7 @@ pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start
         loop {
             // fault_in_iov_iter_readable: nothing readable at all is -EFAULT.
             if buf.readable <= consumed {
-                cx.ev(
-                    "fault_in_iov_iter_readable",
-                    What::ShortWrite {
-                        pos,
-                        why: "user buffer faults",
-                    },
-                );
+                cx.ev("fault_in_iov_iter_readable", What::ShortWrite { pos, why: "user buffer faults" });
                 return if written > 0 { written as i64 } else { EFAULT };
             }
             let folio = match iomap_write_begin(cx, iter, pos, bytes, ops) {
@@ -121,11 +108,7 @@ pub fn iomap_write_begin<'w>(
     if pos + len > iter.iomap.end() {
         cx.warn(
             "iomap_write_begin",
-            format!(
-                "BUG_ON: write [{pos}, {}) beyond mapping end {}",
-                pos + len,
-                iter.iomap.end()
-            ),
+            format!("BUG_ON: write [{pos}, {}) beyond mapping end {}", pos + len, iter.iomap.end()),
         );
         return Err(super::EIO);
     }
@@ -134,13 +117,7 @@ pub fn iomap_write_begin<'w>(
     };
     if let Some(false) = ops.iomap_valid(cx, &iter.iomap) {
         iter.iomap.stale = true;
-        cx.ev(
-            "iomap_write_begin",
-            What::ShortWrite {
-                pos,
-                why: "IOMAP_F_STALE: remap",
-            },
-        );
+        cx.ev("iomap_write_begin", What::ShortWrite { pos, why: "IOMAP_F_STALE: remap" });
         let mut st = cx.w.mapping.i_pages.lock();
         folio.unlock_put(cx, &mut st);
         drop(st);
@@ -189,22 +166,10 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
                     f.data[b0..(z0 - fpos) as usize].fill(0);
                     f.data[(z1 - fpos) as usize..b0 + bs as usize].fill(0);
                     if block < from {
-                        cx.ev(
-                            "__iomap_write_begin",
-                            What::Zero {
-                                from: block,
-                                to: from.min(block + bs),
-                            },
-                        );
+                        cx.ev("__iomap_write_begin", What::Zero { from: block, to: from.min(block + bs) });
                     }
                     if to < block + bs {
-                        cx.ev(
-                            "__iomap_write_begin",
-                            What::Zero {
-                                from: to.max(block),
-                                to: block + bs,
-                            },
-                        );
+                        cx.ev("__iomap_write_begin", What::Zero { from: to.max(block), to: block + bs });
                     }
                     st.iomap_set_range_uptodate(geo, folio.id, block, bs);
                 } else {
@@ -222,14 +187,7 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
         let f = &mut st.folios[folio.id];
         let b0 = (block - fpos) as usize;
         f.data[b0..b0 + bs as usize].copy_from_slice(&data);
-        cx.ev(
-            "iomap_read_folio_sync",
-            What::ReadIn {
-                from: block,
-                to: block + bs,
-                ty: iomap.ty,
-            },
-        );
+        cx.ev("iomap_read_folio_sync", What::ReadIn { from: block, to: block + bs, ty: iomap.ty });
         st.iomap_set_range_uptodate(geo, folio.id, block, bs);
     }
 }
@@ -254,14 +212,7 @@ pub fn iomap_write_end(
     let f = &mut st.folios[folio.id];
     f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
     if copied > 0 {
-        cx.ev(
-            "copy_folio_from_iter_atomic",
-            What::Copy {
-                from: pos,
-                to: pos + copied,
-                fill,
-            },
-        );
+        cx.ev("copy_folio_from_iter_atomic", What::Copy { from: pos, to: pos + copied, fill });
     }
     let ret = if copied < len && !f.uptodate {
         0
@@ -277,13 +228,7 @@ pub fn iomap_write_end(
     let old_size = st.i_size;
     if pos + ret > old_size {
         st.i_size = pos + ret;
-        cx.ev(
-            "i_size_write",
-            What::Size {
-                was: old_size,
-                now: pos + ret,
-            },
-        );
+        cx.ev("i_size_write", What::Size { was: old_size, now: pos + ret });
     }
     folio.unlock_put(cx, &mut st);
     drop(st);

@@ -22,13 +22,7 @@ pub struct IomapIter {
 impl IomapIter {
     /// A new iterator over `[pos, pos+len)`.
     pub fn new(pos: u64, len: u64, flags: IterFlags) -> IomapIter {
-        IomapIter {
-            pos,
-            len,
-            processed: 0,
-            flags,
-            iomap: Iomap::NONE,
-        }
+        IomapIter { pos, len, processed: 0, flags, iomap: Iomap::NONE }
     }
 }
 

@@ -50,15 +50,8 @@ pub struct Iomap {
 
 impl Iomap {
     /// No mapping (length 0).
-    pub const NONE: Iomap = Iomap {
-        offset: 0,
-        length: 0,
-        ty: IomapType::Hole,
-        addr: 0,
-        new: false,
-        stale: false,
-        cookie: 0,
-    };
+    pub const NONE: Iomap =
+        Iomap { offset: 0, length: 0, ty: IomapType::Hole, addr: 0, new: false, stale: false, cookie: 0 };
 
     /// End of the mapping.
     pub fn end(&self) -> u64 {

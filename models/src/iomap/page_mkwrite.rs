@@ -45,14 +45,7 @@ pub fn iomap_page_mkwrite<'w>(
         }
         (fpos, folio.size(geo).min(st.i_size - fpos))
     };
-    let mut iter = IomapIter::new(
-        fpos,
-        len,
-        IterFlags {
-            write: true,
-            fault: true,
-        },
-    );
+    let mut iter = IomapIter::new(fpos, len, IterFlags { write: true, fault: true });
     loop {
         match iomap_iter(cx, &mut iter, ops) {
             Ok(true) => iter.processed = iomap_folio_mkwrite_iter(cx, &iter, &folio) as i64,
@@ -72,19 +65,11 @@ fn iomap_folio_mkwrite_iter(cx: &Ctx<'_>, iter: &IomapIter, folio: &LockedFolio<
     let mut st = cx.w.mapping.i_pages.lock();
     let f = &mut st.folios[folio.id];
     if !f.uptodate {
-        cx.warn(
-            "iomap_folio_mkwrite_iter",
-            format!("WARN_ON_ONCE(!folio_test_uptodate) at {}", iter.pos),
-        );
+        cx.warn("iomap_folio_mkwrite_iter", format!("WARN_ON_ONCE(!folio_test_uptodate) at {}", iter.pos));
     }
     if !f.dirty {
         f.dirty = true;
-        cx.ev(
-            "iomap_folio_mkwrite_iter",
-            What::FolioDirty {
-                pos: folio.pos(&cx.w.geo),
-            },
-        );
+        cx.ev("iomap_folio_mkwrite_iter", What::FolioDirty { pos: folio.pos(&cx.w.geo) });
     }
     iomap_length(iter)
 }

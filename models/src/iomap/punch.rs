@@ -24,11 +24,7 @@ pub fn iomap_file_buffered_write_punch_delalloc(
     if iomap.ty != IomapType::Delalloc || !iomap.new {
         return;
     }
-    let start = if written > 0 {
-        geo.block_up(pos + written)
-    } else {
-        geo.block_down(pos)
-    };
+    let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
     let end = geo.block_up(pos + length);
     if start >= end {
         return;
@@ -46,24 +42,14 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
     let b = &w.behaviour;
     let _inval = if b.cleanup_invalidate_lock {
         let g = w.mapping.invalidate_lock.write();
-        cx.ev(
-            "filemap_invalidate_lock",
-            What::Lock {
-                name: "invalidate_lock",
-                excl: true,
-            },
-        );
+        cx.ev("filemap_invalidate_lock", What::Lock { name: "invalidate_lock", excl: true });
         Some(g)
     } else {
         None
     };
     let mut punch_start = start;
     let mut start = start;
-    let scan_end = if b.cleanup_eof_cap {
-        w.mapping.i_pages.lock().i_size.min(end)
-    } else {
-        end
-    };
+    let scan_end = if b.cleanup_eof_cap { w.mapping.i_pages.lock().i_size.min(end) } else { end };
     while start < scan_end {
         let data = {
             let st = w.mapping.i_pages.lock();
@@ -77,10 +63,7 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
             mapping_seek_hole_data(&st, &w.geo, data, scan_end, Whence::Hole).unwrap_or(scan_end)
         };
         if data_end <= data {
-            cx.warn(
-                "iomap_write_delalloc_release",
-                format!("SEEK_HOLE({data}) returned {data_end}"),
-            );
+            cx.warn("iomap_write_delalloc_release", format!("SEEK_HOLE({data}) returned {data_end}"));
             break;
         }
         iomap_write_delalloc_scan(cx, &mut punch_start, data, data_end, punch);
@@ -90,12 +73,7 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
         punch(cx, punch_start, end);
     }
     if _inval.is_some() {
-        cx.ev(
-            "filemap_invalidate_unlock",
-            What::Unlock {
-                name: "invalidate_lock",
-            },
-        );
+        cx.ev("filemap_invalidate_unlock", What::Unlock { name: "invalidate_lock" });
     }
 }
 

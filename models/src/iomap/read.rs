@@ -22,19 +22,13 @@ pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
         }
         st.iomap_page_create(geo, folio.id);
         let f = &st.folios[folio.id];
-        let missing = (0..fsize / bs)
-            .filter(|i| !f.block_uptodate(*i as usize))
-            .map(|i| fpos + i * bs)
-            .collect();
+        let missing = (0..fsize / bs).filter(|i| !f.block_uptodate(*i as usize)).map(|i| fpos + i * bs).collect();
         (st.i_size, missing)
     };
     // One read mapping per contiguous extent, all looked up under one ILOCK hold.
     let maps: Vec<super::Iomap> = {
         let core = w.ip.ilock.lock();
-        missing
-            .iter()
-            .map(|b| crate::xfs::iomap_from_extent(&core, geo, *b / bs))
-            .collect()
+        missing.iter().map(|b| crate::xfs::iomap_from_extent(&core, geo, *b / bs)).collect()
     };
     for (block, map) in missing.iter().zip(maps) {
         let data = if iomap_block_needs_zeroing(&map, *block, i_size) {
@@ -46,14 +40,7 @@ pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
         let b0 = (block - fpos) as usize;
         st.folios[folio.id].data[b0..b0 + bs as usize].copy_from_slice(&data);
         let ty = if *block >= i_size { IomapType::Hole } else { map.ty };
-        cx.ev(
-            "iomap_readpage_iter",
-            What::ReadIn {
-                from: *block,
-                to: block + bs,
-                ty,
-            },
-        );
+        cx.ev("iomap_readpage_iter", What::ReadIn { from: *block, to: block + bs, ty });
         st.iomap_set_range_uptodate(geo, folio.id, *block, bs);
     }
 }
@@ -79,8 +66,7 @@ pub fn filemap_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
                 let fend = f.pos(geo) + f.size(geo);
                 let stop = fend.min(end).min(i_size);
                 let fpos = f.pos(geo);
-                f.uptodate
-                    .then(|| f.data[(p - fpos) as usize..(stop - fpos) as usize].to_vec())
+                f.uptodate.then(|| f.data[(p - fpos) as usize..(stop - fpos) as usize].to_vec())
             })
         };
         if let Some(bytes) = cached {

@@ -39,10 +39,7 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
     let w = cx.w;
     let geo = &w.geo;
     let bs = geo.block_size;
-    let mut wpc = WritepageCtx {
-        iomap: Iomap::NONE,
-        data_seq: 0,
-    };
+    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0 };
     let mut index = start / geo.page_size;
     let end_index = end.div_ceil(geo.page_size);
     while index < end_index {
@@ -101,12 +98,7 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
         };
         match blocks {
             Some((blocks, end_pos)) => {
-                let folio = FolioToWrite {
-                    id,
-                    fpos,
-                    blocks,
-                    end_pos,
-                };
+                let folio = FolioToWrite { id, fpos, blocks, end_pos };
                 iomap_writepage_map(cx, ops, &mut wpc, &folio, guard)
             }
             None => drop(guard),
@@ -134,12 +126,7 @@ fn iomap_writepage_map(
     folio: &FolioToWrite,
     guard: iomc_sync::MutexGuard<'_, ()>,
 ) {
-    let FolioToWrite {
-        id,
-        fpos,
-        ref blocks,
-        end_pos,
-    } = *folio;
+    let FolioToWrite { id, fpos, ref blocks, end_pos } = *folio;
     let w = cx.w;
     let bs = w.geo.block_size;
     let mut ioends: Vec<Ioend> = Vec::new();
@@ -151,11 +138,7 @@ fn iomap_writepage_map(
             IomapType::Hole => {
                 cx.ev(
                     "iomap_writepage_map",
-                    What::WritebackSkip {
-                        from: block,
-                        to: block + bs,
-                        why: "mapped to a hole",
-                    },
+                    What::WritebackSkip { from: block, to: block + bs, why: "mapped to a hole" },
                 );
             }
             IomapType::Mapped | IomapType::Unwritten => ioends.push(Ioend {
@@ -166,10 +149,7 @@ fn iomap_writepage_map(
                 i_size: end_pos,
             }),
             IomapType::Delalloc => {
-                cx.warn(
-                    "iomap_writepage_map",
-                    format!("delalloc mapping at {block} after map_blocks"),
-                );
+                cx.warn("iomap_writepage_map", format!("delalloc mapping at {block} after map_blocks"));
             }
         }
     }
@@ -196,14 +176,7 @@ fn iomap_writepage_map(
     // Submission: the bios reach the disk.
     for (io, data) in ioends.iter().zip(&payload) {
         w.disk.write(io.addr, data);
-        cx.ev(
-            "submit_bio",
-            What::DiskWrite {
-                from: io.offset,
-                to: io.offset + io.size,
-                pblk: io.addr / bs,
-            },
-        );
+        cx.ev("submit_bio", What::DiskWrite { from: io.offset, to: io.offset + io.size, pblk: io.addr / bs });
     }
     // Completion (xfs_end_io workqueue): convert, then end writeback.
     for io in &ioends {

@@ -45,12 +45,7 @@ impl LockedFolio<'_> {
     pub fn unlock_put(self, cx: &Ctx<'_>, st: &mut MappingState) {
         let f = &mut st.folios[self.id];
         f.refs = f.refs.saturating_sub(1);
-        cx.ev(
-            "folio_unlock",
-            What::FolioUnlocked {
-                pos: self.index * cx.w.geo.page_size,
-            },
-        );
+        cx.ev("folio_unlock", What::FolioUnlocked { pos: self.index * cx.w.geo.page_size });
         drop(self.guard);
     }
 }
@@ -115,19 +110,9 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
                 let mut st = w.mapping.i_pages.lock();
                 let f = &mut st.folios[id];
                 if f.in_mapping {
-                    cx.ev(
-                        "folio_lock",
-                        What::FolioLocked {
-                            pos: head * geo.page_size,
-                        },
-                    );
+                    cx.ev("folio_lock", What::FolioLocked { pos: head * geo.page_size });
                     let nr_pages = f.nr_pages;
-                    return Some(LockedFolio {
-                        id,
-                        index: head,
-                        nr_pages,
-                        guard,
-                    });
+                    return Some(LockedFolio { id, index: head, nr_pages, guard });
                 }
                 // Truncated or reclaimed while we waited: put it and look again.
                 f.refs -= 1;
@@ -142,20 +127,8 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
                     let id = st.insert_folio(geo, head, nr);
                     st.folios[id].refs += 1;
                     let (pos, size) = (head * geo.page_size, nr * geo.page_size);
-                    cx.ev(
-                        "filemap_add_folio",
-                        What::FolioCreated {
-                            pos,
-                            size,
-                            locked: true,
-                        },
-                    );
-                    return Some(LockedFolio {
-                        id,
-                        index: head,
-                        nr_pages: nr,
-                        guard,
-                    });
+                    cx.ev("filemap_add_folio", What::FolioCreated { pos, size, locked: true });
+                    return Some(LockedFolio { id, index: head, nr_pages: nr, guard });
                 }
                 // Someone else inserted a folio meanwhile: start over and find it.
                 drop(st);

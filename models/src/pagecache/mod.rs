@@ -201,14 +201,7 @@ impl AddressSpace {
     pub fn new(backend: Backend, geo: &Geometry) -> AddressSpace {
         let n = geo.nr_pages() as usize;
         AddressSpace {
-            i_pages: Mutex::new(
-                backend,
-                MappingState {
-                    slots: vec![Slot::Empty; n],
-                    folios: Vec::new(),
-                    i_size: 0,
-                },
-            ),
+            i_pages: Mutex::new(backend, MappingState { slots: vec![Slot::Empty; n], folios: Vec::new(), i_size: 0 }),
             invalidate_lock: RwLock::new(backend, ()),
             folio_locks: (0..n).map(|_| Mutex::new(backend, ())).collect(),
         }

@@ -11,10 +11,7 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
     let geo = &w.geo;
     let heads: Vec<u64> = {
         let st = w.mapping.i_pages.lock();
-        st.folios_in_range(geo, start, end)
-            .into_iter()
-            .map(|id| st.folios[id].index)
-            .collect()
+        st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect()
     };
     for head in heads {
         let pos = head * geo.page_size;

@@ -95,12 +95,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn geo(bs: u64, folio_pages: Vec<u64>, pages: u64) -> Geometry {
-        Geometry {
-            block_size: bs,
-            page_size: 4096,
-            folio_pages,
-            span: pages * 4096,
-        }
+        Geometry { block_size: bs, page_size: 4096, folio_pages, span: pages * 4096 }
     }
 
     /// Brute force: byte `b` is data iff its page holds a shadow entry, or a folio that is
@@ -132,11 +127,7 @@ mod tests {
     /// 3 folio uptodate, 4 folio with per-block bits from `bits`.
     fn build(geo: &Geometry, kinds: &[u8], sizes: &[u64], bits: &[bool]) -> MappingState {
         let n = geo.nr_pages() as usize;
-        let mut st = MappingState {
-            slots: vec![Slot::Empty; n],
-            folios: Vec::new(),
-            i_size: geo.span,
-        };
+        let mut st = MappingState { slots: vec![Slot::Empty; n], folios: Vec::new(), i_size: geo.span };
         let mut i = 0u64;
         let mut k = 0usize;
         let mut bit = 0usize;
@@ -144,11 +135,7 @@ mod tests {
             let kind = kinds[k % kinds.len()];
             let want = sizes[k % sizes.len()];
             k += 1;
-            let size = if i.is_multiple_of(want) && i + want <= n as u64 {
-                want
-            } else {
-                1
-            };
+            let size = if i.is_multiple_of(want) && i + want <= n as u64 { want } else { 1 };
             match kind {
                 0 => {}
                 1 => st.slots[i as usize] = Slot::Shadow,

@@ -14,16 +14,10 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
     if end <= start {
         return;
     }
-    cx.ev(
-        "truncate_pagecache_range",
-        What::TruncatePagecache { from: start, to: end },
-    );
+    cx.ev("truncate_pagecache_range", What::TruncatePagecache { from: start, to: end });
     let heads: Vec<u64> = {
         let st = w.mapping.i_pages.lock();
-        st.folios_in_range(geo, start, end)
-            .into_iter()
-            .map(|id| st.folios[id].index)
-            .collect()
+        st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect()
     };
     for head in heads {
         let Some(folio) = super::filemap_lock_folio(cx, head) else {
@@ -42,14 +36,7 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
         let fend = fpos + folio.size(geo);
         if start <= fpos && fend <= end {
             st.delete_folio(folio.id, false);
-            cx.ev(
-                "truncate_inode_folio",
-                What::FolioEvicted {
-                    pos: fpos,
-                    size: fend - fpos,
-                    shadow: false,
-                },
-            );
+            cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
         } else {
             let (zs, ze) = (start.max(fpos), end.min(fend));
             let f = &mut st.folios[folio.id];

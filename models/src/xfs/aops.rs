@@ -45,16 +45,10 @@ impl WritebackOps for XfsWritebackOps {
         let bs = cx.w.geo.block_size;
         let mut core = cx.w.ip.ilock.lock();
         if io.unwritten {
-            core.update(
-                cx,
-                "xfs_iomap_write_unwritten",
-                io.offset / bs,
-                (io.offset + io.size) / bs,
-                |_, b| match b {
-                    Bmap::Unwritten(p) => Some(Bmap::Written(p)),
-                    _ => None,
-                },
-            );
+            core.update(cx, "xfs_iomap_write_unwritten", io.offset / bs, (io.offset + io.size) / bs, |_, b| match b {
+                Bmap::Unwritten(p) => Some(Bmap::Written(p)),
+                _ => None,
+            });
         }
         let new_eof = (io.offset + io.size).min(io.i_size);
         if new_eof > core.disk_size {

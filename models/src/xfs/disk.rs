@@ -21,19 +21,14 @@ pub const POISON: u8 = 0xA5;
 impl Disk {
     /// A poisoned disk with room for twice the modelled span (it grows if needed).
     pub fn new(backend: Backend, geo: &Geometry) -> Disk {
-        Disk {
-            bytes: Mutex::new(backend, vec![POISON; (2 * geo.span) as usize]),
-            base: PBLK_BASE * geo.block_size,
-        }
+        Disk { bytes: Mutex::new(backend, vec![POISON; (2 * geo.span) as usize]), base: PBLK_BASE * geo.block_size }
     }
 
     /// `submit_bio(REQ_OP_READ)` and wait: `len` bytes at disk byte address `daddr`.
     pub fn read(&self, daddr: u64, len: u64) -> Vec<u8> {
         let bytes = self.bytes.lock();
         let start = daddr.saturating_sub(self.base) as usize;
-        (start..start + len as usize)
-            .map(|i| bytes.get(i).copied().unwrap_or(POISON))
-            .collect()
+        (start..start + len as usize).map(|i| bytes.get(i).copied().unwrap_or(POISON)).collect()
     }
 
     /// `submit_bio(REQ_OP_WRITE)` completing: `data` lands at `daddr`.

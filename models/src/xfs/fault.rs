@@ -49,13 +49,7 @@ fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
         }
     }
     let _inval = w.mapping.invalidate_lock.read();
-    cx.ev(
-        "filemap_fault",
-        What::Lock {
-            name: "invalidate_lock",
-            excl: false,
-        },
-    );
+    cx.ev("filemap_fault", What::Lock { name: "invalidate_lock", excl: false });
     let folio = filemap_get_folio(cx, index, FolioCreate::Readahead).ok_or(FaultRetry::Error)?;
     iomap_read_folio(cx, &folio);
     let id = folio.id;
@@ -70,13 +64,7 @@ fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
 fn xfs_filemap_page_mkwrite<'w>(cx: &Ctx<'w>, index: u64, faulted: FolioId) -> Result<LockedFolio<'w>, FaultRetry> {
     let w = cx.w;
     let _mmaplock = w.mapping.invalidate_lock.read();
-    cx.ev(
-        "xfs_filemap_page_mkwrite",
-        What::Lock {
-            name: "MMAPLOCK",
-            excl: false,
-        },
-    );
+    cx.ev("xfs_filemap_page_mkwrite", What::Lock { name: "MMAPLOCK", excl: false });
     if w.behaviour.fault_iomap_end {
         iomap_page_mkwrite(cx, index, faulted, &XFS_BUFFERED_WRITE_IOMAP_OPS)
     } else {
@@ -106,14 +94,7 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
             if f.in_mapping && f.wrprotect_gen == gen {
                 let fpos = f.pos(&w.geo);
                 f.data[(pos - fpos) as usize..(chunk_end - fpos) as usize].fill(fill);
-                cx.ev(
-                    "store to user mapping",
-                    What::Copy {
-                        from: pos,
-                        to: chunk_end,
-                        fill,
-                    },
-                );
+                cx.ev("store to user mapping", What::Copy { from: pos, to: chunk_end, fill });
                 stored += chunk_end.min(i_size).saturating_sub(pos);
                 pos = chunk_end;
                 continue;

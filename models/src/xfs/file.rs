@@ -14,13 +14,7 @@ use crate::world::Ctx;
 pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
     let w = cx.w;
     let _iolock = w.ip.i_rwsem.write();
-    cx.ev(
-        "xfs_file_buffered_write",
-        What::Lock {
-            name: "IOLOCK",
-            excl: true,
-        },
-    );
+    cx.ev("xfs_file_buffered_write", What::Lock { name: "IOLOCK", excl: true });
     zero_cached_eof_tail(cx, pos);
     let ret = iomap_file_buffered_write(cx, pos, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
     cx.ev("xfs_file_buffered_write", What::Unlock { name: "IOLOCK" });
@@ -73,26 +67,14 @@ pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64) {
     let _mmaplock = w.mapping.invalidate_lock.write();
     {
         let mut core = w.ip.ilock.lock();
-        core.update(
-            cx,
-            "xfs_alloc_file_space",
-            offset / bs,
-            (offset + len).div_ceil(bs),
-            |c, b| match b {
-                Bmap::Hole | Bmap::Delalloc => Some(Bmap::Unwritten(c.alloc_pblk())),
-                _ => None,
-            },
-        );
+        core.update(cx, "xfs_alloc_file_space", offset / bs, (offset + len).div_ceil(bs), |c, b| match b {
+            Bmap::Hole | Bmap::Delalloc => Some(Bmap::Unwritten(c.alloc_pblk())),
+            _ => None,
+        });
     }
     let mut st = w.mapping.i_pages.lock();
     if offset + len > st.i_size {
-        cx.ev(
-            "xfs_file_fallocate",
-            What::Size {
-                was: st.i_size,
-                now: offset + len,
-            },
-        );
+        cx.ev("xfs_file_fallocate", What::Size { was: st.i_size, now: offset + len });
         st.i_size = offset + len;
     }
 }
@@ -110,33 +92,19 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
     if new_size >= old {
         zero_cached_eof_tail(cx, new_size);
         let mut st = w.mapping.i_pages.lock();
-        cx.ev(
-            "xfs_setattr_size",
-            What::Size {
-                was: old,
-                now: new_size,
-            },
-        );
+        cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
         st.i_size = new_size;
         return;
     }
     {
         let mut st = w.mapping.i_pages.lock();
-        cx.ev(
-            "xfs_setattr_size",
-            What::Size {
-                was: old,
-                now: new_size,
-            },
-        );
+        cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
         st.i_size = new_size;
     }
     truncate_pagecache_range(cx, new_size, geo.span);
     let mut core = w.ip.ilock.lock();
     let first = new_size.div_ceil(geo.block_size);
-    core.update(cx, "xfs_itruncate_extents", first, geo.nr_blocks(), |_, b| {
-        (b != Bmap::Hole).then_some(Bmap::Hole)
-    });
+    core.update(cx, "xfs_itruncate_extents", first, geo.nr_blocks(), |_, b| (b != Bmap::Hole).then_some(Bmap::Hole));
 }
 
 /// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 and 6.2) for FALLOC_FL_PUNCH_HOLE: IOLOCK
@@ -156,17 +124,10 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     // Partial edge blocks: iomap_zero_range, through the buffered write path.
     let (inner_start, inner_end) = (geo.block_up(offset), geo.block_down(end));
     let i_size = w.mapping.i_pages.lock().i_size;
-    for (s, e) in [
-        (offset, inner_start.min(end)),
-        (inner_end.max(offset).max(inner_start), end),
-    ] {
+    for (s, e) in [(offset, inner_start.min(end)), (inner_end.max(offset).max(inner_start), end)] {
         let e = e.min(i_size);
         if s < e {
-            let buf = UserBuf {
-                fill: 0,
-                length: e - s,
-                readable: e - s,
-            };
+            let buf = UserBuf { fill: 0, length: e - s, readable: e - s };
             iomap_file_buffered_write(cx, s, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
         }
     }

@@ -35,13 +35,8 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, _flags: 
             cookie: core.if_seq,
         }
     };
-    let what = What::Iomap {
-        offset: iomap.offset,
-        length: iomap.length,
-        ty: iomap.ty,
-        new: iomap.new,
-        cookie: iomap.cookie,
-    };
+    let what =
+        What::Iomap { offset: iomap.offset, length: iomap.length, ty: iomap.ty, new: iomap.new, cookie: iomap.cookie };
     cx.ev("xfs_buffered_write_iomap_begin", what);
     Ok(iomap)
 }
@@ -116,14 +111,7 @@ impl IomapOps for XfsBufferedWriteIomapOps {
         }
         let if_seq = cx.w.ip.ilock.lock().if_seq;
         let valid = iomap.cookie == if_seq;
-        cx.ev(
-            "xfs_iomap_valid",
-            What::Valid {
-                cookie: iomap.cookie,
-                if_seq,
-                valid,
-            },
-        );
+        cx.ev("xfs_iomap_valid", What::Valid { cookie: iomap.cookie, if_seq, valid });
         Some(valid)
     }
 }
@@ -138,19 +126,12 @@ fn xfs_buffered_write_delalloc_punch(cx: &Ctx<'_>, start: u64, end: u64) {
 /// invalidate_lock too with `cleanup_invalidate_lock`, as 198dd8aedee6 did first).
 fn truncate_then_punch(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, length: u64, written: u64) {
     let geo = &cx.w.geo;
-    let start = if written > 0 {
-        geo.block_up(pos + written)
-    } else {
-        geo.block_down(pos)
-    };
+    let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
     let end = geo.block_up(pos + length);
     if !iomap.new || start >= end {
         return;
     }
-    let _inval =
-        cx.w.behaviour
-            .cleanup_invalidate_lock
-            .then(|| cx.w.mapping.invalidate_lock.write());
+    let _inval = cx.w.behaviour.cleanup_invalidate_lock.then(|| cx.w.mapping.invalidate_lock.write());
     truncate_pagecache_range(cx, start, end);
     xfs_bmap_punch_delalloc_range(cx, start, end);
 }

@@ -131,14 +131,7 @@ impl InodeCore {
         }
         self.if_seq += 1;
         for (s, e, was, now) in runs {
-            let what = What::Extent {
-                from_byte: s * bs,
-                to_byte: e * bs,
-                was,
-                now,
-                seq_was,
-                seq_now: self.if_seq,
-            };
+            let what = What::Extent { from_byte: s * bs, to_byte: e * bs, was, now, seq_was, seq_now: self.if_seq };
             cx.ev(func, what);
         }
         true
@@ -163,15 +156,7 @@ pub fn iomap_from_extent(core: &InodeCore, geo: &Geometry, fsb: u64) -> Iomap {
         Bmap::Unwritten(p) => (IomapType::Unwritten, p * bs),
         Bmap::Written(p) => (IomapType::Mapped, p * bs),
     };
-    Iomap {
-        offset: start * bs,
-        length: len * bs,
-        ty,
-        addr,
-        new: false,
-        stale: false,
-        cookie: core.if_seq,
-    }
+    Iomap { offset: start * bs, length: len * bs, ty, addr, new: false, stale: false, cookie: core.if_seq }
 }
 
 /// `struct xfs_inode` (the parts modelled).
@@ -193,10 +178,7 @@ impl XfsInode {
             next_pblk: PBLK_BASE,
             drop_writes: false,
         };
-        XfsInode {
-            i_rwsem: RwLock::new(backend, ()),
-            ilock: Mutex::new(backend, core),
-        }
+        XfsInode { i_rwsem: RwLock::new(backend, ()), ilock: Mutex::new(backend, core) }
     }
 }
 
@@ -207,12 +189,7 @@ mod tests {
     use crate::world::World;
 
     fn world(bs: u64) -> World {
-        let geo = Geometry {
-            block_size: bs,
-            page_size: 4096,
-            folio_pages: vec![1],
-            span: 16384,
-        };
+        let geo = Geometry { block_size: bs, page_size: 4096, folio_pages: vec![1], span: 16384 };
         World::new(Backend::Std, geo, Behaviour::preset("linux-6.2").unwrap())
     }
 
@@ -220,19 +197,10 @@ mod tests {
     fn extent_at_returns_maximal_runs_with_contiguous_blocks() {
         let w = world(4096);
         let mut c = w.ip.ilock.lock();
-        c.df = vec![
-            Bmap::Unwritten(1000),
-            Bmap::Unwritten(1001),
-            Bmap::Unwritten(1005),
-            Bmap::Hole,
-        ];
+        c.df = vec![Bmap::Unwritten(1000), Bmap::Unwritten(1001), Bmap::Unwritten(1005), Bmap::Hole];
         assert_eq!(c.extent_at(0), (0, 2, Bmap::Unwritten(1000)));
         assert_eq!(c.extent_at(1), (0, 2, Bmap::Unwritten(1000)));
-        assert_eq!(
-            c.extent_at(2),
-            (2, 1, Bmap::Unwritten(1005)),
-            "a physical gap splits the extent"
-        );
+        assert_eq!(c.extent_at(2), (2, 1, Bmap::Unwritten(1005)), "a physical gap splits the extent");
         assert_eq!(c.extent_at(3), (3, 1, Bmap::Hole));
     }
 
@@ -246,17 +214,8 @@ mod tests {
         assert_eq!(c.if_seq, seq + 1);
         assert!(!c.update(&cx, "noop", 0, 2, |_, _| Some(Bmap::Delalloc)));
         assert_eq!(c.if_seq, seq + 1);
-        assert!(c.update(&cx, "convert", 0, 4, |c, b| (b == Bmap::Delalloc)
-            .then(|| Bmap::Unwritten(c.alloc_pblk()))));
-        assert_eq!(
-            c.df,
-            vec![
-                Bmap::Unwritten(PBLK_BASE),
-                Bmap::Unwritten(PBLK_BASE + 1),
-                Bmap::Hole,
-                Bmap::Hole
-            ]
-        );
+        assert!(c.update(&cx, "convert", 0, 4, |c, b| (b == Bmap::Delalloc).then(|| Bmap::Unwritten(c.alloc_pblk()))));
+        assert_eq!(c.df, vec![Bmap::Unwritten(PBLK_BASE), Bmap::Unwritten(PBLK_BASE + 1), Bmap::Hole, Bmap::Hole]);
         assert_eq!(c.if_seq, seq + 2);
     }
 
@@ -266,10 +225,7 @@ mod tests {
         let cx = Ctx { w: &w, actor: 0 };
         w.ip.ilock.lock().df = vec![Bmap::Delalloc, Bmap::Written(7), Bmap::Delalloc, Bmap::Unwritten(9)];
         xfs_bmap_punch_delalloc_range(&cx, 0, 16384);
-        assert_eq!(
-            w.ip.ilock.lock().df,
-            vec![Bmap::Hole, Bmap::Written(7), Bmap::Hole, Bmap::Unwritten(9)]
-        );
+        assert_eq!(w.ip.ilock.lock().df, vec![Bmap::Hole, Bmap::Written(7), Bmap::Hole, Bmap::Unwritten(9)]);
     }
 
     #[test]
@@ -282,15 +238,9 @@ mod tests {
             c.df[5] = Bmap::Written(2000);
         }
         let m = xfs_buffered_write_iomap_begin(&cx, 1024, 8192, Default::default()).unwrap();
-        assert_eq!(
-            (m.offset, m.length, m.ty, m.new),
-            (1024, 4096, IomapType::Delalloc, true)
-        );
+        assert_eq!((m.offset, m.length, m.ty, m.new), (1024, 4096, IomapType::Delalloc, true));
         assert_eq!(m.cookie, w.ip.ilock.lock().if_seq);
         let m = xfs_buffered_write_iomap_begin(&cx, 5 * 1024 + 10, 100, Default::default()).unwrap();
-        assert_eq!(
-            (m.offset, m.length, m.ty, m.new, m.addr),
-            (5120, 1024, IomapType::Mapped, false, 2000 * 1024)
-        );
+        assert_eq!((m.offset, m.length, m.ty, m.new, m.addr), (5120, 1024, IomapType::Mapped, false, 2000 * 1024));
     }
 }

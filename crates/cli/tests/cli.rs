@@ -1,0 +1,164 @@
+//! The `iomc` binary as a user runs it: exit statuses, error locations, replay, JSON, JUnit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn iomc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iomc")).args(args).current_dir(root()).output().expect("run iomc")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("iomc-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn check_meets_expectations_and_the_printed_replay_reproduces() {
+    let o = iomc(&["check", "scenarios/lore-2022-08-17-unwritten.toml", "--variant", "linux-6.1"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("zeroed-data (expected zeroed-data)"), "{out}");
+    for step in ["xfs_iomap_write_unwritten", "shrink_folio_list", "__iomap_write_begin", "zeroes [10240, 12288)"] {
+        assert!(out.contains(step), "timeline lacks {step}: {out}");
+    }
+    let token = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("iomc replay '"))
+        .expect("replay command")
+        .trim_end_matches('\'');
+    let o = iomc(&["replay", token]);
+    let (rout, rerr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{rout}{rerr}");
+    assert!(rout.contains("zeroes [10240, 12288)"), "{rout}");
+}
+
+#[test]
+fn undoing_the_fix_is_a_mismatch_with_exit_1() {
+    let o = iomc(&[
+        "check",
+        "scenarios/lore-2022-08-17-unwritten.toml",
+        "--variant",
+        "linux-6.2",
+        "--set",
+        "iomap_valid=off",
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL") && out.contains("zeroed-data (expected pass)"), "{out}");
+}
+
+#[test]
+fn bad_scenario_is_exit_2_with_file_line_and_column() {
+    let d = tmp("bad");
+    let f = d.join("bad.toml");
+    std::fs::write(
+        &f,
+        "name = \"bad\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n\
+         [[thread]]\nname = \"w\"\nops = [ { op = \"pwrit\", offset = 0, length = 1, fill = 1 } ]\n[expect]\n\"linux-6.1\" = \"pass\"\n",
+    )
+    .unwrap();
+    let o = iomc(&["check", f.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("bad.toml:10:") && err.contains("unknown op \"pwrit\""), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_flags_and_tokens_are_exit_2() {
+    let o = iomc(&["check", "scenarios/xfs-196.toml", "--set", "nosuch=on"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("unknown knob"));
+    let o = iomc(&["check", "scenarios/xfs-196.toml", "--variant", "linux-9.9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("unknown preset"));
+    let o = iomc(&["replay", "not-a-token"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("not a replay token"));
+}
+
+#[test]
+fn too_many_threads_for_loom_is_exit_2_and_names_the_way_out() {
+    let d = tmp("threads");
+    let f = d.join("five.toml");
+    let threads: String =
+        (0..5).map(|i| format!("[[thread]]\nname = \"r{i}\"\nops = [ {{ op = \"reclaim\" }} ]\n")).collect();
+    let text_ = format!(
+        "name = \"five\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n{threads}[expect]\n\"linux-6.1\" = \"pass\"\n"
+    );
+    std::fs::write(&f, text_).unwrap();
+    let o = iomc(&["check", f.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("at most 5 threads") && err.contains("--backend"), "{err}");
+    let o = iomc(&["check", f.to_str().unwrap(), "--backend", "random", "--iterations", "50"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn json_carries_the_same_report() {
+    let o = iomc(&["check", "scenarios/generic-346-f2.toml", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["matched"], 3);
+    let first = &v["checks"][0];
+    assert_eq!(first["got"], "invariant:dirty-over-hole");
+    let events = first["violation"]["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["function"] == "xfs_bmap_del_extent_delay"));
+    assert!(first["token"].as_str().unwrap().starts_with("iomc1:"));
+}
+
+#[test]
+fn matrix_writes_junit_that_a_junit_parser_accepts() {
+    let d = tmp("junit");
+    let out = d.join("sub/junit.xml");
+    let o =
+        iomc(&["matrix", "scenarios/generic-346-f2.toml", "scenarios/xfs-196.toml", "--junit", out.to_str().unwrap()]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("6 of 6 checks met their expectation"), "{stdout}");
+    let parsed =
+        junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).expect("JUnit parses");
+    assert_eq!(parsed.tests, 6);
+    assert_eq!(parsed.failures, 0);
+    assert_eq!(parsed.suites.len(), 2);
+    let names: Vec<&str> = parsed.suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["generic-346-f2", "xfs-196"]);
+    assert!(!Path::new(&format!("{}.tmp", out.display())).exists());
+}
+
+#[test]
+fn matrix_reports_a_mismatch_as_a_junit_failure() {
+    let d = tmp("junit-fail");
+    let out = d.join("junit.xml");
+    let o = iomc(&["matrix", "scenarios/xfs-559.toml", "--set", "iomap_valid=off", "--junit", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let parsed = junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
+    assert_eq!(parsed.tests, 2);
+    assert_eq!(parsed.failures, 1);
+}
+
+#[test]
+fn list_shows_scenarios_presets_and_knobs() {
+    let o = iomc(&["list"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    for want in [
+        "lore-2022-08-17-unwritten",
+        "ML:20220817093627.GZ3600936@dread.disaster.area",
+        "stale-check-only",
+        "iomap_valid=off",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+}
