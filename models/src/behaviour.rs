@@ -15,6 +15,89 @@ pub enum WriteFailureCleanup {
     SeekScan,
 }
 
+/// One safety-relevant step of the model removed or moved, for mutation testing
+/// (`iomc mutants`, `--set mutation=NAME`). Never part of a preset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutation {
+    /// No mutation.
+    None,
+    /// `xfs_iomap_write_unwritten` converts without bumping `if_seq`.
+    NoSeqBumpUnwrittenConvert,
+    /// `xfs_bmapi_convert_delalloc` allocates without bumping `if_seq`.
+    NoSeqBumpDelallocConvert,
+    /// `xfs_bmapi_reserve_delalloc` reserves without bumping `if_seq`.
+    NoSeqBumpDelallocReserve,
+    /// `xfs_bmap_del_extent_delay` punches without bumping `if_seq`.
+    NoSeqBumpPunch,
+    /// `->iomap_valid` is asked before the folio lock instead of after it.
+    ValidBeforeFolioLock,
+    /// The 6.2 iterator stops a stale write short instead of remapping it (6.1 advance rule).
+    StaleEndsWrite,
+    /// `iomap_write_delalloc_scan` punches under dirty folios too.
+    PunchUnderDirty,
+    /// `mapping_seek_hole_data` treats shadow entries as holes.
+    ShadowIsHole,
+    /// `folio_end_writeback` before the unwritten conversion at I/O completion.
+    EndWritebackBeforeConvert,
+    /// `xfs_map_blocks` trusts its cached mapping without checking `if_seq`.
+    WritebackNoRevalidate,
+    /// `page_mkwrite` runs without the MMAPLOCK (`invalidate_lock` shared).
+    FaultWithoutMmaplock,
+}
+
+/// Every mutation with its name and what it undoes.
+pub const MUTATIONS: &[(Mutation, &str, &str)] = &[
+    (
+        Mutation::NoSeqBumpUnwrittenConvert,
+        "no-seq-bump-unwritten-convert",
+        "I/O completion's unwritten->written conversion does not bump if_seq",
+    ),
+    (
+        Mutation::NoSeqBumpDelallocConvert,
+        "no-seq-bump-delalloc-convert",
+        "writeback's delalloc->unwritten allocation does not bump if_seq",
+    ),
+    (Mutation::NoSeqBumpDelallocReserve, "no-seq-bump-delalloc-reserve", "a delalloc reservation does not bump if_seq"),
+    (Mutation::NoSeqBumpPunch, "no-seq-bump-punch", "punching delalloc does not bump if_seq"),
+    (
+        Mutation::ValidBeforeFolioLock,
+        "valid-before-folio-lock",
+        "->iomap_valid is checked before the folio lock, not after",
+    ),
+    (
+        Mutation::StaleEndsWrite,
+        "stale-ends-write",
+        "a stale mapping with no progress ends the write (6.1 iomap_iter_advance)",
+    ),
+    (Mutation::PunchUnderDirty, "punch-under-dirty", "the delalloc release walk punches under dirty folios"),
+    (Mutation::ShadowIsHole, "shadow-is-hole", "mapping_seek_hole_data treats shadow entries as holes"),
+    (
+        Mutation::EndWritebackBeforeConvert,
+        "end-writeback-before-convert",
+        "folio_end_writeback before the unwritten conversion",
+    ),
+    (
+        Mutation::WritebackNoRevalidate,
+        "writeback-no-revalidate",
+        "xfs_map_blocks reuses its cached map without checking if_seq",
+    ),
+    (Mutation::FaultWithoutMmaplock, "fault-without-mmaplock", "page_mkwrite runs without invalidate_lock shared"),
+];
+
+impl Mutation {
+    /// The mutation called `name`.
+    pub fn by_name(name: &str) -> Option<Mutation> {
+        if name == "none" {
+            return Some(Mutation::None);
+        }
+        MUTATIONS.iter().find(|(_, n, _)| *n == name).map(|(m, _, _)| *m)
+    }
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        MUTATIONS.iter().find(|(m, _, _)| *m == self).map(|(_, n, _)| *n).unwrap_or("none")
+    }
+}
+
 /// The knobs that separate kernel versions in the modelled paths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Behaviour {
@@ -31,6 +114,8 @@ pub struct Behaviour {
     pub drop_writes_errortag: bool,
     /// `page_mkwrite` uses the buffered-write `->iomap_end` (6.1); 6.2 has none (118e021b4b66).
     pub fault_iomap_end: bool,
+    /// A model mutation (testing only; `Mutation::None` in every preset).
+    pub mutation: Mutation,
 }
 
 /// A named preset.
@@ -56,6 +141,7 @@ pub const PRESETS: &[Preset] = &[
             cleanup_eof_cap: false,
             drop_writes_errortag: true,
             fault_iomap_end: true,
+            mutation: Mutation::None,
         },
     },
     Preset {
@@ -68,6 +154,7 @@ pub const PRESETS: &[Preset] = &[
             cleanup_eof_cap: false,
             drop_writes_errortag: true,
             fault_iomap_end: true,
+            mutation: Mutation::None,
         },
     },
     Preset {
@@ -80,6 +167,7 @@ pub const PRESETS: &[Preset] = &[
             cleanup_eof_cap: true,
             drop_writes_errortag: false,
             fault_iomap_end: false,
+            mutation: Mutation::None,
         },
     },
 ];
@@ -92,9 +180,15 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("cleanup_eof_cap", "on|off: seek walk capped at EOF, tail beyond EOF always punched"),
     ("drop_writes_errortag", "on|off: the xfs drop_writes error tag is accepted"),
     ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
+    ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
 impl Behaviour {
+    /// Is mutation `m` in force?
+    pub fn mutated(&self, m: Mutation) -> bool {
+        self.mutation == m
+    }
+
     /// The preset called `name`.
     pub fn preset(name: &str) -> Option<Behaviour> {
         PRESETS.iter().find(|p| p.name == name).map(|p| p.behaviour)
@@ -120,6 +214,12 @@ impl Behaviour {
             "cleanup_eof_cap" => self.cleanup_eof_cap = flag()?,
             "drop_writes_errortag" => self.drop_writes_errortag = flag()?,
             "fault_iomap_end" => self.fault_iomap_end = flag()?,
+            "mutation" => {
+                self.mutation = Mutation::by_name(value).ok_or_else(|| {
+                    let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
+                    format!("unknown mutation {value:?} (known: none, {})", names.join(", "))
+                })?
+            }
             "write_failure_cleanup" => {
                 self.write_failure_cleanup = match value {
                     "truncate-then-punch" => WriteFailureCleanup::TruncateThenPunch,
@@ -145,6 +245,7 @@ impl Behaviour {
             ("cleanup_eof_cap", onoff(self.cleanup_eof_cap)),
             ("drop_writes_errortag", onoff(self.drop_writes_errortag)),
             ("fault_iomap_end", onoff(self.fault_iomap_end)),
+            ("mutation", self.mutation.name().to_string()),
         ]
     }
 }

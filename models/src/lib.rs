@@ -26,6 +26,6 @@ pub mod pagecache;
 pub mod world;
 pub mod xfs;
 
-pub use behaviour::{Behaviour, WriteFailureCleanup, KNOBS, PRESETS};
+pub use behaviour::{Behaviour, Mutation, WriteFailureCleanup, KNOBS, MUTATIONS, PRESETS};
 pub use events::{Event, ExtKind, IomapType, OpDesc, OpRecord, Recorder, Warning, What};
 pub use world::{Ctx, Geometry, World};

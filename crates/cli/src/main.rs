@@ -4,7 +4,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy};
-use iomc_harness::{check, default_strategy, json, matrix, preflight, render, token, CheckResult, Outcome, Prepared};
+use iomc_harness::{
+    check, default_strategy, fuzz, json, matrix, mutants, preflight, render, token, CheckResult, Outcome, Prepared,
+};
 use iomc_models::{Behaviour, PRESETS};
 use iomc_scenario::{collect_files, Scenario};
 use std::io::{IsTerminal, Write};
@@ -117,6 +119,41 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+    },
+    /// Undo each part of the 6.2 fix, and each safety-relevant model step, one at a time on
+    /// linux-6.2: which shipped scenario notices?
+    Mutants {
+        /// Scenario files or directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Only mutations whose `knob=value` contains this text (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+    },
+    /// Generate scenarios (proptest) and explore each with shuttle PCT; a violation shrinks to a
+    /// minimal scenario written as a scenario file.
+    Fuzz {
+        /// Kernel preset.
+        #[arg(long = "variant", default_value = "linux-6.2")]
+        variant: String,
+        /// Generated scenarios to try.
+        #[arg(long, default_value_t = 200)]
+        cases: u32,
+        /// Generator seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// PCT executions per generated scenario.
+        #[arg(long, default_value_t = 300)]
+        iterations: u64,
+        /// Uniform offsets and lengths (no bias toward partial blocks and adjacent ranges).
+        #[arg(long)]
+        unbiased: bool,
+        /// Look for this violation class only (e.g. zeroed-data); default: any violation.
+        #[arg(long)]
+        want: Option<String>,
+        /// Directory for the counterexample scenario file and its replay token.
+        #[arg(long, default_value = "fuzz-found")]
+        out: PathBuf,
     },
     /// List scenarios (with summary and source) and presets (with their knobs).
     List {
@@ -343,6 +380,77 @@ fn cmd_replay(tok: &str, brief: bool, format: Format) -> u8 {
     }
 }
 
+fn cmd_mutants(paths: &[PathBuf], only: &[String]) -> u8 {
+    let scenarios = match load(paths) {
+        Ok(s) => s.into_iter().map(Arc::new).collect::<Vec<_>>(),
+        Err(errs) => {
+            for e in errs {
+                eprintln!("{e}");
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
+    eprintln!("mutating {} one change at a time; unmutated baseline first", mutants::BASE);
+    let rows = mutants::run(&scenarios, only, budget, |r| {
+        let what = match &r.caught_by {
+            Some((s, _, got)) => format!("caught by {s} ({got})"),
+            None => "SURVIVED".into(),
+        };
+        eprintln!("  {}: {what}", r.set);
+    });
+    print!("{}", mutants::table(&rows));
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        eprintln!("interrupted: the table is incomplete");
+        return EXIT_INCOMPLETE;
+    }
+    let unexplained = rows.iter().any(|r| r.caught_by.is_none() && !mutants::ARGUED.iter().any(|(m, _)| *m == r.set));
+    if unexplained {
+        EXIT_MISMATCH
+    } else {
+        EXIT_OK
+    }
+}
+
+fn cmd_fuzz(cfg: &fuzz::FuzzConfig) -> u8 {
+    let (f, bar) = progress(&format!("fuzz {}", cfg.preset));
+    let start = std::time::Instant::now();
+    let report = fuzz::fuzz(cfg, |n| {
+        f(Progress { executions: u64::from(n), elapsed: start.elapsed(), bound: None });
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match report {
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+        Ok(r) => match r.counterexample {
+            None => {
+                println!(
+                    "{} generated scenarios on {}: no violation ({} PCT depth-3 executions each, seed {}) in {:.1?}",
+                    r.passed,
+                    cfg.preset,
+                    cfg.iterations,
+                    cfg.seed,
+                    start.elapsed()
+                );
+                EXIT_OK
+            }
+            Some(cx) => {
+                println!("counterexample on {} after {} clean scenarios, shrunk:", cfg.preset, r.passed);
+                print!("{}", render::full_report(&cx.result, false));
+                if let Some((path, tok)) = &cx.written {
+                    println!("written to {} (check it with: iomc check {})", path.display(), path.display());
+                    println!("replay: iomc replay '{tok}'");
+                }
+                EXIT_MISMATCH
+            }
+        },
+    }
+}
+
 fn cmd_list(paths: &[PathBuf]) -> u8 {
     let scenarios = match load(paths) {
         Ok(s) => s,
@@ -393,6 +501,28 @@ fn main() -> ExitCode {
         Cmd::Check { paths, explore, trace, format } => cmd_check(&paths, &explore, trace, format),
         Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
         Cmd::Replay { token, brief, format } => cmd_replay(&token, brief, format),
+        Cmd::Mutants { paths, only } => cmd_mutants(&paths, &only),
+        Cmd::Fuzz { variant, cases, seed, iterations, unbiased, want, out } => {
+            let want = match want.as_deref().map(|w| iomc_scenario::Verdict::parse(w).ok_or(w)) {
+                Some(Err(w)) => {
+                    eprintln!("error: --want {w:?} is not a violation class (zeroed-data, lost-write, stale-data, invariant:<name>, ...)");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+                Some(Ok(v)) => Some(v),
+                None => None,
+            };
+            let cfg = fuzz::FuzzConfig {
+                preset: variant,
+                cases,
+                seed,
+                iterations,
+                biased: !unbiased,
+                want,
+                max_threads: 4,
+                out: Some(out),
+            };
+            cmd_fuzz(&cfg)
+        }
         Cmd::List { paths } => cmd_list(&paths),
     };
     ExitCode::from(code)

@@ -23,13 +23,16 @@
 mod loom_run;
 mod panics;
 mod shuttle_run;
+mod stops;
 
 use iomc_sync::Backend;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use loom_run::loom_builder;
 pub use panics::{panic_message, quiet_this_thread};
+pub use shuttle_run::check_uncontrolled_nondeterminism;
 
 /// Which shuttle scheduler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,12 +111,21 @@ impl Strategy {
 }
 
 /// Limits that stop a run early (an early stop is reported as incomplete).
+///
+/// The limits, in one place: [`Budget::wall`] per run (checked before each execution, so a run
+/// overshoots by at most one execution, itself bounded by the step budget);
+/// [`Budget::steps_per_execution`] per execution (loom `max_branches`, shuttle `max_steps`,
+/// default 100,000; it also sizes loom's per-execution branch table, so keep it modest);
+/// [`Budget::cancel`] checked before each execution; and the strategy's own iteration count or
+/// DFS cap. loom's `max_permutations` and `max_duration` are never set (see [`loom_builder`]):
+/// loom stops on them silently, as if the search were complete. Stress runs on OS threads and
+/// cannot stop a deadlocked or spinning execution; use loom or shuttle for those.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
     /// Wall-clock limit for the whole run, checked before each execution.
     pub wall: Option<Duration>,
     /// loom: scheduling points allowed per execution (`max_branches`); shuttle: steps
-    /// (`max_steps`). Exceeding it is a runaway model, reported by name.
+    /// (`max_steps`). Exceeding it is a runaway model, reported by name ([`STEP_BUDGET`]).
     pub steps_per_execution: usize,
     /// Set (e.g. by a Ctrl-C handler) to stop the run before the next execution.
     pub cancel: Option<&'static AtomicBool>,
@@ -149,7 +161,16 @@ pub struct Exec {
     pub bound: Option<u32>,
 }
 
+/// The name of [`Budget::steps_per_execution`] in reports.
+pub const STEP_BUDGET: &str = "steps_per_execution";
+/// The name of [`Budget::wall`] in reports.
+pub const WALL_BUDGET: &str = "wall";
+
 /// Why a run ended.
+///
+/// Only [`Stop::Exhausted`] (and [`Stop::Found`], for the violation it carries) conclude
+/// anything; every other stop means the search was cut short and proves nothing
+/// ([`Stop::is_complete`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// The strategy's whole space (under its bound) was explored.
@@ -158,12 +179,48 @@ pub enum Stop {
     Found,
     /// The iteration count ran out (random, PCT, stress; DFS cap reached).
     IterationLimit,
-    /// The wall-clock budget ran out.
+    /// The wall-clock budget ([`Budget::wall`]) ran out.
     WallBudget,
     /// The cancel flag was set (Ctrl-C).
     Interrupted,
-    /// The model panicked or the checker reported a failure (deadlock, runaway).
+    /// One execution took more than [`Budget::steps_per_execution`] scheduling points: a thread
+    /// spinning without progress (livelock) or a runaway model. The search stopped there.
+    StepBudget {
+        /// The budget that was exceeded.
+        limit: usize,
+        /// Which execution, and what each thread held, waited for and how often it yielded.
+        detail: String,
+    },
+    /// Every model thread was blocked: the checker found a deadlock.
+    Deadlock {
+        /// The threads, the locks they hold and the locks they wait for.
+        detail: String,
+    },
+    /// The model panicked or the checker reported another failure.
     Panicked(String),
+}
+
+impl Stop {
+    /// Did the search cover what it set out to cover? False for every early stop (budgets,
+    /// Ctrl-C, caps, failures): such a run must never be reported as a pass.
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Stop::Exhausted | Stop::Found)
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Exhausted => write!(f, "exhausted the search space"),
+            Stop::Found => write!(f, "found a violation"),
+            Stop::IterationLimit => write!(f, "reached the iteration limit"),
+            Stop::WallBudget => write!(f, "wall-clock budget `{WALL_BUDGET}` ran out"),
+            Stop::Interrupted => write!(f, "interrupted"),
+            Stop::StepBudget { detail, .. } => write!(f, "step budget exceeded: {detail}"),
+            Stop::Deadlock { detail } => write!(f, "deadlock: {detail}"),
+            Stop::Panicked(m) => write!(f, "panicked: {m}"),
+        }
+    }
 }
 
 /// A violation and where it was found.
@@ -253,14 +310,8 @@ fn stress<F: Send + 'static>(
 ) -> Report<F> {
     let mut ticker = panics::Ticker::new(progress, start);
     for i in 1..=iterations {
-        if budget.wall.is_some_and(|w| start.elapsed() > w) {
-            return Report {
-                found: None,
-                executions: i - 1,
-                stop: Stop::WallBudget,
-                bound: None,
-                elapsed: start.elapsed(),
-            };
+        if let Some(stop) = budget.exhausted(start) {
+            return Report { found: None, executions: i - 1, stop, bound: None, elapsed: start.elapsed() };
         }
         ticker.tick(i, None);
         let exec = Exec { backend: Backend::Std, index: i, bound: None };

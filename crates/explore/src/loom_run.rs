@@ -1,7 +1,7 @@
 //! loom: iterative preemption bounds over `loom::model::Builder::check`.
 
 use crate::panics::{self, QuietGuard, StopExploring, Ticker};
-use crate::{Body, Budget, Exec, Found, ProgressFn, Report, Stop};
+use crate::{stops, Body, Budget, Exec, Found, ProgressFn, Report, Stop};
 use iomc_sync::Backend;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                 *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Budget(stop));
                 panic::panic_any(StopExploring);
             }
+            stops::begin_execution();
             let exec = Exec { backend: Backend::Loom, index, bound: Some(bound) };
             let result = b(&exec);
             let stop = match (result, target) {
@@ -52,16 +53,23 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                 panic::panic_any(StopExploring);
             }
         };
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(bound as usize);
-        builder.max_branches = budget.steps_per_execution;
-        builder.checkpoint_file = None;
-        builder.max_permutations = None;
-        builder.max_duration = None;
+        let builder = match loom_builder(bound, &budget) {
+            Ok(b) => b,
+            Err(e) => {
+                return Report {
+                    found: None,
+                    executions: total,
+                    stop: Stop::Panicked(e),
+                    bound: Some(bound),
+                    elapsed: start.elapsed(),
+                }
+            }
+        };
         let outcome = {
             let _q = QuietGuard::new();
             panic::catch_unwind(AssertUnwindSafe(|| builder.check(run)))
         };
+        let state = stops::end_execution();
         let halted = halt.lock().unwrap_or_else(|e| e.into_inner()).take();
         let mut ran = count.load(Ordering::Relaxed);
         if matches!(halted, Some(Halt::Budget(_))) {
@@ -82,7 +90,10 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                 );
             }
             (_, Some(Halt::Budget(stop))) => return report(None, stop),
-            (Err(p), None) => return report(None, Stop::Panicked(panics::panic_message(&*p))),
+            (Err(p), None) => {
+                let stop = stops::classify(panics::panic_message(&*p), state, &budget, ran);
+                return report(None, stop);
+            }
             (Ok(()), None) => {
                 if target.is_some() {
                     return report(None, Stop::Panicked(format!("replay: bound {bound} has fewer executions")));
@@ -91,4 +102,27 @@ pub(crate) fn run_bounds<F: Send + 'static>(
         }
     }
     Report { found: None, executions: total, stop: Stop::Exhausted, bound: Some(hi), elapsed: start.elapsed() }
+}
+
+/// The loom builder every pass uses, at preemption bound `bound`.
+///
+/// Everything that could stop loom early *silently* is off: `max_permutations` and
+/// `max_duration` are `None` (loom checks them every `checkpoint_interval` executions and then
+/// returns from `check` as if the space were exhausted, which would make a cut search read as
+/// a pass), and so is the checkpoint file (a stale one resumes a later run). The budgets iomc
+/// does use are checked by the explorer itself and reported by name. The `LOOM_*` environment
+/// variables for these settings are overridden (`LOOM_LOG` and `LOOM_LOCATION`, debugging aids,
+/// are left alone); an unparsable one (loom's `Builder::new` panics on it) is an error naming it.
+pub fn loom_builder(bound: u32, budget: &Budget) -> Result<loom::model::Builder, String> {
+    let mut builder = panics::quietly(loom::model::Builder::new)
+        .map_err(|m| format!("loom refused its environment (unset or fix the LOOM_* variable): {m}"))?;
+    builder.preemption_bound = Some(usize::try_from(bound).unwrap_or(usize::MAX));
+    builder.max_branches = budget.steps_per_execution;
+    builder.checkpoint_file = None;
+    builder.max_permutations = None;
+    builder.max_duration = None;
+    // loom's default; `LOOM_CHECKPOINT_INTERVAL=0` would divide by zero inside `check`.
+    builder.checkpoint_interval = 20_000;
+    builder.expect_explicit_explore = false;
+    Ok(builder)
 }

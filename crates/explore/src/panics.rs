@@ -17,10 +17,15 @@ thread_local! {
 }
 
 /// Install (once per process) a panic hook that stays silent while a run is exploring on this
-/// OS thread, and otherwise behaves like the default hook.
+/// OS thread, and otherwise behaves like the hook it replaces.
+///
+/// shuttle installs a hook of its own on its first execution, which prints "test panicked in
+/// task ..." for every panic in the process (a loom run's early stop on another thread
+/// included); it is installed first here so that the quiet hook sits on top of it.
 pub(crate) fn install_quiet_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        crate::shuttle_run::install_shuttle_panic_hook();
         let default = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if !QUIET.with(|q| q.get()) {

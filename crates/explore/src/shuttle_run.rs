@@ -1,10 +1,11 @@
 //! shuttle: PCT, random and DFS with every decision recorded, and exact replay.
 
 use crate::panics::{self, QuietGuard, Ticker};
-use crate::{Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop};
+use crate::{stops, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop};
 use iomc_sync::Backend;
 use shuttle::scheduler::{
     DfsScheduler, PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler, Task, TaskId,
+    UncontrolledNondeterminismCheckScheduler,
 };
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 use shuttle_engine::scheduler::serialization;
@@ -56,6 +57,13 @@ impl<S: Scheduler> Scheduler for Recording<S> {
     }
 }
 
+/// Run one empty shuttle execution, so that shuttle installs its process-wide panic hook now
+/// (it does so once, on its first execution) and the explorer's quiet hook can go on top of it.
+pub(crate) fn install_shuttle_panic_hook() {
+    let runner = Runner::new(RandomScheduler::new_from_seed(0, 1), config(&Budget::default()));
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| runner.run(|| {})));
+}
+
 fn config(budget: &Budget) -> Config {
     let mut c = Config::new();
     c.stack_size = 1 << 20;
@@ -95,6 +103,7 @@ pub(crate) fn run<F: Send + 'static>(
                 if let Ok(mut t) = t.lock() {
                     t.tick(index, None);
                 }
+                stops::begin_execution();
                 let exec = Exec { backend: Backend::Shuttle, index, bound: None };
                 if let Some(f) = b(&exec) {
                     *fd.lock().unwrap_or_else(|e| e.into_inner()) = Some((f, index));
@@ -104,6 +113,8 @@ pub(crate) fn run<F: Send + 'static>(
         }))
     };
     let executions = count.load(Ordering::Relaxed);
+    let state = stops::end_execution();
+    let failed = outcome.err().map(|p| stops::classify(panics::panic_message(&*p), state, &budget, executions));
     let elapsed = start.elapsed();
     if let Some((f, exec)) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let schedule = serialization::serialize_schedule(&rec.lock().unwrap_or_else(|e| e.into_inner()).current);
@@ -111,12 +122,12 @@ pub(crate) fn run<F: Send + 'static>(
         return Report { found: Some(found), executions, stop: Stop::Found, bound: None, elapsed };
     }
     let cut = rec.lock().unwrap_or_else(|e| e.into_inner()).cut.clone();
-    let stop = match outcome {
-        Err(p) => Stop::Panicked(panics::panic_message(&*p)),
-        Ok(_) if cut.is_some() => cut.unwrap_or(Stop::WallBudget),
-        Ok(_) if budget.wall.is_some_and(|w| elapsed > w) => Stop::WallBudget,
-        Ok(_) if kind == ShuttleKind::Dfs && executions < iterations => Stop::Exhausted,
-        Ok(_) => Stop::IterationLimit,
+    let stop = match (failed, cut) {
+        (Some(stop), _) | (None, Some(stop)) => stop,
+        // shuttle's own `max_time` (the same wall budget) ended the run between executions.
+        (None, None) if budget.wall.is_some_and(|w| elapsed > w) => Stop::WallBudget,
+        (None, None) if kind == ShuttleKind::Dfs && executions < iterations => Stop::Exhausted,
+        (None, None) => Stop::IterationLimit,
     };
     Report { found: None, executions, stop, bound: None, elapsed }
 }
@@ -134,6 +145,7 @@ pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Bo
         let _q = QuietGuard::new();
         panic::catch_unwind(AssertUnwindSafe(|| {
             runner.run(move || {
+                stops::begin_execution();
                 let exec = Exec { backend: Backend::Shuttle, index: 1, bound: None };
                 if let Some(f) = body(&exec) {
                     *fd.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
@@ -141,12 +153,48 @@ pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Bo
             })
         }))
     };
+    let state = stops::end_execution();
+    let failed = outcome.err().map(|p| stops::classify(panics::panic_message(&*p), state, &budget, 1));
     if let Some(f) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let found = Found { finding: f, bound: None, exec: 1, schedule: Some(schedule.to_string()) };
         return report(Some(found), Stop::Found);
     }
+    match failed {
+        Some(stop) => report(None, stop),
+        None => report(None, Stop::Panicked("replay: the schedule ran to the end without a violation".into())),
+    }
+}
+
+/// Run `body` under shuttle's uncontrolled-nondeterminism check: `iterations` random schedules
+/// from `seed`, each run twice, the second time checking that every scheduling decision meets
+/// the same set of runnable threads. A model whose behaviour depends on anything but the
+/// schedule (a clock, a hash-map order, a global counter, an OS thread) fails it. The body's
+/// findings are ignored: only determinism is checked.
+///
+/// Returns the number of executions run (two per schedule), or shuttle's complaint.
+pub fn check_uncontrolled_nondeterminism<F: Send + 'static>(
+    body: Body<F>,
+    iterations: u64,
+    seed: u64,
+    budget: Budget,
+) -> Result<u64, String> {
+    panics::install_quiet_hook();
+    let iters = usize::try_from(iterations).unwrap_or(usize::MAX);
+    let scheduler = UncontrolledNondeterminismCheckScheduler::new(RandomScheduler::new_from_seed(seed, iters));
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let runner = Runner::new(scheduler, config(&budget));
+    let outcome = {
+        let _q = QuietGuard::new();
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            runner.run(move || {
+                let index = c.fetch_add(1, Ordering::Relaxed) + 1;
+                let _ = body(&Exec { backend: Backend::Shuttle, index, bound: None });
+            })
+        }))
+    };
     match outcome {
-        Err(p) => report(None, Stop::Panicked(panics::panic_message(&*p))),
-        Ok(_) => report(None, Stop::Panicked("replay: the schedule ran to the end without a violation".into())),
+        Ok(_) => Ok(count.load(Ordering::Relaxed)),
+        Err(p) => Err(panics::panic_message(&*p)),
     }
 }

@@ -26,10 +26,16 @@ fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
     let rec = &w.rec;
     match *op {
         OpKind::Pwrite { offset, length, fill } => {
-            let readable = st.short_copy.take().unwrap_or(length).min(length);
+            let faulting = st.short_copy.take();
+            let readable = faulting.unwrap_or(length).min(length);
             let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
             let ret = xfs::xfs_file_buffered_write(cx, offset, UserBuf { fill, length, readable });
             rec.respond(h, ret, Vec::new());
+            if ret < length as i64 && faulting.is_none() {
+                // Nothing here can make a write short (no fault on the buffer, no ENOSPC,
+                // no signal): a short return is a model bug, e.g. a stale map ending the write.
+                cx.warn("short-write", format!("pwrite of {length} bytes at {offset} returned {ret}"));
+            }
         }
         OpKind::Read { offset, length } => {
             let h = rec.invoke(cx.actor, OpDesc::Read { offset, length });

@@ -8,8 +8,10 @@
 //! executions it took, under which bound, and carries a replay token.
 
 pub mod exec;
+pub mod fuzz;
 pub mod json;
 pub mod matrix;
+pub mod mutants;
 pub mod oracle;
 pub mod render;
 pub mod token;
@@ -186,10 +188,9 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
             report.executions,
             report.bound.map(|b| format!(" at loom bound {b}")).unwrap_or_default()
         )),
-        (None, Stop::Panicked(m)) if m.contains("deadlock") => Outcome::Verdict(Verdict::Deadlock),
-        (None, Stop::Panicked(m)) if m.contains("maximum number of branches") || m.contains("max_steps") => {
-            Outcome::Incomplete(format!("step budget per execution exceeded (runaway model): {m}"))
-        }
+        // The detail (threads, locks held and waited for) stays in `report.stop`.
+        (None, Stop::Deadlock { .. }) => Outcome::Verdict(Verdict::Deadlock),
+        (None, Stop::StepBudget { .. }) => Outcome::Incomplete(report.stop.to_string()),
         (None, Stop::Panicked(m)) => Outcome::Error(m.clone()),
         (None, Stop::Found) => Outcome::Error("found without a finding".into()),
     };

@@ -14,9 +14,11 @@
 //!
 //! The disk starts as poison, so a byte that never got data shows as poison (`stale-data`); a
 //! zero that is not allowed is `zeroed-data`; anything else not allowed is `lost-write`.
-//! Before the flush, the quiescent invariants are checked: no dirty block inside EOF over a
-//! hole (`invariant:dirty-over-hole`), no delalloc inside EOF without a dirty folio over it
-//! (`invariant:orphan-delalloc`), and every model WARN (`invariant:<name>`).
+//! Before the flush, the quiescent invariants are checked: no block of a dirty folio that was
+//! changed since it was last cleaned, inside EOF, over a hole (`invariant:dirty-over-hole`), no delalloc inside EOF without a dirty folio over it
+//! (`invariant:orphan-delalloc`), no delalloc at or beyond EOF (`invariant:delalloc-beyond-eof`:
+//! the model has no speculative preallocation, so any is a leak), and every model WARN
+//! (`invariant:<name>`).
 
 use crate::Prepared;
 use iomc_models::events::Warning;
@@ -217,7 +219,8 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
         let fpos = f.pos(geo);
         for i in 0..f.size(geo) / bs {
             let pos = fpos + i * bs;
-            if pos < st.i_size && f.block_uptodate(i as usize) && core.df[(pos / bs) as usize] == Bmap::Hole {
+            let changed = f.changed.get(i as usize).copied().unwrap_or(false);
+            if pos < st.i_size && changed && core.df[(pos / bs) as usize] == Bmap::Hole {
                 let s =
                     format!("invariant:dirty-over-hole: dirty block [{pos}, {}) inside EOF has no extent", pos + bs);
                 return Some((Verdict::Invariant("dirty-over-hole".into()), s));
@@ -226,6 +229,16 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
     }
     for (blk, b) in core.df.iter().enumerate() {
         let pos = blk as u64 * bs;
+        if *b == Bmap::Delalloc && pos >= st.i_size {
+            // The model has no speculative preallocation, so delalloc at or beyond EOF at
+            // quiescence is a leaked reservation: writeback never writes beyond EOF.
+            let s = format!(
+                "invariant:delalloc-beyond-eof: delalloc block [{pos}, {}) at or beyond EOF {}",
+                pos + bs,
+                st.i_size
+            );
+            return Some((Verdict::Invariant("delalloc-beyond-eof".into()), s));
+        }
         if *b == Bmap::Delalloc && pos < st.i_size {
             let dirty = st.folio_at_pos(geo, pos).is_some_and(|id| st.folios[id].dirty);
             if !dirty {

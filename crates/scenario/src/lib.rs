@@ -32,7 +32,9 @@
 #![forbid(unsafe_code)]
 
 mod files;
+pub mod generate;
 mod parse;
+mod write;
 
 use std::fmt;
 use std::path::Path;

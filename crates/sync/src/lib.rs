@@ -25,6 +25,12 @@
 //! assert_eq!(*m.lock(), 1);
 //! ```
 //!
+//! Locks may carry a name ([`Mutex::named`], [`RwLock::named`]) for reports: while an explorer
+//! records an execution ([`waits::begin_execution`]), every lock operation, join and yield
+//! updates a per-execution wait-for record (who holds and who waits for which lock), without
+//! adding a scheduling point, so that a deadlock or a spinning thread is reported with its
+//! actors and locks.
+//!
 //! Every lock acquisition is a scheduling point under loom and shuttle. Models use these
 //! types only for objects the kernel really contends on or accesses as a unit (a rwsem, a
 //! folio lock, the xarray, the ILOCK-protected fork); plain per-actor data stays in ordinary
@@ -33,6 +39,7 @@
 mod mutex;
 mod rwlock;
 mod thread;
+pub mod waits;
 
 pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

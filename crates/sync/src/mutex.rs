@@ -1,5 +1,6 @@
 //! A mutex whose backend is chosen at run time.
 
+use crate::waits::{self, Kind, LockId, Mode, Tid};
 use crate::Backend;
 use std::ops::{Deref, DerefMut};
 
@@ -8,6 +9,8 @@ use std::ops::{Deref, DerefMut};
 #[derive(Debug)]
 pub struct Mutex<T> {
     inner: Inner<T>,
+    /// Identity in the wait-for record of the execution that created it.
+    id: LockId,
 }
 
 #[derive(Debug)]
@@ -21,6 +24,9 @@ enum Inner<T> {
 #[derive(Debug)]
 pub struct MutexGuard<'a, T> {
     inner: GuardInner<'a, T>,
+    /// Holder and lock, to take the hold out of the wait-for record on release.
+    holder: Option<Tid>,
+    id: LockId,
 }
 
 #[derive(Debug)]
@@ -34,22 +40,43 @@ impl<T> Mutex<T> {
     /// A new unlocked mutex for `backend`. Under loom and shuttle it must be created inside
     /// an execution.
     pub fn new(backend: Backend, value: T) -> Self {
+        Self::with_name(backend, None, value)
+    }
+
+    /// A new unlocked mutex with a name for deadlock reports (e.g. `"folio 8192"`); an unnamed
+    /// one is reported as `mutex #N`, N counting the execution's locks in creation order.
+    pub fn named(backend: Backend, name: impl Into<String>, value: T) -> Self {
+        Self::with_name(backend, Some(name.into()), value)
+    }
+
+    fn with_name(backend: Backend, name: Option<String>, value: T) -> Self {
         let inner = match backend {
             Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
             Backend::Shuttle => Inner::Shuttle(shuttle::sync::Mutex::new(value)),
             Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
         };
-        Mutex { inner }
+        Mutex { inner, id: waits::new_lock(backend, Kind::Mutex, name) }
+    }
+
+    fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Loom(_) => Backend::Loom,
+            Inner::Shuttle(_) => Backend::Shuttle,
+            Inner::Std(_) => Backend::Std,
+        }
     }
 
     /// Block until the lock is held. A scheduling point under loom and shuttle.
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        let holder = waits::me(self.backend());
+        waits::wait(holder, self.id, Mode::Exclusive);
         let inner = match &self.inner {
             Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|e| e.into_inner())),
             Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|e| e.into_inner())),
             Inner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(|e| e.into_inner())),
         };
-        MutexGuard { inner }
+        waits::acquired(holder, self.id, Mode::Exclusive);
+        MutexGuard { inner, holder, id: self.id }
     }
 
     /// Take the lock if it is free (like `folio_trylock`). A scheduling point too.
@@ -69,7 +96,15 @@ impl<T> Mutex<T> {
             Inner::Shuttle(m) => attempt!(m, Shuttle),
             Inner::Std(m) => attempt!(m, Std),
         };
-        inner.map(|inner| MutexGuard { inner })
+        let holder = inner.as_ref().and_then(|_| waits::me(self.backend()));
+        waits::acquired(holder, self.id, Mode::Exclusive);
+        inner.map(|inner| MutexGuard { inner, holder, id: self.id })
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        waits::released(self.holder, self.id);
     }
 }
 

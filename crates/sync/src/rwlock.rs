@@ -1,5 +1,6 @@
 //! A reader-writer lock whose backend is chosen at run time (a kernel rw_semaphore).
 
+use crate::waits::{self, Kind, LockId, Mode, Tid};
 use crate::Backend;
 use std::ops::{Deref, DerefMut};
 
@@ -8,6 +9,8 @@ use std::ops::{Deref, DerefMut};
 #[derive(Debug)]
 pub struct RwLock<T> {
     inner: Inner<T>,
+    /// Identity in the wait-for record of the execution that created it.
+    id: LockId,
 }
 
 #[derive(Debug)]
@@ -21,6 +24,8 @@ enum Inner<T> {
 #[derive(Debug)]
 pub struct RwLockReadGuard<'a, T> {
     inner: ReadInner<'a, T>,
+    holder: Option<Tid>,
+    id: LockId,
 }
 
 #[derive(Debug)]
@@ -34,6 +39,8 @@ enum ReadInner<'a, T> {
 #[derive(Debug)]
 pub struct RwLockWriteGuard<'a, T> {
     inner: WriteInner<'a, T>,
+    holder: Option<Tid>,
+    id: LockId,
 }
 
 #[derive(Debug)]
@@ -46,32 +53,68 @@ enum WriteInner<'a, T> {
 impl<T> RwLock<T> {
     /// A new unlocked lock for `backend`.
     pub fn new(backend: Backend, value: T) -> Self {
+        Self::with_name(backend, None, value)
+    }
+
+    /// A new unlocked lock with a name for deadlock reports (e.g. `"i_rwsem"`); an unnamed one
+    /// is reported as `rwlock #N`, N counting the execution's locks in creation order.
+    pub fn named(backend: Backend, name: impl Into<String>, value: T) -> Self {
+        Self::with_name(backend, Some(name.into()), value)
+    }
+
+    fn with_name(backend: Backend, name: Option<String>, value: T) -> Self {
         let inner = match backend {
             Backend::Loom => Inner::Loom(loom::sync::RwLock::new(value)),
             Backend::Shuttle => Inner::Shuttle(shuttle::sync::RwLock::new(value)),
             Backend::Std => Inner::Std(std::sync::RwLock::new(value)),
         };
-        RwLock { inner }
+        RwLock { inner, id: waits::new_lock(backend, Kind::RwLock, name) }
+    }
+
+    fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Loom(_) => Backend::Loom,
+            Inner::Shuttle(_) => Backend::Shuttle,
+            Inner::Std(_) => Backend::Std,
+        }
     }
 
     /// Take the lock shared (`down_read`). A scheduling point under loom and shuttle.
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        let holder = waits::me(self.backend());
+        waits::wait(holder, self.id, Mode::Shared);
         let inner = match &self.inner {
             Inner::Loom(l) => ReadInner::Loom(l.read().unwrap_or_else(|e| e.into_inner())),
             Inner::Shuttle(l) => ReadInner::Shuttle(l.read().unwrap_or_else(|e| e.into_inner())),
             Inner::Std(l) => ReadInner::Std(l.read().unwrap_or_else(|e| e.into_inner())),
         };
-        RwLockReadGuard { inner }
+        waits::acquired(holder, self.id, Mode::Shared);
+        RwLockReadGuard { inner, holder, id: self.id }
     }
 
     /// Take the lock exclusive (`down_write`). A scheduling point under loom and shuttle.
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        let holder = waits::me(self.backend());
+        waits::wait(holder, self.id, Mode::Exclusive);
         let inner = match &self.inner {
             Inner::Loom(l) => WriteInner::Loom(l.write().unwrap_or_else(|e| e.into_inner())),
             Inner::Shuttle(l) => WriteInner::Shuttle(l.write().unwrap_or_else(|e| e.into_inner())),
             Inner::Std(l) => WriteInner::Std(l.write().unwrap_or_else(|e| e.into_inner())),
         };
-        RwLockWriteGuard { inner }
+        waits::acquired(holder, self.id, Mode::Exclusive);
+        RwLockWriteGuard { inner, holder, id: self.id }
+    }
+}
+
+impl<T> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        waits::released(self.holder, self.id);
+    }
+}
+
+impl<T> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        waits::released(self.holder, self.id);
     }
 }
 

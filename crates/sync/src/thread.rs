@@ -1,5 +1,6 @@
 //! Spawning and joining model threads (kernel actors), with loom's thread limit as an error.
 
+use crate::waits;
 use crate::Backend;
 use std::cell::Cell;
 use std::fmt;
@@ -101,16 +102,24 @@ impl Spawner {
 impl<T> JoinHandle<T> {
     /// Wait for the thread; `Err` carries its panic payload.
     pub fn join(self) -> std::thread::Result<T> {
-        match self {
+        let waiter = match &self {
+            JoinHandle::Loom(h) => waits::wait_join(Backend::Loom, h.thread().name()),
+            JoinHandle::Shuttle(h) => waits::wait_join(Backend::Shuttle, h.thread().name()),
+            JoinHandle::Std(_) => None,
+        };
+        let r = match self {
             JoinHandle::Loom(h) => h.join(),
             JoinHandle::Shuttle(h) => h.join(),
             JoinHandle::Std(h) => h.join(),
-        }
+        };
+        waits::joined(waiter);
+        r
     }
 }
 
 /// Offer the scheduler a switch (`cond_resched`).
 pub fn yield_now(backend: Backend) {
+    waits::yielded(backend);
     match backend {
         Backend::Loom => loom::thread::yield_now(),
         Backend::Shuttle => shuttle::thread::yield_now(),

@@ -1,6 +1,7 @@
 //! The buffered write path (fs/iomap/buffered-io.c, 6.1 and 6.2).
 
 use super::{iomap_iter, iomap_length, Errno, Iomap, IomapIter, IomapOps, IomapType, IterFlags, EFAULT};
+use crate::behaviour::Mutation;
 use crate::events::What;
 use crate::pagecache::{filemap_get_folio, truncate_pagecache_range, FolioCreate, LockedFolio};
 use crate::world::Ctx;
@@ -112,10 +113,16 @@ pub fn iomap_write_begin<'w>(
         );
         return Err(super::EIO);
     }
+    // Mutation: ask before the folio lock, when the answer can still change while we wait.
+    let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap));
     let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, FolioCreate::Order0) else {
         return Err(super::EIO);
     };
-    if let Some(false) = ops.iomap_valid(cx, &iter.iomap) {
+    let verdict = match early {
+        Some(v) => v,
+        None => ops.iomap_valid(cx, &iter.iomap),
+    };
+    if let Some(false) = verdict {
         iter.iomap.stale = true;
         cx.ev("iomap_write_begin", What::ShortWrite { pos, why: "IOMAP_F_STALE: remap" });
         let mut st = cx.w.mapping.i_pages.lock();
@@ -211,6 +218,7 @@ pub fn iomap_write_end(
     let mut st = w.mapping.i_pages.lock();
     let f = &mut st.folios[folio.id];
     f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
+    f.mark_changed(geo, pos, pos + copied);
     if copied > 0 {
         cx.ev("copy_folio_from_iter_atomic", What::Copy { from: pos, to: pos + copied, fill });
     }
@@ -232,6 +240,9 @@ pub fn iomap_write_end(
     }
     folio.unlock_put(cx, &mut st);
     drop(st);
+    if old_size < pos {
+        crate::pagecache::pagecache_isize_extended(cx, old_size, pos);
+    }
     if ret < len {
         iomap_write_failed(cx, pos + ret, len - ret);
     }

@@ -66,7 +66,8 @@ pub fn iomap_iter(cx: &Ctx<'_>, iter: &mut IomapIter, ops: &dyn IomapOps) -> Res
             }
         }
     }
-    let ret = iomap_iter_advance(iter, cx.w.behaviour.iomap_valid);
+    let b = &cx.w.behaviour;
+    let ret = iomap_iter_advance(iter, b.iomap_valid && !b.mutated(crate::behaviour::Mutation::StaleEndsWrite));
     if ret < 0 {
         return Err(ret as Errno);
     }

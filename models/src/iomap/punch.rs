@@ -49,18 +49,26 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
     };
     let mut punch_start = start;
     let mut start = start;
+    let shadow_is_hole = b.mutated(crate::behaviour::Mutation::ShadowIsHole);
+    let seek = |st: &crate::pagecache::MappingState, geo, s, e, wh| {
+        if shadow_is_hole {
+            crate::pagecache::seek_shadow_as_hole(st, geo, s, e, wh)
+        } else {
+            mapping_seek_hole_data(st, geo, s, e, wh)
+        }
+    };
     let scan_end = if b.cleanup_eof_cap { w.mapping.i_pages.lock().i_size.min(end) } else { end };
     while start < scan_end {
         let data = {
             let st = w.mapping.i_pages.lock();
-            mapping_seek_hole_data(&st, &w.geo, start, scan_end, Whence::Data)
+            seek(&st, &w.geo, start, scan_end, Whence::Data)
         };
         let Some(data) = data.filter(|d| *d < scan_end) else {
             break;
         };
         let data_end = {
             let st = w.mapping.i_pages.lock();
-            mapping_seek_hole_data(&st, &w.geo, data, scan_end, Whence::Hole).unwrap_or(scan_end)
+            seek(&st, &w.geo, data, scan_end, Whence::Hole).unwrap_or(scan_end)
         };
         if data_end <= data {
             cx.warn("iomap_write_delalloc_release", format!("SEEK_HOLE({data}) returned {data_end}"));
@@ -88,7 +96,8 @@ pub fn iomap_write_delalloc_scan(cx: &Ctx<'_>, punch_start: &mut u64, start: u64
             continue;
         };
         let folio_end = folio.pos(geo) + folio.size(geo);
-        let dirty = cx.w.mapping.i_pages.lock().folios[folio.id].dirty;
+        let dirty = cx.w.mapping.i_pages.lock().folios[folio.id].dirty
+            && !cx.w.behaviour.mutated(crate::behaviour::Mutation::PunchUnderDirty);
         if dirty {
             if start > *punch_start {
                 punch(cx, *punch_start, start);

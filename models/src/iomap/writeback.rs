@@ -79,6 +79,7 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
             cx.ev("write_cache_pages", What::FolioLocked { pos: fpos });
             f.dirty = false;
             f.wrprotect_gen += 1;
+            f.changed.fill(false);
             cx.ev("folio_clear_dirty_for_io", What::FolioClean { pos: fpos });
             if fpos >= i_size {
                 // iomap_do_writepage: folio wholly beyond EOF is invalidated, not written.
@@ -179,10 +180,18 @@ fn iomap_writepage_map(
         cx.ev("submit_bio", What::DiskWrite { from: io.offset, to: io.offset + io.size, pblk: io.addr / bs });
     }
     // Completion (xfs_end_io workqueue): convert, then end writeback.
+    let end_first = w.behaviour.mutated(crate::behaviour::Mutation::EndWritebackBeforeConvert);
+    if end_first {
+        let mut st = w.mapping.i_pages.lock();
+        st.folios[id].writeback = false;
+        cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
+    }
     for io in &ioends {
         ops.end_ioend(cx, io);
     }
-    let mut st = w.mapping.i_pages.lock();
-    st.folios[id].writeback = false;
-    cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
+    if !end_first {
+        let mut st = w.mapping.i_pages.lock();
+        st.folios[id].writeback = false;
+        cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
+    }
 }

@@ -109,7 +109,8 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
                 let guard = w.mapping.folio_locks[head as usize].lock();
                 let mut st = w.mapping.i_pages.lock();
                 let f = &mut st.folios[id];
-                if f.in_mapping {
+                // Still in the mapping, and (after a split) still the folio covering `index`.
+                if f.in_mapping && f.index == head && index < f.index + f.nr_pages {
                     cx.ev("folio_lock", What::FolioLocked { pos: head * geo.page_size });
                     let nr_pages = f.nr_pages;
                     return Some(LockedFolio { id, index: head, nr_pages, guard });

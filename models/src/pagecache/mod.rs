@@ -8,8 +8,8 @@ mod truncate;
 
 pub use filemap::{filemap_get_folio, filemap_lock_folio, folio_unlock, FolioCreate, LockedFolio};
 pub use reclaim::{invalidate_mapping_pages, shrink_folio_range};
-pub use seek::{mapping_seek_hole_data, Whence};
-pub use truncate::truncate_pagecache_range;
+pub use seek::{mapping_seek_hole_data, seek_shadow_as_hole, Whence};
+pub use truncate::{pagecache_isize_extended, truncate_pagecache_range};
 
 use crate::world::Geometry;
 use iomc_sync::{Backend, Mutex, RwLock};
@@ -49,6 +49,11 @@ pub struct Folio {
     pub ifs: Option<Vec<bool>>,
     /// References held by actors beyond the page cache's own (lookups not yet put).
     pub refs: u32,
+    /// Ghost state for the oracle, not kernel state: per block, whether its bytes were changed
+    /// (written, stored, zeroed for EOF) since the folio was last cleaned for I/O. 6.1/6.2
+    /// track dirtiness per folio only; this tells the `dirty-over-hole` invariant which blocks
+    /// of a dirty folio really hold data that has to reach the disk.
+    pub changed: Vec<bool>,
     /// Bumped whenever writeback write-protects the folio's PTEs (`folio_clear_dirty_for_io`
     /// → `page_mkclean`): a mapping made writable before must fault again to store.
     pub wrprotect_gen: u32,
@@ -65,6 +70,19 @@ impl Folio {
     pub fn size(&self, geo: &Geometry) -> u64 {
         self.nr_pages * geo.page_size
     }
+    /// Mark the blocks of `[from, to)` (file offsets) as changed since the last clean (ghost state).
+    pub fn mark_changed(&mut self, geo: &Geometry, from: u64, to: u64) {
+        let fpos = self.pos(geo);
+        if to <= from {
+            return;
+        }
+        let first = ((from - fpos) / geo.block_size) as usize;
+        let last = ((to - fpos).div_ceil(geo.block_size) as usize).min(self.changed.len());
+        for c in &mut self.changed[first..last] {
+            *c = true;
+        }
+    }
+
     /// Is block `i` of this folio uptodate (folio flag or per-block bit)?
     pub fn block_uptodate(&self, i: usize) -> bool {
         self.uptodate || self.ifs.as_ref().is_some_and(|b| b.get(i).copied().unwrap_or(false))
@@ -111,6 +129,7 @@ impl MappingState {
             ifs: None,
             refs: 0,
             wrprotect_gen: 0,
+            changed: vec![false; (nr_pages * geo.page_size / geo.block_size) as usize],
             data: vec![0u8; (nr_pages * geo.page_size) as usize],
         });
         for i in index..index + nr_pages {
@@ -159,6 +178,43 @@ impl MappingState {
             }
             None => f.uptodate = true,
         }
+    }
+
+    /// `split_folio` (mm/huge_memory.c): replace folio `id` by order-0 folios carrying its data,
+    /// flags and per-block state; the first keeps `id`. Returns the page folios in order.
+    pub fn split_folio(&mut self, geo: &Geometry, id: FolioId) -> Vec<FolioId> {
+        let f = self.folios[id].clone();
+        let ps = geo.page_size as usize;
+        let bpp = (geo.page_size / geo.block_size) as usize;
+        let mut out = Vec::new();
+        for i in 0..f.nr_pages as usize {
+            let bits = |v: &[bool]| v[i * bpp..(i + 1) * bpp].to_vec();
+            let ifs_bits = f.ifs.as_deref().map(bits);
+            let uptodate = f.uptodate || ifs_bits.as_ref().is_some_and(|b| b.iter().all(|x| *x));
+            let page = Folio {
+                index: f.index + i as u64,
+                nr_pages: 1,
+                in_mapping: true,
+                uptodate,
+                dirty: f.dirty,
+                writeback: f.writeback,
+                ifs: ifs_bits.filter(|_| bpp > 1),
+                refs: if i == 0 { f.refs } else { 0 },
+                wrprotect_gen: f.wrprotect_gen,
+                changed: bits(&f.changed),
+                data: f.data[i * ps..(i + 1) * ps].to_vec(),
+            };
+            let pid = if i == 0 {
+                self.folios[id] = page;
+                id
+            } else {
+                self.folios.push(page);
+                self.folios.len() - 1
+            };
+            self.slots[(f.index + i as u64) as usize] = Slot::Folio(pid);
+            out.push(pid);
+        }
+        out
     }
 
     /// Folio ids in the mapping whose pages intersect `[start, end)` bytes, in index order.

@@ -47,6 +47,15 @@ fn folio_seek_hole_data(st: &MappingState, geo: &Geometry, slot: Slot, mut start
 /// of the page cache; `None` is -ENXIO (SEEK_DATA found none). SEEK_HOLE returns `end` when
 /// everything is data (the implicit hole after `end - 1`).
 pub fn mapping_seek_hole_data(st: &MappingState, geo: &Geometry, start: u64, end: u64, whence: Whence) -> Option<u64> {
+    seek(st, geo, start, end, whence, false)
+}
+
+/// Mutation `shadow-is-hole`: [`mapping_seek_hole_data`] with shadow entries taken as holes.
+pub fn seek_shadow_as_hole(st: &MappingState, geo: &Geometry, start: u64, end: u64, whence: Whence) -> Option<u64> {
+    seek(st, geo, start, end, whence, true)
+}
+
+fn seek(st: &MappingState, geo: &Geometry, start: u64, end: u64, whence: Whence, shadow_is_hole: bool) -> Option<u64> {
     if end <= start {
         return None;
     }
@@ -56,7 +65,10 @@ pub fn mapping_seek_hole_data(st: &MappingState, geo: &Geometry, start: u64, end
     let max = (end - 1) / ps;
     let mut index = start / ps;
     while index <= max && (index as usize) < st.slots.len() {
-        let slot = st.slots[index as usize];
+        let slot = match st.slots[index as usize] {
+            Slot::Shadow if shadow_is_hole => Slot::Empty,
+            slot => slot,
+        };
         let (entry_pos, seek_size) = match slot {
             Slot::Empty => {
                 index += 1;

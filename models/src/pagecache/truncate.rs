@@ -7,7 +7,11 @@ use crate::world::Ctx;
 /// bytes `[start, end)`: folios wholly inside are removed even if dirty (their data is
 /// discarded); a partially covered folio waits for writeback, has the covered part zeroed and
 /// stays in the cache, still dirty if it was (`iomap_invalidate_folio` of part of a folio
-/// keeps it). Simplification: large folios are not split.
+/// keeps it). A partially covered large folio is split first (`split_folio`) and its pages
+/// handled one by one. Simplification: the split always succeeds (the kernel's fails while
+/// others hold references; a lookup racing with it re-checks the folio it locked).
+/// Simplification: the split pages are handled in the same step as the split, under the lock of
+/// the head page only (the kernel keeps every split page locked).
 pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
     let w = cx.w;
     let geo = &w.geo;
@@ -34,15 +38,68 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
         let mut st = w.mapping.i_pages.lock();
         let fpos = folio.pos(geo);
         let fend = fpos + folio.size(geo);
+        let partial = !(start <= fpos && fend <= end);
+        if partial && folio.nr_pages > 1 {
+            let pages = st.split_folio(geo, folio.id);
+            cx.ev("split_folio", What::Note("large folio split into pages"));
+            for (i, id) in pages.into_iter().enumerate() {
+                let (ppos, pend) = (fpos + i as u64 * geo.page_size, fpos + (i as u64 + 1) * geo.page_size);
+                if pend <= start || end <= ppos {
+                    continue;
+                }
+                if start <= ppos && pend <= end {
+                    st.delete_folio(id, false);
+                    cx.ev("truncate_inode_folio", What::FolioEvicted { pos: ppos, size: pend - ppos, shadow: false });
+                } else {
+                    zero_partial(cx, &mut st, id, start.max(ppos), end.min(pend));
+                }
+            }
+            folio.unlock_put(cx, &mut st);
+            continue;
+        }
         if start <= fpos && fend <= end {
             st.delete_folio(folio.id, false);
             cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
         } else {
-            let (zs, ze) = (start.max(fpos), end.min(fend));
-            let f = &mut st.folios[folio.id];
-            f.data[(zs - fpos) as usize..(ze - fpos) as usize].fill(0);
-            cx.ev("truncate_inode_partial_folio", What::Zero { from: zs, to: ze });
+            zero_partial(cx, &mut st, folio.id, start.max(fpos), end.min(fend));
         }
         folio.unlock_put(cx, &mut st);
     }
+}
+
+/// `truncate_inode_partial_folio`'s zeroing of `[zs, ze)` inside folio `id`.
+fn zero_partial(cx: &Ctx<'_>, st: &mut super::MappingState, id: super::FolioId, zs: u64, ze: u64) {
+    let geo = &cx.w.geo;
+    let f = &mut st.folios[id];
+    let fpos = f.pos(geo);
+    f.data[(zs - fpos) as usize..(ze - fpos) as usize].fill(0);
+    // Ghost state: blocks wholly inside the truncated range hold nothing to write back.
+    let bs = geo.block_size;
+    for b in (zs.div_ceil(bs)..ze / bs).map(|b| ((b * bs - fpos) / bs) as usize) {
+        if let Some(c) = f.changed.get_mut(b) {
+            *c = false;
+        }
+    }
+    cx.ev("truncate_inode_partial_folio", What::Zero { from: zs, to: ze });
+}
+
+/// `pagecache_isize_extended` (mm/truncate.c, 6.1 and 6.2): when i_size grows from `from` to
+/// `to` with blocks smaller than a page, the page straddling the old EOF may now cover blocks
+/// that have no backing; write-protect it (`page_mkclean`, keeping it dirty) so that the next
+/// store through a mapping faults and `page_mkwrite` allocates them.
+pub fn pagecache_isize_extended(cx: &Ctx<'_>, from: u64, to: u64) {
+    let geo = &cx.w.geo;
+    let bs = geo.block_size;
+    if from >= to || bs == geo.page_size {
+        return;
+    }
+    let rounded_from = from.div_ceil(bs) * bs;
+    if to <= rounded_from || rounded_from % geo.page_size == 0 {
+        return;
+    }
+    let Some(folio) = super::filemap_lock_folio(cx, from / geo.page_size) else { return };
+    let mut st = cx.w.mapping.i_pages.lock();
+    st.folios[folio.id].wrprotect_gen += 1;
+    cx.ev("pagecache_isize_extended", What::Note("page straddling the old EOF write-protected"));
+    folio.unlock_put(cx, &mut st);
 }

@@ -22,7 +22,9 @@ impl WritebackOps for XfsWritebackOps {
         let geo = &cx.w.geo;
         let mut core = cx.w.ip.ilock.lock();
         let m = &wpc.iomap;
-        if m.length > 0 && m.offset <= offset && offset < m.end() && wpc.data_seq == core.if_seq {
+        let seq_ok =
+            wpc.data_seq == core.if_seq || cx.w.behaviour.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
+        if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
             return Ok(());
         }
         let fsb = offset / geo.block_size;

@@ -26,10 +26,13 @@ impl IomapOps for XfsPageMkwriteIomapOps {
 }
 
 /// One process's writable PTEs over the file: page index → (folio, write-protect generation
-/// when the PTE was made writable). Private to the actor.
+/// and EOF when the PTE was made writable). Private to the actor. Bytes a store puts beyond the
+/// EOF its fault saw are not file data (POSIX leaves them undefined), so they are neither
+/// counted as stored nor tracked as changed.
 #[derive(Clone, Debug, Default)]
 pub struct Vma {
-    ptes: BTreeMap<u64, (FolioId, u32)>,
+    /// page index -> (folio, write-protect generation, EOF when the fault made it writable).
+    ptes: BTreeMap<u64, (FolioId, u32, u64)>,
 }
 
 /// `filemap_fault` (mm/filemap.c, 6.1 and 6.2), the read side of a write fault: an uptodate
@@ -63,8 +66,11 @@ fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
 /// from 6.2. Returns the folio locked; the MMAPLOCK is already dropped.
 fn xfs_filemap_page_mkwrite<'w>(cx: &Ctx<'w>, index: u64, faulted: FolioId) -> Result<LockedFolio<'w>, FaultRetry> {
     let w = cx.w;
-    let _mmaplock = w.mapping.invalidate_lock.read();
-    cx.ev("xfs_filemap_page_mkwrite", What::Lock { name: "MMAPLOCK", excl: false });
+    let _mmaplock = (!w.behaviour.mutated(crate::behaviour::Mutation::FaultWithoutMmaplock)).then(|| {
+        let g = w.mapping.invalidate_lock.read();
+        cx.ev("xfs_filemap_page_mkwrite", What::Lock { name: "MMAPLOCK", excl: false });
+        g
+    });
     if w.behaviour.fault_iomap_end {
         iomap_page_mkwrite(cx, index, faulted, &XFS_BUFFERED_WRITE_IOMAP_OPS)
     } else {
@@ -87,13 +93,15 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
     while pos < end {
         let index = pos / ps;
         let chunk_end = end.min((index + 1) * ps);
-        if let Some(&(id, gen)) = vma.ptes.get(&index) {
+        if let Some(&(id, gen, eof)) = vma.ptes.get(&index) {
             let mut st = w.mapping.i_pages.lock();
-            let i_size = st.i_size;
+            let i_size = st.i_size.min(eof);
             let f = &mut st.folios[id];
             if f.in_mapping && f.wrprotect_gen == gen {
                 let fpos = f.pos(&w.geo);
                 f.data[(pos - fpos) as usize..(chunk_end - fpos) as usize].fill(fill);
+                // Bytes stored beyond EOF are not file data (ghost state only tracks file data).
+                f.mark_changed(&w.geo, pos, chunk_end.min(i_size));
                 cx.ev("store to user mapping", What::Copy { from: pos, to: chunk_end, fill });
                 stored += chunk_end.min(i_size).saturating_sub(pos);
                 pos = chunk_end;
@@ -110,7 +118,8 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
             Ok(folio) => {
                 // finish_fault installs the writable PTE; fault_dirty_shared_page unlocks.
                 let mut st = w.mapping.i_pages.lock();
-                vma.ptes.insert(index, (folio.id, st.folios[folio.id].wrprotect_gen));
+                let eof = st.i_size;
+                vma.ptes.insert(index, (folio.id, st.folios[folio.id].wrprotect_gen, eof));
                 folio.unlock_put(cx, &mut st);
             }
             Err(FaultRetry::BeyondEof) => break,

@@ -4,7 +4,7 @@
 use super::{Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
 use crate::events::What;
 use crate::iomap::{filemap_read, iomap_file_buffered_write, iomap_writepages, UserBuf, EINVAL};
-use crate::pagecache::truncate_pagecache_range;
+use crate::pagecache::{pagecache_isize_extended, truncate_pagecache_range};
 use crate::world::Ctx;
 
 /// `xfs_file_buffered_write` (fs/xfs/xfs_file.c, 6.1 and 6.2): IOLOCK exclusive around
@@ -72,11 +72,17 @@ pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64) {
             _ => None,
         });
     }
-    let mut st = w.mapping.i_pages.lock();
-    if offset + len > st.i_size {
-        cx.ev("xfs_file_fallocate", What::Size { was: st.i_size, now: offset + len });
-        st.i_size = offset + len;
-    }
+    let old = {
+        let mut st = w.mapping.i_pages.lock();
+        let old = st.i_size;
+        if offset + len > old {
+            cx.ev("xfs_file_fallocate", What::Size { was: old, now: offset + len });
+            st.i_size = offset + len;
+        }
+        old
+    };
+    // xfs_vn_setattr_size -> truncate_setsize
+    pagecache_isize_extended(cx, old, offset + len);
 }
 
 /// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 and 6.2): IOLOCK and MMAPLOCK exclusive; zero
@@ -91,10 +97,26 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
     let old = w.mapping.i_pages.lock().i_size;
     if new_size >= old {
         zero_cached_eof_tail(cx, new_size);
-        let mut st = w.mapping.i_pages.lock();
-        cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
-        st.i_size = new_size;
+        {
+            let mut st = w.mapping.i_pages.lock();
+            cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
+            st.i_size = new_size;
+        }
+        pagecache_isize_extended(cx, old, new_size);
         return;
+    }
+    // iomap_truncate_page: zero the rest of the new EOF block through the page cache, so a later
+    // extension cannot expose old bytes from disk. Simplification: done with a buffered write
+    // of zeroes (iomap_zero_range would skip holes and unwritten extents instead).
+    let tail_end = geo.block_up(new_size);
+    if tail_end > new_size && w.ip.ilock.lock().df[(new_size / geo.block_size) as usize] != Bmap::Hole {
+        let len = tail_end - new_size;
+        iomap_file_buffered_write(
+            cx,
+            new_size,
+            UserBuf { fill: 0, length: len, readable: len },
+            &XFS_BUFFERED_WRITE_IOMAP_OPS,
+        );
     }
     {
         let mut st = w.mapping.i_pages.lock();
@@ -108,8 +130,10 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
 }
 
 /// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 and 6.2) for FALLOC_FL_PUNCH_HOLE: IOLOCK
-/// and MMAPLOCK exclusive; flush and truncate the page cache over the range, zero the partial
-/// blocks at its edges through the page cache, unmap the whole blocks inside.
+/// and MMAPLOCK exclusive; `xfs_flush_unmap_range` writes back and drops the page cache over
+/// the range rounded out to max(block, page); the whole blocks inside are unmapped; then
+/// `xfs_zero_range` zeroes the partial blocks at the edges through the page cache, skipping
+/// holes and unwritten extents (they already read as zeroes).
 pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     let w = cx.w;
     let geo = &w.geo;
@@ -117,25 +141,28 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     let _iolock = w.ip.i_rwsem.write();
     let _mmaplock = w.mapping.invalidate_lock.write();
     let end = offset + len;
-    // xfs_flush_unmap_range: write back and drop the cache over the block-aligned range.
-    let (fstart, fend) = (geo.block_down(offset), geo.block_up(end));
+    let rounding = bs.max(geo.page_size);
+    let (fstart, fend) = (offset / rounding * rounding, end.div_ceil(rounding) * rounding);
     iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true);
-    truncate_pagecache_range(cx, fstart, fend);
-    // Partial edge blocks: iomap_zero_range, through the buffered write path.
+    truncate_pagecache_range(cx, fstart, fend.min(geo.span));
     let (inner_start, inner_end) = (geo.block_up(offset), geo.block_down(end));
-    let i_size = w.mapping.i_pages.lock().i_size;
-    for (s, e) in [(offset, inner_start.min(end)), (inner_end.max(offset).max(inner_start), end)] {
-        let e = e.min(i_size);
-        if s < e {
-            let buf = UserBuf { fill: 0, length: e - s, readable: e - s };
-            iomap_file_buffered_write(cx, s, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
-        }
-    }
     if inner_start < inner_end {
         let mut core = w.ip.ilock.lock();
         core.update(cx, "xfs_bunmapi", inner_start / bs, inner_end / bs, |_, b| {
             (b != Bmap::Hole).then_some(Bmap::Hole)
         });
+    }
+    let i_size = w.mapping.i_pages.lock().i_size;
+    let end = end.min(i_size);
+    for (s, e) in [(offset, inner_start.min(end)), (inner_end.max(inner_start).max(offset), end)] {
+        if s >= e {
+            continue;
+        }
+        let mapped = matches!(w.ip.ilock.lock().df[(s / bs) as usize], Bmap::Written(_) | Bmap::Delalloc);
+        if mapped {
+            let buf = UserBuf { fill: 0, length: e - s, readable: e - s };
+            iomap_file_buffered_write(cx, s, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub use iomap_ops::{
     XFS_BUFFERED_WRITE_IOMAP_OPS,
 };
 
+use crate::behaviour::Mutation;
 use crate::events::{ExtKind, IomapType, What};
 use crate::iomap::Iomap;
 use crate::world::{Ctx, Geometry};
@@ -129,7 +130,16 @@ impl InodeCore {
         if runs.is_empty() {
             return false;
         }
-        self.if_seq += 1;
+        let skip = match func {
+            "xfs_iomap_write_unwritten" => Mutation::NoSeqBumpUnwrittenConvert,
+            "xfs_bmapi_convert_delalloc" => Mutation::NoSeqBumpDelallocConvert,
+            "xfs_bmapi_reserve_delalloc" => Mutation::NoSeqBumpDelallocReserve,
+            "xfs_bmap_del_extent_delay" => Mutation::NoSeqBumpPunch,
+            _ => Mutation::None,
+        };
+        if skip == Mutation::None || !cx.w.behaviour.mutated(skip) {
+            self.if_seq += 1;
+        }
         for (s, e, was, now) in runs {
             let what = What::Extent { from_byte: s * bs, to_byte: e * bs, was, now, seq_was, seq_now: self.if_seq };
             cx.ev(func, what);

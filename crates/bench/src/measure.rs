@@ -1,0 +1,948 @@
+//! The measurements. Each section runs the public harness API (`check` with a strategy and a
+//! wall-clock budget) and keeps plain numbers; `report` turns them into tables.
+
+use crate::machine::{self, Cpu};
+use iomc_explore::{Budget, ShuttleKind, Stop, Strategy};
+use iomc_harness::{check, default_strategy, preflight, CheckResult, Prepared};
+use iomc_models::Behaviour;
+use iomc_scenario::{collect_files, Scenario, Verdict};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The preset of the fixed kernel.
+pub const FIXED: &str = "linux-6.2";
+/// The preset of the buggy kernel.
+pub const BUGGY: &str = "linux-6.1";
+/// The preset with only the stale-iomap check.
+pub const STALE_ONLY: &str = "stale-check-only";
+
+/// Scenarios compared under loom and shuttle DFS, in order of preference.
+const DFS_SCENARIOS: &[&str] = &["tiny-write-reclaim", "generic-346-hole-efault", "lore-2022-08-17-unwritten"];
+/// Scenario for the one-core vs two-core runs, in order of preference.
+const PORTFOLIO_SCENARIOS: &[&str] = &["lore-2022-08-17-unwritten", "lore-2022-08-17-delalloc", "xfs-559"];
+
+/// What to measure, and the caps that keep a run bounded.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Smoke run: fewer seeds and repeats, short caps, no bound-3 exhaustive pass.
+    pub quick: bool,
+    /// Scenario files or directories.
+    pub scenarios: Vec<PathBuf>,
+    /// Only these scenario names (all when empty).
+    pub only: Vec<String>,
+    /// Scenarios used only for loom vs DFS (not shipped: small enough for DFS to finish).
+    pub extra: Vec<PathBuf>,
+    /// The binary to re-execute for per-scenario memory (`__child`).
+    pub exe: PathBuf,
+    /// Seeds per randomized strategy (PCT, random).
+    pub seeds: u64,
+    /// Repeats of the deterministic loom search.
+    pub repeats: usize,
+    /// Executions allowed to one seed of PCT or random.
+    pub seed_iterations: u64,
+    /// Wall clock allowed to one seed.
+    pub seed_wall: Duration,
+    /// Wall clock allowed to all seeds of one strategy on one scenario x preset.
+    pub cell_wall: Duration,
+    /// Stress cap for the lore scenarios on linux-6.1 (the 60 s target).
+    pub stress_wall_lore: Duration,
+    /// Stress cap for the other scenarios.
+    pub stress_wall_other: Duration,
+    /// Stress runs again after a find, until this many finds or its cap.
+    pub stress_finds: usize,
+    /// loom bounds explored one by one for the exhaustive table.
+    pub bounds: Vec<u32>,
+    /// Wall clock allowed to one exhaustive loom pass.
+    pub exhaustive_wall: Duration,
+    /// Executions allowed to shuttle DFS.
+    pub dfs_cap: u64,
+    /// Wall clock allowed to DFS and to unbounded loom.
+    pub dfs_wall: Duration,
+    /// Wall clock of each one-core / two-core run.
+    pub portfolio_wall: Duration,
+    /// Wall clock per scenario and backend for the per-execution cost.
+    pub cost_wall: Duration,
+    /// Wall clock allowed to each default check in the memory child.
+    pub child_wall: Duration,
+}
+
+impl Config {
+    /// Cap every wall-clock limit at `cap` (for smoke tests).
+    pub fn cap_walls(&mut self, cap: Duration) {
+        for d in [
+            &mut self.seed_wall,
+            &mut self.cell_wall,
+            &mut self.stress_wall_lore,
+            &mut self.stress_wall_other,
+            &mut self.exhaustive_wall,
+            &mut self.dfs_wall,
+            &mut self.portfolio_wall,
+            &mut self.cost_wall,
+            &mut self.child_wall,
+        ] {
+            *d = (*d).min(cap);
+        }
+    }
+
+    /// The full benchmark (about 5 to 10 minutes on 2 cores).
+    pub fn full(scenarios: Vec<PathBuf>, exe: PathBuf) -> Config {
+        Config {
+            quick: false,
+            scenarios,
+            only: Vec::new(),
+            extra: Vec::new(),
+            exe,
+            seeds: 20,
+            repeats: 5,
+            seed_iterations: 1_000_000,
+            seed_wall: Duration::from_secs(5),
+            cell_wall: Duration::from_secs(30),
+            stress_wall_lore: Duration::from_secs(60),
+            stress_wall_other: Duration::from_secs(15),
+            stress_finds: 5,
+            bounds: vec![0, 1, 2, 3],
+            exhaustive_wall: Duration::from_secs(120),
+            dfs_cap: 2_000_000,
+            dfs_wall: Duration::from_secs(20),
+            portfolio_wall: Duration::from_secs(5),
+            cost_wall: Duration::from_secs(1),
+            child_wall: Duration::from_secs(180),
+        }
+    }
+
+    /// The smoke run (well under a minute).
+    pub fn quick(scenarios: Vec<PathBuf>, exe: PathBuf) -> Config {
+        Config {
+            quick: true,
+            seeds: 5,
+            repeats: 2,
+            seed_iterations: 100_000,
+            seed_wall: Duration::from_secs(1),
+            cell_wall: Duration::from_secs(3),
+            stress_wall_lore: Duration::from_secs(3),
+            stress_wall_other: Duration::from_secs(1),
+            stress_finds: 2,
+            bounds: vec![0, 1, 2],
+            exhaustive_wall: Duration::from_secs(20),
+            dfs_cap: 20_000,
+            dfs_wall: Duration::from_secs(2),
+            portfolio_wall: Duration::from_secs(1),
+            cost_wall: Duration::from_millis(200),
+            child_wall: Duration::from_secs(60),
+            ..Config::full(scenarios, exe)
+        }
+    }
+}
+
+/// One `check` call, reduced to numbers.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Executions explored.
+    pub executions: u64,
+    /// Wall time of the call.
+    pub secs: f64,
+    /// Outcome label (`pass`, `zeroed-data`, `incomplete`, ...).
+    pub outcome: String,
+    /// Did the outcome match the scenario's expectation?
+    pub matches: bool,
+    /// Did the search find the expected violation?
+    pub found: bool,
+    /// Why the search ended, in a word or two.
+    pub stop: String,
+    /// Last loom bound.
+    pub bound: Option<u32>,
+}
+
+impl Run {
+    fn of(r: &CheckResult) -> Run {
+        Run {
+            executions: r.report.executions,
+            secs: r.report.elapsed.as_secs_f64(),
+            outcome: r.outcome.label(),
+            matches: r.matches(),
+            found: r.report.found.is_some() && r.matches(),
+            stop: stop_name(&r.report.stop),
+            bound: r.report.bound,
+        }
+    }
+
+    /// True when the search covered its whole space (or found what was expected).
+    pub fn complete(&self) -> bool {
+        self.stop == "exhaustive" || self.found
+    }
+
+    /// Executions per second.
+    pub fn rate(&self) -> f64 {
+        if self.secs > 0.0 {
+            self.executions as f64 / self.secs
+        } else {
+            0.0
+        }
+    }
+}
+
+fn stop_name(s: &Stop) -> String {
+    match s {
+        Stop::Exhausted => "exhaustive".into(),
+        Stop::Found => "found".into(),
+        Stop::IterationLimit => "iteration cap".into(),
+        Stop::WallBudget => "wall cap".into(),
+        Stop::Interrupted => "interrupted".into(),
+        Stop::Panicked(m) => format!("failed: {}", m.lines().next().unwrap_or("")),
+        #[allow(unreachable_patterns)] // the explorer may grow reasons; name them by Debug
+        other => format!("{other:?}").split([' ', '{', '(']).next().unwrap_or("other").to_lowercase(),
+    }
+}
+
+fn budget(wall: Duration) -> Budget {
+    Budget { wall: Some(wall), ..Budget::default() }
+}
+
+/// Load the scenario files (and keep those named in `only`).
+pub fn load(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
+    let presets = Behaviour::preset_names();
+    let files = collect_files(&cfg.scenarios)?;
+    let mut out = Vec::new();
+    for f in files {
+        let s = Scenario::load(&f, &presets).map_err(|e| e.to_string())?;
+        if cfg.only.is_empty() || cfg.only.contains(&s.name) {
+            out.push(Arc::new(s));
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("no scenarios under {:?} (only: {:?})", cfg.scenarios, cfg.only));
+    }
+    Ok(out)
+}
+
+/// Load the bench-only scenarios (`extra`); a missing directory is no error.
+fn load_extra(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
+    let presets = Behaviour::preset_names();
+    let dirs: Vec<PathBuf> = cfg.extra.iter().filter(|d| d.exists()).cloned().collect();
+    if dirs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for f in collect_files(&dirs)? {
+        out.push(Arc::new(Scenario::load(&f, &presets).map_err(|e| e.to_string())?));
+    }
+    Ok(out)
+}
+
+fn prepare(s: &Arc<Scenario>, preset: &str) -> Result<Arc<Prepared>, String> {
+    Prepared::new(s.clone(), preset, &[]).map(Arc::new)
+}
+
+fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
+    if let Err(e) = preflight(p, strategy) {
+        return Run {
+            executions: 0,
+            secs: 0.0,
+            outcome: "error".into(),
+            matches: false,
+            found: false,
+            stop: format!("failed: {e}"),
+            bound: None,
+        };
+    }
+    Run::of(&check(p.clone(), strategy, budget(wall), None))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 + 6. Default strategy per scenario x preset, in a child process that reports its peak RSS.
+
+/// The default-strategy checks of one scenario, run in a child process.
+#[derive(Clone, Debug)]
+pub struct ScenarioDefaults {
+    /// Scenario name.
+    pub scenario: String,
+    /// (preset, expected, run) for every preset in `[expect]`.
+    pub rows: Vec<(String, String, Run)>,
+    /// Strategy name and bounds, e.g. `loom 0..=3`.
+    pub strategy: String,
+    /// Peak RSS of the child (VmHWM), KiB.
+    pub peak_kib: u64,
+    /// Peak RSS after loading the scenario, before any check, KiB.
+    pub base_kib: u64,
+    /// CPU time of the child.
+    pub cpu: Cpu,
+    /// Why the child failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The hidden `__child <file> <wall secs>` subcommand: run every preset of one scenario with
+/// the default strategy and print tab-separated results, then the peak RSS and CPU time.
+pub fn child_main(file: &Path, wall: Duration) -> Result<(), String> {
+    let cpu0 = Cpu::now();
+    let s = Arc::new(Scenario::load(file, &Behaviour::preset_names()).map_err(|e| e.to_string())?);
+    let (base, _) = machine::memory_kib();
+    let strategy = default_strategy(&s);
+    if let Strategy::Loom { min_bound, max_bound } = strategy {
+        println!("strategy\tloom {min_bound}..={max_bound}");
+    }
+    for (preset, expected, _) in &s.expect {
+        let p = prepare(&s, preset)?;
+        let r = run_check(&p, &strategy, wall);
+        println!(
+            "row\t{preset}\t{expected}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.executions,
+            r.secs,
+            r.outcome,
+            r.matches,
+            r.found,
+            r.stop,
+            r.bound.map(|b| b.to_string()).unwrap_or_default()
+        );
+    }
+    let (peak, _) = machine::memory_kib();
+    let cpu = Cpu::now().since(cpu0);
+    println!("mem\t{peak}\t{base}");
+    println!("cpu\t{}\t{}", cpu.user, cpu.sys);
+    Ok(())
+}
+
+fn parse_child(scenario: &str, text: &str) -> ScenarioDefaults {
+    let mut d = ScenarioDefaults {
+        scenario: scenario.to_string(),
+        rows: Vec::new(),
+        strategy: String::new(),
+        peak_kib: 0,
+        base_kib: 0,
+        cpu: Cpu::default(),
+        error: None,
+    };
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f.as_slice() {
+            ["strategy", s] => d.strategy = s.to_string(),
+            ["row", preset, expected, execs, secs, outcome, matches, found, stop, bound] => d.rows.push((
+                preset.to_string(),
+                expected.to_string(),
+                Run {
+                    executions: execs.parse().unwrap_or(0),
+                    secs: secs.parse().unwrap_or(0.0),
+                    outcome: outcome.to_string(),
+                    matches: *matches == "true",
+                    found: *found == "true",
+                    stop: stop.to_string(),
+                    bound: bound.parse().ok(),
+                },
+            )),
+            ["mem", peak, base] => {
+                d.peak_kib = peak.parse().unwrap_or(0);
+                d.base_kib = base.parse().unwrap_or(0);
+            }
+            ["cpu", user, sys] => d.cpu = Cpu { user: user.parse().unwrap_or(0.0), sys: sys.parse().unwrap_or(0.0) },
+            _ => {}
+        }
+    }
+    d
+}
+
+fn defaults(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Vec<ScenarioDefaults> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let wall = cfg.child_wall.as_secs_f64().to_string();
+        let child = Command::new(&cfg.exe).arg("__child").arg(&s.file).arg(&wall).output();
+        let d = match child {
+            Ok(o) if o.status.success() => parse_child(&s.name, &String::from_utf8_lossy(&o.stdout)),
+            Ok(o) => {
+                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
+                d.error = Some(format!("child exited {}: {}", o.status, String::from_utf8_lossy(&o.stderr).trim()));
+                d
+            }
+            Err(e) => {
+                let mut d = parse_child(&s.name, "");
+                d.error = Some(format!("cannot run {:?}: {e}", cfg.exe));
+                d
+            }
+        };
+        for (preset, _, r) in &d.rows {
+            log(&format!(
+                "[default] {} {preset}: {} in {} executions, {:.3} s",
+                s.name, r.outcome, r.executions, r.secs
+            ));
+        }
+        log(&format!("[memory] {}: peak {} KiB", s.name, d.peak_kib));
+        out.push(d);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Time to the first violation.
+
+/// Time to the first violation on one scenario x preset, per strategy.
+#[derive(Clone, Debug)]
+pub struct Ttfv {
+    /// Scenario name.
+    pub scenario: String,
+    /// Preset.
+    pub preset: String,
+    /// The expected violation.
+    pub expected: String,
+    /// The default strategy, repeated.
+    pub loom: Vec<Run>,
+    /// PCT depth 3, one run per seed.
+    pub pct: Vec<Run>,
+    /// Random, one run per seed.
+    pub random: Vec<Run>,
+    /// Seeds that were planned per randomized strategy.
+    pub seeds: u64,
+    /// The stress runs: again after each find, until enough finds or the cap.
+    pub stress: Vec<Run>,
+    /// Its wall-clock cap, seconds.
+    pub stress_cap: f64,
+    /// Finds after which stress stopped.
+    pub stress_finds: usize,
+}
+
+/// A scenario, a preset, and the verdict it expects there.
+pub type Cell = (Arc<Scenario>, String, Verdict);
+
+impl Ttfv {
+    /// Stress: (finds, executions, seconds in all runs).
+    pub fn stress_total(&self) -> (usize, u64, f64) {
+        let finds = self.stress.iter().filter(|r| r.found).count();
+        (finds, self.stress.iter().map(|r| r.executions).sum(), self.stress.iter().map(|r| r.secs).sum())
+    }
+
+    /// Stress's mean time to the violation (all stress time ÷ finds), if it found it at all.
+    pub fn stress_time(&self) -> Option<f64> {
+        let (finds, _, secs) = self.stress_total();
+        (finds > 0).then(|| secs / finds as f64)
+    }
+}
+
+/// Is this a lore scenario (the 20 ms / 10,000x targets)?
+pub fn is_lore(name: &str) -> bool {
+    name.starts_with("lore-")
+}
+
+/// The scenario x preset pairs whose time to a violation is measured: every linux-6.1
+/// violation, and stale-check-only violations that linux-6.1 does not have.
+pub fn violation_cells(scenarios: &[Arc<Scenario>]) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let buggy = s.expected(BUGGY).filter(|v| **v != Verdict::Pass);
+        if let Some(v) = buggy {
+            out.push((s.clone(), BUGGY.to_string(), v.clone()));
+        }
+        if let Some(v) = s.expected(STALE_ONLY).filter(|v| **v != Verdict::Pass) {
+            if buggy.is_none() {
+                out.push((s.clone(), STALE_ONLY.to_string(), v.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn seeds(
+    cfg: &Config,
+    p: &Arc<Prepared>,
+    kind: ShuttleKind,
+    label: &str,
+    log: &dyn Fn(&str),
+) -> Result<Vec<Run>, String> {
+    let start = Instant::now();
+    let mut runs = Vec::new();
+    for seed in 1..=cfg.seeds {
+        if start.elapsed() > cfg.cell_wall {
+            break;
+        }
+        let strategy = Strategy::Shuttle { kind, iterations: cfg.seed_iterations, seed };
+        let r = run_check(p, &strategy, cfg.seed_wall);
+        if r.stop.starts_with("failed") {
+            return Err(r.stop);
+        }
+        runs.push(r);
+    }
+    let found = runs.iter().filter(|r| r.found).count();
+    log(&format!(
+        "[ttfv] {} {} {label}: found by {found} of {} seeds in {:.2} s",
+        p.scenario.name,
+        p.preset,
+        runs.len(),
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(runs)
+}
+
+/// The default strategy on each violation cell, repeated (loom: run before any shuttle search,
+/// see [`run_all`]).
+fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
+    let mut out = Vec::new();
+    for (s, preset, _) in cells {
+        let p = prepare(s, preset)?;
+        let strategy = default_strategy(s);
+        let loom: Vec<Run> = (0..cfg.repeats).map(|_| run_check(&p, &strategy, cfg.cell_wall)).collect();
+        if let Some(r) = loom.first() {
+            log(&format!(
+                "[ttfv] {} {preset} loom: {} after {} executions, {:.2} ms",
+                s.name,
+                r.outcome,
+                r.executions,
+                r.secs * 1e3
+            ));
+        }
+        out.push(loom);
+    }
+    Ok(out)
+}
+
+fn ttfv(cfg: &Config, cells: &[Cell], loom: Vec<Vec<Run>>, log: &dyn Fn(&str)) -> Result<Vec<Ttfv>, String> {
+    let mut out = Vec::new();
+    for ((s, preset, expected), loom) in cells.iter().zip(loom) {
+        let p = prepare(s, preset)?;
+        let pct = seeds(cfg, &p, ShuttleKind::Pct { depth: 3 }, "pct", log)?;
+        let random = seeds(cfg, &p, ShuttleKind::Random, "random", log)?;
+        let cap = if is_lore(&s.name) && preset == BUGGY { cfg.stress_wall_lore } else { cfg.stress_wall_other };
+        let start = Instant::now();
+        let mut stress = Vec::new();
+        while start.elapsed() < cap && stress.iter().filter(|r: &&Run| r.found).count() < cfg.stress_finds {
+            let r = run_check(&p, &Strategy::Stress { iterations: u64::MAX / 2 }, cap.saturating_sub(start.elapsed()));
+            log(&format!(
+                "[ttfv] {} {preset} stress: {} after {} executions, {:.2} s",
+                s.name, r.outcome, r.executions, r.secs
+            ));
+            let stop = !r.found;
+            stress.push(r);
+            if stop {
+                break;
+            }
+        }
+        out.push(Ttfv {
+            scenario: s.name.clone(),
+            preset: preset.clone(),
+            expected: expected.to_string(),
+            loom,
+            pct,
+            random,
+            seeds: cfg.seeds,
+            stress,
+            stress_cap: cap.as_secs_f64(),
+            stress_finds: cfg.stress_finds,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Exhaustive loom, one bound at a time.
+
+/// Exhaustive loom passes over one scenario x preset.
+#[derive(Clone, Debug)]
+pub struct Exhaustive {
+    /// Scenario name.
+    pub scenario: String,
+    /// Preset.
+    pub preset: String,
+    /// Expected verdict.
+    pub expected: String,
+    /// (bound, run) for each bound, explored alone (`min_bound = max_bound`).
+    pub bounds: Vec<(u32, Run)>,
+}
+
+impl Exhaustive {
+    /// The run at `bound`, if measured.
+    pub fn at(&self, bound: u32) -> Option<&Run> {
+        self.bounds.iter().find(|(b, _)| *b == bound).map(|(_, r)| r)
+    }
+}
+
+fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Vec<Exhaustive>, String> {
+    let mut cells = Vec::new();
+    for s in scenarios {
+        if let Some(v) = s.expected(FIXED) {
+            cells.push((s.clone(), FIXED.to_string(), v.clone()));
+        }
+    }
+    for s in scenarios {
+        for (preset, v, _) in &s.expect {
+            if preset != FIXED && *v == Verdict::Pass {
+                cells.push((s.clone(), preset.clone(), v.clone()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (s, preset, expected) in cells {
+        let p = prepare(&s, &preset)?;
+        let mut bounds = Vec::new();
+        for &b in &cfg.bounds {
+            let r = run_check(&p, &Strategy::Loom { min_bound: b, max_bound: b }, cfg.exhaustive_wall);
+            log(&format!(
+                "[exhaustive] {} {preset} bound {b}: {} executions, {:.3} s, {} ({})",
+                s.name, r.executions, r.secs, r.outcome, r.stop
+            ));
+            bounds.push((b, r));
+        }
+        out.push(Exhaustive { scenario: s.name.clone(), preset, expected: expected.to_string(), bounds });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. loom vs shuttle DFS on the same exhaustive check.
+
+/// loom and shuttle DFS execution counts for one scenario x preset.
+#[derive(Clone, Debug)]
+pub struct DfsRow {
+    /// Scenario name.
+    pub scenario: String,
+    /// Preset.
+    pub preset: String,
+    /// Number of scenario threads.
+    pub threads: usize,
+    /// A bench-only scenario (crates/bench/scenarios), not a shipped one.
+    pub bench_only: bool,
+    /// loom at each measured bound (from the exhaustive table).
+    pub loom: Vec<(u32, Run)>,
+    /// loom without a preemption bound (full DPOR).
+    pub loom_unbounded: Run,
+    /// shuttle DFS.
+    pub dfs: Run,
+    /// DFS execution cap.
+    pub dfs_cap: u64,
+}
+
+/// A preemption bound no execution of these scenarios reaches (loom keeps it in a `u8`): in
+/// effect loom's full DPOR.
+pub const UNBOUNDED: u32 = 200;
+
+/// The scenarios compared under loom and DFS.
+fn dfs_picks(scenarios: &[Arc<Scenario>], extra: &[Arc<Scenario>]) -> Vec<Arc<Scenario>> {
+    let all: Vec<&Arc<Scenario>> = extra.iter().chain(scenarios).collect();
+    let picked: Vec<Arc<Scenario>> = DFS_SCENARIOS
+        .iter()
+        .filter_map(|n| all.iter().find(|s| s.name == *n && s.expected(FIXED).is_some()))
+        .map(|s| (*s).clone())
+        .collect();
+    if !picked.is_empty() {
+        return picked;
+    }
+    let mut small: Vec<Arc<Scenario>> = scenarios.iter().filter(|s| s.expected(FIXED).is_some()).cloned().collect();
+    small.sort_by_key(|s| s.threads.len());
+    small.into_iter().take(2).collect()
+}
+
+/// loom at bounds 2 and 3 (from the exhaustive table, or run here for a bench-only scenario)
+/// and without a bound, on each DFS scenario (run before any shuttle search).
+#[allow(clippy::type_complexity)]
+fn dfs_loom(
+    cfg: &Config,
+    picks: &[Arc<Scenario>],
+    ex: &[Exhaustive],
+    log: &dyn Fn(&str),
+) -> Result<Vec<(Vec<(u32, Run)>, Run)>, String> {
+    let mut out = Vec::new();
+    for s in picks {
+        let p = prepare(s, FIXED)?;
+        let known = ex.iter().find(|e| e.scenario == s.name && e.preset == FIXED);
+        let mut bounded = Vec::new();
+        for &b in cfg.bounds.iter().filter(|b| **b >= 2) {
+            let r = match known.and_then(|e| e.at(b)) {
+                Some(r) => r.clone(),
+                None => run_check(&p, &Strategy::Loom { min_bound: b, max_bound: b }, cfg.exhaustive_wall),
+            };
+            bounded.push((b, r));
+        }
+        let unbounded = Strategy::Loom { min_bound: UNBOUNDED, max_bound: UNBOUNDED };
+        let r = run_check(&p, &unbounded, cfg.dfs_wall);
+        log(&format!("[dfs] {} loom unbounded: {} executions, {:.2} s ({})", s.name, r.executions, r.secs, r.stop));
+        out.push((bounded, r));
+    }
+    Ok(out)
+}
+
+fn dfs(
+    cfg: &Config,
+    shipped: &[Arc<Scenario>],
+    picks: &[Arc<Scenario>],
+    loom_runs: Vec<(Vec<(u32, Run)>, Run)>,
+    log: &dyn Fn(&str),
+) -> Result<Vec<DfsRow>, String> {
+    let mut out = Vec::new();
+    for (s, (loom, loom_unbounded)) in picks.iter().zip(loom_runs) {
+        let p = prepare(s, FIXED)?;
+        let strategy = Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: cfg.dfs_cap, seed: 0 };
+        let d = run_check(&p, &strategy, cfg.dfs_wall);
+        log(&format!("[dfs] {} shuttle dfs: {} executions, {:.2} s ({})", s.name, d.executions, d.secs, d.stop));
+        out.push(DfsRow {
+            scenario: s.name.clone(),
+            preset: FIXED.into(),
+            threads: s.threads.len(),
+            bench_only: !shipped.iter().any(|x| x.name == s.name),
+            loom,
+            loom_unbounded,
+            dfs: d,
+            dfs_cap: cfg.dfs_cap,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. One core vs both cores.
+
+/// One timed run of one or more concurrent shuttle searches.
+#[derive(Clone, Debug)]
+pub struct PortfolioRun {
+    /// What ran, e.g. `random x2`.
+    pub label: String,
+    /// The schedulers, one OS thread each.
+    pub kinds: Vec<ShuttleKind>,
+    /// Executions of all threads together.
+    pub executions: u64,
+    /// Wall time from the first start to the last join.
+    pub secs: f64,
+    /// Process CPU time during the run.
+    pub cpu: Cpu,
+    /// Cores kept busy by other processes meanwhile, on average.
+    pub others: f64,
+}
+
+impl PortfolioRun {
+    /// Executions per second, all threads.
+    pub fn rate(&self) -> f64 {
+        if self.secs > 0.0 {
+            self.executions as f64 / self.secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One-core and two-core runs on one scenario.
+#[derive(Clone, Debug)]
+pub struct Portfolio {
+    /// Scenario name.
+    pub scenario: String,
+    /// Preset.
+    pub preset: String,
+    /// Wall clock of each run.
+    pub wall: f64,
+    /// The runs.
+    pub runs: Vec<PortfolioRun>,
+}
+
+/// How a scheduler is named in the core-count table.
+pub fn kind_label(k: ShuttleKind) -> String {
+    match k {
+        ShuttleKind::Random => "random".into(),
+        ShuttleKind::Pct { depth } => format!("pct({depth})"),
+        ShuttleKind::Dfs => "dfs".into(),
+    }
+}
+
+fn parallel(p: &Arc<Prepared>, kinds: &[ShuttleKind], wall: Duration) -> PortfolioRun {
+    let cpu0 = Cpu::now();
+    let busy = machine::Busy::now();
+    let start = Instant::now();
+    let handles: Vec<_> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let strategy = Strategy::Shuttle { kind, iterations: 1_000_000_000, seed: 1 + i as u64 };
+                run_check(&p, &strategy, wall).executions
+            })
+        })
+        .collect();
+    let executions = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    let secs = start.elapsed().as_secs_f64();
+    let names: Vec<String> = kinds.iter().map(|k| kind_label(*k)).collect();
+    let label = if names.len() > 1 && names.iter().all(|n| *n == names[0]) {
+        format!("{} ×{}", names[0], names.len())
+    } else {
+        names.join(" + ")
+    };
+    let others = machine::Busy::now().others_since(&busy);
+    PortfolioRun { label, kinds: kinds.to_vec(), executions, secs, cpu: Cpu::now().since(cpu0), others }
+}
+
+fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Option<Portfolio>, String> {
+    let pass_on_fixed = |s: &&Arc<Scenario>| s.expected(FIXED) == Some(&Verdict::Pass);
+    let s = PORTFOLIO_SCENARIOS
+        .iter()
+        .filter_map(|n| scenarios.iter().find(|s| s.name == *n))
+        .find(pass_on_fixed)
+        .or_else(|| scenarios.iter().find(pass_on_fixed));
+    let Some(s) = s else { return Ok(None) };
+    let p = prepare(s, FIXED)?;
+    let pct = ShuttleKind::Pct { depth: 3 };
+    let random = ShuttleKind::Random;
+    let plans: [&[ShuttleKind]; 5] = [&[random], &[random, random], &[pct], &[pct, pct], &[pct, random]];
+    let mut runs = Vec::new();
+    for kinds in plans {
+        let r = parallel(&p, kinds, cfg.portfolio_wall);
+        log(&format!(
+            "[cores] {} {FIXED} {}: {} executions in {:.2} s = {:.0}/s (cpu user {:.2} s, sys {:.2} s; others {:.2} cores)",
+            s.name,
+            r.label,
+            r.executions,
+            r.secs,
+            r.rate(),
+            r.cpu.user,
+            r.cpu.sys,
+            r.others
+        ));
+        runs.push(r);
+    }
+    Ok(Some(Portfolio { scenario: s.name.clone(), preset: FIXED.into(), wall: cfg.portfolio_wall.as_secs_f64(), runs }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Cost of one execution per backend.
+
+/// Executions and seconds accumulated over a timed loop.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    /// Executions.
+    pub executions: u64,
+    /// Seconds.
+    pub secs: f64,
+    /// `check` calls (more than one when a search stops early on a finding).
+    pub calls: u64,
+}
+
+impl Tally {
+    /// Microseconds per execution.
+    pub fn us(&self) -> Option<f64> {
+        (self.executions > 0).then(|| self.secs * 1e6 / self.executions as f64)
+    }
+}
+
+/// Per-execution cost of one scenario under each backend.
+#[derive(Clone, Debug)]
+pub struct Cost {
+    /// Scenario name.
+    pub scenario: String,
+    /// Preset.
+    pub preset: String,
+    /// Scenario threads.
+    pub threads: usize,
+    /// loom, from the exhaustive bound-2 pass.
+    pub loom: Option<Tally>,
+    /// shuttle random.
+    pub shuttle: Tally,
+    /// OS threads (stress).
+    pub stress: Tally,
+}
+
+fn timed(p: &Arc<Prepared>, wall: Duration, strategy: impl Fn(u64) -> Strategy) -> Tally {
+    let start = Instant::now();
+    let mut t = Tally::default();
+    while start.elapsed() < wall {
+        let left = wall.saturating_sub(start.elapsed());
+        let r = run_check(p, &strategy(t.calls + 1), left);
+        t.executions += r.executions;
+        t.calls += 1;
+        if r.executions == 0 {
+            break;
+        }
+    }
+    t.secs = start.elapsed().as_secs_f64();
+    t
+}
+
+fn cost(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive], log: &dyn Fn(&str)) -> Result<Vec<Cost>, String> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let preset = if s.expected(FIXED).is_some() {
+            FIXED.to_string()
+        } else {
+            match s.expect.first() {
+                Some((p, _, _)) => p.clone(),
+                None => continue,
+            }
+        };
+        let p = prepare(s, &preset)?;
+        let loom = ex.iter().find(|e| e.scenario == s.name && e.preset == preset).and_then(|e| {
+            let r = e.at(2)?;
+            r.complete().then_some(Tally { executions: r.executions, secs: r.secs, calls: 1 })
+        });
+        let shuttle = timed(&p, cfg.cost_wall, |seed| Strategy::Shuttle {
+            kind: ShuttleKind::Random,
+            iterations: 1_000_000_000,
+            seed,
+        });
+        let stress = timed(&p, cfg.cost_wall, |_| Strategy::Stress { iterations: u64::MAX / 2 });
+        log(&format!(
+            "[cost] {} {preset}: loom {:?} µs, shuttle {:?} µs, stress {:?} µs per execution",
+            s.name,
+            loom.and_then(|t| t.us()).map(|x| x.round()),
+            shuttle.us().map(|x| x.round()),
+            stress.us().map(|x| x.round())
+        ));
+        out.push(Cost { scenario: s.name.clone(), preset, threads: s.threads.len(), loom, shuttle, stress });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Everything one benchmark run measured.
+#[derive(Clone, Debug)]
+pub struct Results {
+    /// Section 1 and 6.
+    pub defaults: Vec<ScenarioDefaults>,
+    /// Section 2.
+    pub ttfv: Vec<Ttfv>,
+    /// Section 3.
+    pub exhaustive: Vec<Exhaustive>,
+    /// Section 4.
+    pub dfs: Vec<DfsRow>,
+    /// Section 5.
+    pub portfolio: Option<Portfolio>,
+    /// Section 7.
+    pub cost: Vec<Cost>,
+    /// Wall time of the whole benchmark.
+    pub total_secs: f64,
+    /// /proc/loadavg before the run.
+    pub load_before: String,
+    /// /proc/loadavg after the run.
+    pub load_after: String,
+    /// Cores kept busy by other processes during the run, on average.
+    pub others: f64,
+}
+
+/// Run every measurement. `log` gets one progress line per measurement.
+///
+/// Every loom search runs before the first shuttle search: shuttle installs a process-wide
+/// panic hook that stays, and loom's coroutines (the `generator` crate) end every model
+/// thread with a panic, so after any shuttle run each loom thread exit goes through shuttle's
+/// hook (which prints two lines). Loom-first keeps the loom figures what `iomc check` sees.
+pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
+    let start = Instant::now();
+    let busy = machine::Busy::now();
+    let load_before = machine::loadavg();
+    let scenarios = load(cfg)?;
+    // loom (and the child processes).
+    let defaults = defaults(cfg, &scenarios, log);
+    let exhaustive = exhaustive(cfg, &scenarios, log)?;
+    let cells = violation_cells(&scenarios);
+    let loom_ttfv = ttfv_loom(cfg, &cells, log)?;
+    let extra = load_extra(cfg)?;
+    let picks = dfs_picks(&scenarios, &extra);
+    let dfs_loom_runs = dfs_loom(cfg, &picks, &exhaustive, log)?;
+    // shuttle and OS threads.
+    let ttfv = ttfv(cfg, &cells, loom_ttfv, log)?;
+    let dfs = dfs(cfg, &scenarios, &picks, dfs_loom_runs, log)?;
+    let portfolio = portfolio(cfg, &scenarios, log)?;
+    let cost = cost(cfg, &scenarios, &exhaustive, log)?;
+    Ok(Results {
+        defaults,
+        ttfv,
+        exhaustive,
+        dfs,
+        portfolio,
+        cost,
+        total_secs: start.elapsed().as_secs_f64(),
+        load_before,
+        load_after: machine::loadavg(),
+        others: machine::Busy::now().others_since(&busy),
+    })
+}

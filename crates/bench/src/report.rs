@@ -1,0 +1,645 @@
+//! The markdown report: the machine, the targets, and one table per measurement.
+
+use crate::machine::Machine;
+use crate::measure::{Config, Results, Run, Ttfv, BUGGY, FIXED, UNBOUNDED};
+use crate::stats::{count, countf, dur, rate, ratio, secs, summary};
+use std::fmt::Write;
+
+/// First line of the generated part of docs/performance.md.
+pub const BEGIN: &str = "<!-- iomc-bench: generated from here to the end marker; edit crates/bench, not this -->";
+/// Last line of the generated part.
+pub const END: &str = "<!-- iomc-bench: end of generated part -->";
+
+const MIB: f64 = 1024.0;
+
+fn median_secs(runs: &[Run]) -> Option<f64> {
+    let found: Vec<f64> = runs.iter().filter(|r| r.found).map(|r| r.secs).collect();
+    summary(&found).map(|s| s.median)
+}
+
+fn run_cell(r: &Run) -> String {
+    if r.complete() {
+        format!("{} in {}", count(r.executions), secs(r.secs))
+    } else {
+        format!("> {} ({} after {})", count(r.executions), r.stop, secs(r.secs))
+    }
+}
+
+fn stress_cell(t: &Ttfv) -> String {
+    let (finds, execs, total) = t.stress_total();
+    match t.stress_time() {
+        Some(st) => format!("{} ({finds} finds in {}, {} ex.)", secs(st), secs(total), count(execs)),
+        None => {
+            let why = t.stress.last().map(|r| r.stop.as_str()).unwrap_or("not run");
+            format!("not found in {} ({} ex., {why})", secs(total), count(execs))
+        }
+    }
+}
+
+fn seeds_cell(runs: &[Run], planned: u64) -> String {
+    let found: Vec<f64> = runs.iter().filter(|r| r.found).map(|r| r.secs).collect();
+    let n = runs.iter().filter(|r| r.found).count();
+    let tail = if runs.len() as u64 == planned { String::new() } else { format!(" of {planned} planned") };
+    match summary(&found) {
+        Some(s) => format!("{} (p90 {}; {n}/{}{tail})", secs(s.median), secs(s.p90), runs.len()),
+        None => format!("not found (0/{}{tail})", runs.len()),
+    }
+}
+
+/// The status word for a target.
+fn status(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "**met**",
+        Some(false) => "**gap**",
+        None => "not measured",
+    }
+}
+
+fn targets(out: &mut String, cfg: &Config, r: &Results) {
+    let _ = writeln!(out, "### Targets\n");
+    let _ = writeln!(out, "| target | measured | status |");
+    let _ = writeln!(out, "|---|---|---|");
+
+    // Lore scenarios on linux-6.1, default strategy median < 20 ms.
+    let lore: Vec<&Ttfv> =
+        r.ttfv.iter().filter(|t| crate::measure::is_lore(&t.scenario) && t.preset == BUGGY).collect();
+    let mut parts = Vec::new();
+    let mut met = (!lore.is_empty()).then_some(true);
+    for t in &lore {
+        let loom = median_secs(&t.loom);
+        let pct = median_secs(&t.pct);
+        if loom.is_none_or(|l| l >= 0.020) {
+            met = Some(false);
+        }
+        parts.push(format!(
+            "{}: loom {} (PCT {})",
+            t.scenario,
+            loom.map(secs).unwrap_or_else(|| "not found".into()),
+            pct.map(secs).unwrap_or_else(|| "not found".into())
+        ));
+    }
+    let _ = writeln!(
+        out,
+        "| lore scenarios on {BUGGY}: median time to the violation < 20 ms with the default strategy | {} | {} |",
+        parts.join("; "),
+        status(met)
+    );
+
+    // Stress >= 10,000x slower or not at all within 60 s.
+    let mut parts = Vec::new();
+    let mut met = (!lore.is_empty()).then_some(true);
+    for t in &lore {
+        let loom = median_secs(&t.loom);
+        let (finds, _, total) = t.stress_total();
+        let ok = if let Some(st) = t.stress_time() {
+            let x = loom.map(|l| st / l);
+            parts.push(format!(
+                "{}: stress {} (found {finds}× in {}) = {} the default strategy",
+                t.scenario,
+                secs(st),
+                secs(total),
+                x.map(ratio).unwrap_or_else(|| "?".into())
+            ));
+            x.is_some_and(|x| x >= 10_000.0)
+        } else {
+            parts.push(format!("{}: stress did not find it in {}", t.scenario, secs(total)));
+            t.stress_cap >= 60.0
+        };
+        if !ok {
+            met = Some(false);
+        }
+    }
+    if cfg.stress_wall_lore.as_secs_f64() < 60.0 && met == Some(true) {
+        met = None;
+    }
+    let _ = writeln!(
+        out,
+        "| stress on the same scenario ≥ 10,000× slower, or not at all within 60 s | {} | {} |",
+        parts.join("; "),
+        status(met)
+    );
+
+    // Exhaustive loom bound 3 over every scenario on linux-6.2 < 60 s.
+    let fixed: Vec<_> = r.exhaustive.iter().filter(|e| e.preset == FIXED).collect();
+    let b3: Vec<&Run> = fixed.iter().filter_map(|e| e.at(3)).collect();
+    let default_fixed: f64 =
+        r.defaults.iter().flat_map(|d| d.rows.iter()).filter(|(p, _, _)| p == FIXED).map(|(_, _, run)| run.secs).sum();
+    if b3.len() == fixed.len() && !b3.is_empty() {
+        let total: f64 = b3.iter().map(|r| r.secs).sum();
+        let complete = b3.iter().all(|r| r.complete());
+        let execs: u64 = b3.iter().map(|r| r.executions).sum();
+        let _ = writeln!(
+            out,
+            "| exhaustive loom (bound 3) over every shipped scenario on {FIXED}: < 60 s in total | {} scenarios, {} \
+             executions, {}{} (bound 3 alone); `iomc check --variant {FIXED}` (bounds 0..=scenario bound) {} | {} |",
+            b3.len(),
+            count(execs),
+            secs(total),
+            if complete { "" } else { ", some passes incomplete" },
+            secs(default_fixed),
+            status(Some(complete && total < 60.0))
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| exhaustive loom (bound 3) over every shipped scenario on {FIXED}: < 60 s in total | bound 3 skipped \
+             (`--quick`); `iomc check --variant {FIXED}` {} | {} |",
+            secs(default_fixed),
+            status(None)
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "| harness overhead (history, oracle, event recording) ≤ 33% of execution time with recording off | needs a \
+         recording-off switch in the harness/models (see \"Harness overhead\" below); per-execution cost is in table 7 \
+         | {} |",
+        status(None)
+    );
+
+    // Portfolio on both cores.
+    match &r.portfolio {
+        Some(p) => {
+            let rate_of = |label: &str| p.runs.iter().find(|x| x.label == label).map(|x| x.rate());
+            let mut parts = Vec::new();
+            let mut headline = None;
+            for run in p.runs.iter().filter(|x| x.kinds.len() > 1) {
+                let singles: Vec<f64> =
+                    run.kinds.iter().filter_map(|k| rate_of(&crate::measure::kind_label(*k))).collect();
+                if singles.len() == run.kinds.len() {
+                    let one = singles.iter().sum::<f64>() / singles.len() as f64;
+                    let x = run.rate() / one;
+                    parts.push(format!("{}: {}", run.label, ratio(x)));
+                    if run.label.contains('+') {
+                        headline = Some(x >= 1.8);
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "| a portfolio on both cores ≥ 1.8× the executions per second of one core | {} on {} [{}] \
+                 (status: the mixed portfolio) | {} |",
+                parts.join(", "),
+                p.scenario,
+                p.preset,
+                status(headline)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "| a portfolio on both cores ≥ 1.8× one core | no scenario passes on {FIXED} | - |");
+        }
+    }
+
+    // Peak memory.
+    let max = r.defaults.iter().max_by_key(|d| d.peak_kib);
+    if let Some(d) = max {
+        let _ = writeln!(
+            out,
+            "| peak memory < 200 MiB for any shipped scenario | largest: {} at {:.1} MiB (default check of every preset) \
+             | {} |",
+            d.scenario,
+            d.peak_kib as f64 / MIB,
+            status(Some((d.peak_kib as f64 / MIB) < 200.0 && r.defaults.iter().all(|d| d.error.is_none())))
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn section_defaults(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 1. Default strategy, every scenario × preset\n");
+    let _ = writeln!(
+        out,
+        "What `iomc check scenarios/` runs: loom with the preemption bound raised from 0 to the scenario's \
+         `[explore] preemption_bound` (else 3); a violation stops the search, a pass is exhaustive under that bound. \
+         Each scenario ran in its own process (table 6).\n"
+    );
+    let _ = writeln!(out, "| scenario | preset | strategy | expected | got | executions | time | exec/s | ends |");
+    let _ = writeln!(out, "|---|---|---|---|---|---:|---:|---:|---|");
+    let mut total = (0u64, 0.0f64);
+    for d in &r.defaults {
+        for (preset, expected, run) in &d.rows {
+            total.0 += run.executions;
+            total.1 += run.secs;
+            let got = if run.matches { run.outcome.clone() } else { format!("{} (MISMATCH)", run.outcome) };
+            let ends = match run.bound {
+                Some(b) => format!("{} at bound {b}", run.stop),
+                None => run.stop.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {preset} | {} | {expected} | {got} | {} | {} | {} | {ends} |",
+                d.scenario,
+                d.strategy,
+                count(run.executions),
+                secs(run.secs),
+                rate(run.executions, run.secs)
+            );
+        }
+        if let Some(e) = &d.error {
+            let _ = writeln!(out, "| {} | - | - | - | error: {} | | | | |", d.scenario, e.replace('|', "/"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "| **total** | | | | | {} | {} | {} | |\n",
+        count(total.0),
+        secs(total.1),
+        rate(total.0, total.1)
+    );
+}
+
+fn section_ttfv(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 2. Time to the first violation\n");
+    let Some(t0) = r.ttfv.first() else {
+        let _ = writeln!(out, "No scenario expects a violation on {BUGGY}.\n");
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "Every {BUGGY} violation, and the stale-check-only violations {BUGGY} does not have. loom is the default \
+         strategy (deterministic: median of {} repeats, executions are the same every time). PCT (depth 3) and random \
+         ran one search per seed 1..={} (capped per seed and per cell, see the configuration); the time is the median \
+         over the seeds that found it, with p90 and how many found it. stress runs the same model and oracle on OS \
+         threads until it finds the violation, again after each find (up to {} finds) until its cap; its time is \
+         all stress time ÷ finds.\n",
+        t0.loom.len(),
+        t0.seeds,
+        t0.stress_finds
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | preset | expected | loom (default): median [min, max], executions | PCT | random | stress | \
+         stress ÷ loom | stress ÷ PCT |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---:|---:|");
+    for t in &r.ttfv {
+        let loom_times: Vec<f64> = t.loom.iter().filter(|r| r.found).map(|r| r.secs).collect();
+        let loom = match (summary(&loom_times), t.loom.first()) {
+            (Some(s), Some(first)) => format!(
+                "{} [{}, {}], {} ex. (bound {})",
+                secs(s.median),
+                secs(s.min),
+                secs(s.max),
+                count(first.executions),
+                first.bound.map(|b| b.to_string()).unwrap_or_default()
+            ),
+            (_, Some(first)) => format!("not found ({})", first.stop),
+            _ => "-".into(),
+        };
+        let over = |base: Option<f64>| match (t.stress_time(), base) {
+            (Some(st), Some(b)) => ratio(st / b),
+            (None, Some(b)) => format!("> {}", ratio(t.stress_total().2 / b)),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {loom} | {} | {} | {} | {} | {} |",
+            t.scenario,
+            t.preset,
+            t.expected,
+            seeds_cell(&t.pct, t.seeds),
+            seeds_cell(&t.random, t.seeds),
+            stress_cell(t),
+            over(median_secs(&t.loom)),
+            over(median_secs(&t.pct))
+        );
+    }
+    let _ = writeln!(out);
+    let _ =
+        writeln!(out, "Spread over the seeds (seeds that found the violation; executions include the failing one):\n");
+    let _ = writeln!(
+        out,
+        "| scenario | preset | strategy | found | time median | min | max | p90 | executions median | min | max | p90 |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for t in &r.ttfv {
+        for (name, runs) in [("pct(3)", &t.pct), ("random", &t.random)] {
+            let found: Vec<&Run> = runs.iter().filter(|r| r.found).collect();
+            let ts = summary(&found.iter().map(|r| r.secs).collect::<Vec<_>>());
+            let es = summary(&found.iter().map(|r| r.executions as f64).collect::<Vec<_>>());
+            match (ts, es) {
+                (Some(ts), Some(es)) => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {name} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                        t.scenario,
+                        t.preset,
+                        found.len(),
+                        runs.len(),
+                        secs(ts.median),
+                        secs(ts.min),
+                        secs(ts.max),
+                        secs(ts.p90),
+                        countf(es.median),
+                        countf(es.min),
+                        countf(es.max),
+                        countf(es.p90)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {name} | 0/{} | - | - | - | - | - | - | - | - |",
+                        t.scenario,
+                        t.preset,
+                        runs.len()
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn section_exhaustive(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 3. Exhaustive loom, one bound at a time\n");
+    let bounds: Vec<u32> = r.exhaustive.first().map(|e| e.bounds.iter().map(|(b, _)| *b).collect()).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "`Strategy::Loom {{ min_bound: b, max_bound: b }}`: one loom pass at bound b (which includes the schedules \
+         with fewer preemptions). Every scenario on {FIXED}, then every other preset a scenario expects to pass. \
+         \"0..=3\" is what the default strategy pays for a pass at bound 3 (the passes one after the other). A \
+         violation found where one is expected (xfs-196 on {FIXED}: unsupported) ends the pass early.\n"
+    );
+    let mut head = String::from("| scenario | preset | expected |");
+    let mut rule = String::from("|---|---|---|");
+    for b in &bounds {
+        let _ = write!(head, " bound {b} |");
+        rule.push_str("---:|");
+    }
+    let sum_label = bounds.iter().max().map(|m| format!(" 0..={m} (sum) |")).unwrap_or_default();
+    head.push_str(&sum_label);
+    rule.push_str("---:|");
+    let _ = writeln!(out, "{head}\n{rule}");
+    let mut group_totals: Vec<(String, Vec<f64>, Vec<u64>, bool)> = Vec::new();
+    for e in &r.exhaustive {
+        let group = if e.preset == FIXED { FIXED.to_string() } else { "other pass presets".to_string() };
+        if group_totals.last().is_none_or(|g| g.0 != group) {
+            group_totals.push((group.clone(), vec![0.0; bounds.len()], vec![0; bounds.len()], true));
+        }
+        let g = group_totals.last_mut().expect("pushed above");
+        let mut line = format!("| {} | {} | {} |", e.scenario, e.preset, e.expected);
+        for (i, (_, run)) in e.bounds.iter().enumerate() {
+            let _ = write!(line, " {} |", run_cell(run));
+            g.1[i] += run.secs;
+            g.2[i] += run.executions;
+            g.3 &= run.complete();
+        }
+        let s: f64 = e.bounds.iter().map(|(_, r)| r.secs).sum();
+        let n: u64 = e.bounds.iter().map(|(_, r)| r.executions).sum();
+        let _ = writeln!(line, " {} in {} |", count(n), secs(s));
+        out.push_str(&line);
+    }
+    for (group, t, n, complete) in &group_totals {
+        let mut line = format!("| **total, {group}** | | |");
+        for (s, e) in t.iter().zip(n) {
+            let _ = write!(line, " **{} in {}** |", count(*e), secs(*s));
+        }
+        let _ = write!(line, " **{} in {}** |", count(n.iter().sum()), secs(t.iter().sum()));
+        if !complete {
+            line.push_str(" (some passes hit their cap)");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+}
+
+fn section_dfs(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 4. loom vs shuttle DFS on the same exhaustive check\n");
+    let Some(first) = r.dfs.first() else {
+        let _ = writeln!(out, "Not measured.\n");
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "shuttle's DFS enumerates every schedule without partial-order reduction and without a preemption bound; \
+         loom's DPOR prunes schedules that only reorder independent operations. \"no bound\" is loom with a \
+         preemption bound of {UNBOUNDED} (full DPOR). DFS is capped at {} executions; a capped run reads \"> N\". \
+         \"bench only\" scenarios live in crates/bench/scenarios: small enough for DFS to finish.\n",
+        count(first.dfs_cap)
+    );
+    let bounds: Vec<u32> = first.loom.iter().map(|(b, _)| *b).collect();
+    let mut head = String::from("| scenario | preset | threads |");
+    let mut rule = String::from("|---|---|---:|");
+    for b in &bounds {
+        let _ = write!(head, " loom bound {b} |");
+        rule.push_str("---:|");
+    }
+    head.push_str(" loom, no bound | shuttle DFS | DFS ÷ loom no bound |");
+    rule.push_str("---:|---:|---:|");
+    let _ = writeln!(out, "{head}\n{rule}");
+    for d in &r.dfs {
+        let name = if d.bench_only { format!("{} (bench only)", d.scenario) } else { d.scenario.clone() };
+        let mut line = format!("| {name} | {} | {} |", d.preset, d.threads);
+        for (_, run) in &d.loom {
+            let _ = write!(line, " {} |", run_cell(run));
+        }
+        let x = if d.loom_unbounded.executions > 0 {
+            let x = d.dfs.executions as f64 / d.loom_unbounded.executions as f64;
+            if d.dfs.complete() && d.loom_unbounded.complete() {
+                ratio(x)
+            } else {
+                format!("≥ {}", ratio(x))
+            }
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(line, " {} | {} | {x} |", run_cell(&d.loom_unbounded), run_cell(&d.dfs));
+        out.push_str(&line);
+    }
+    let _ = writeln!(out);
+}
+
+fn section_portfolio(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 5. One core vs both cores\n");
+    let Some(p) = &r.portfolio else {
+        let _ = writeln!(out, "Not measured (no scenario passes on {FIXED}).\n");
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "{} on {}, which passes, so every search runs for the whole {}. Each search is its own `check` call on its \
+         own OS thread, seeds 1 and 2; executions are summed. \"× one core\" divides by the one-thread rate of the \
+         same scheduler (for a mix, by the mean of the two). CPU is the process's user and system time during the \
+         run.\n",
+        p.scenario,
+        p.preset,
+        secs(p.wall)
+    );
+    let _ = writeln!(
+        out,
+        "| run | OS threads | executions | wall | exec/s | × one core | CPU user | CPU sys | other processes |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let rate_of = |label: &str| p.runs.iter().find(|x| x.label == label).map(|x| x.rate());
+    for run in &p.runs {
+        let singles: Vec<f64> = run.kinds.iter().filter_map(|k| rate_of(&crate::measure::kind_label(*k))).collect();
+        let x = if run.kinds.len() > 1 && singles.len() == run.kinds.len() {
+            ratio(run.rate() / (singles.iter().sum::<f64>() / singles.len() as f64))
+        } else {
+            "1×".into()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {x} | {:.2} s | {:.2} s | {:.2} cores |",
+            run.label,
+            run.kinds.len(),
+            count(run.executions),
+            secs(run.secs),
+            rate(run.executions, run.secs),
+            run.cpu.user,
+            run.cpu.sys,
+            run.others
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn section_memory(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "### 6. Peak memory\n");
+    let _ = writeln!(
+        out,
+        "Each scenario's default checks (table 1, every preset) in a child process (`iomc-bench __child`); peak is the \
+         child's VmHWM from /proc/self/status just before it exits, \"after load\" its VmHWM once the scenario is \
+         parsed and before any check (the process floor).\n"
+    );
+    let _ = writeln!(out, "| scenario | presets | executions | peak RSS | after load | CPU user | CPU sys |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    for d in &r.defaults {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} MiB | {:.1} MiB | {:.2} s | {:.2} s |",
+            d.scenario,
+            d.rows.len(),
+            count(d.rows.iter().map(|(_, _, r)| r.executions).sum()),
+            d.peak_kib as f64 / MIB,
+            d.base_kib as f64 / MIB,
+            d.cpu.user,
+            d.cpu.sys
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn section_cost(out: &mut String, cfg: &Config, r: &Results) {
+    let _ = writeln!(out, "### 7. Cost of one execution\n");
+    if r.cost.is_empty() {
+        let _ = writeln!(out, "Not measured.\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Wall time per execution of the whole harness (fresh world, setup, threads, join, oracle) under each backend: \
+         loom from the exhaustive bound-2 pass of table 3, shuttle random and stress from back-to-back `check` calls \
+         for {} each (a search that stops on a finding is restarted with the next seed, so its check set-up is \
+         included). Preset {FIXED} unless the scenario does not name it.\n",
+        dur(cfg.cost_wall)
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | preset | threads | loom µs/exec | shuttle random µs/exec | stress µs/exec | loom ÷ shuttle |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    let us = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+    for c in &r.cost {
+        let l = c.loom.and_then(|t| t.us());
+        let s = c.shuttle.us();
+        let x = match (l, s) {
+            (Some(l), Some(s)) if s > 0.0 => ratio(l / s),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {x} |",
+            c.scenario,
+            c.preset,
+            c.threads,
+            us(l),
+            us(s),
+            us(c.stress.us())
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn config_line(cfg: &Config) -> String {
+    format!(
+        "{} run: {} seeds per randomized strategy (≤ {} executions and {} each, ≤ {} per cell), {} loom repeats, \
+         stress cap {} (lore on {BUGGY}) / {} (others), exhaustive bounds {:?} (≤ {} a pass), DFS cap {} executions / \
+         {}, {} per core-count run, {} per cost figure",
+        if cfg.quick { "`--quick`" } else { "Full" },
+        cfg.seeds,
+        count(cfg.seed_iterations),
+        dur(cfg.seed_wall),
+        dur(cfg.cell_wall),
+        cfg.repeats,
+        dur(cfg.stress_wall_lore),
+        dur(cfg.stress_wall_other),
+        cfg.bounds,
+        dur(cfg.exhaustive_wall),
+        count(cfg.dfs_cap),
+        dur(cfg.dfs_wall),
+        dur(cfg.portfolio_wall),
+        dur(cfg.cost_wall),
+    )
+}
+
+/// The generated part of docs/performance.md (between [`BEGIN`] and [`END`]).
+pub fn markdown(m: &Machine, cfg: &Config, r: &Results, command: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{BEGIN}\n");
+    let _ = writeln!(out, "## Results\n");
+    let _ = writeln!(out, "Generated by `{command}` on {} in {}. {}.\n", m.date, secs(r.total_secs), config_line(cfg));
+    let _ = writeln!(out, "| machine | |");
+    let _ = writeln!(out, "|---|---|");
+    let _ = writeln!(out, "| CPUs (`nproc`) | {} |", m.nproc);
+    let _ = writeln!(out, "| CPU model (/proc/cpuinfo) | {} |", m.cpu);
+    let _ = writeln!(out, "| memory (MemTotal) | {} |", m.memory);
+    let _ = writeln!(out, "| Linux | {} |", m.kernel);
+    let _ = writeln!(out, "| rustc | {} |", m.rustc);
+    let _ = writeln!(out, "| checkers (Cargo.lock) | {} |", m.checkers);
+    let _ = writeln!(out, "| build | {} |", m.profile);
+    let _ = writeln!(out, "| commit | {} |", m.commit);
+    let _ = writeln!(out, "| load average (1, 5, 15 min) before / after | {} / {} |", r.load_before, r.load_after);
+    let _ =
+        writeln!(out, "| other processes during the run (niced ones not counted) | {:.2} cores on average |", r.others);
+    let _ = writeln!(out);
+    targets(&mut out, cfg, r);
+    section_defaults(&mut out, r);
+    section_ttfv(&mut out, r);
+    section_exhaustive(&mut out, r);
+    section_dfs(&mut out, r);
+    section_portfolio(&mut out, r);
+    section_memory(&mut out, r);
+    section_cost(&mut out, cfg, r);
+    let _ = writeln!(out, "{END}");
+    out
+}
+
+/// Put `generated` into `existing` between the markers (or after it, if it has none).
+pub fn splice(existing: &str, generated: &str) -> String {
+    match (existing.find(BEGIN), existing.find(END)) {
+        (Some(b), Some(e)) if e > b => {
+            let tail = &existing[e + END.len()..];
+            let tail = tail.strip_prefix('\n').unwrap_or(tail);
+            format!("{}{generated}{tail}", &existing[..b])
+        }
+        _ if existing.trim().is_empty() => format!("# Performance\n\n{generated}"),
+        _ => format!("{}\n\n{generated}", existing.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_replaces_only_the_generated_part() {
+        let doc = format!("# P\n\nprose\n\n{BEGIN}\nold\n{END}\n\nmore prose\n");
+        let new = format!("{BEGIN}\nnew\n{END}\n");
+        let out = splice(&doc, &new);
+        assert_eq!(out, format!("# P\n\nprose\n\n{BEGIN}\nnew\n{END}\n\nmore prose\n"));
+        assert!(splice("", &new).starts_with("# Performance"));
+        assert!(splice("# X\n", &new).ends_with(&new));
+    }
+}

@@ -1,0 +1,41 @@
+//! The benchmark's quick path, end to end, on one small scenario. No timing is asserted: the
+//! test only checks that every section runs (including the memory child process) and that the
+//! report has its tables.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn quick_run_on_one_scenario_prints_every_section() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_iomc-bench"))
+        .current_dir(&root)
+        .args(["--quick", "--only", "generic-346-hole-efault", "--seeds", "2", "--cap-secs", "0.3"])
+        .output()
+        .expect("run iomc-bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "iomc-bench failed: {}\n{stderr}", out.status);
+    for heading in [
+        "### Targets",
+        "### 1. Default strategy",
+        "### 2. Time to the first violation",
+        "### 3. Exhaustive loom",
+        "### 4. loom vs shuttle DFS",
+        "### 5. One core vs both cores",
+        "### 6. Peak memory",
+        "### 7. Cost of one execution",
+    ] {
+        assert!(stdout.contains(heading), "missing {heading:?} in:\n{stdout}");
+    }
+    // The scenario's verdicts are what its [expect] says, and the child reported its memory.
+    assert!(stdout.contains("| generic-346-hole-efault | linux-6.1 | loom 0..=3 | zeroed-data | zeroed-data |"));
+    assert!(!stdout.contains("MISMATCH"), "{stdout}");
+    assert!(!stdout.contains("| 0.0 MiB |"), "no peak memory from the child:\n{stdout}");
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_iomc-bench")).arg("--seeds").arg("zero").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

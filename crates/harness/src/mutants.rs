@@ -1,0 +1,156 @@
+//! `iomc mutants`: undo one part of the 6.2 fix (a knob) or one safety-relevant model step
+//! (a [`iomc_models::Mutation`]) at a time on `linux-6.2`, and find the first shipped scenario
+//! whose expected `linux-6.2` verdict changes.
+
+use crate::{check, default_strategy, Outcome, Prepared};
+use iomc_explore::Budget;
+use iomc_models::MUTATIONS;
+use iomc_scenario::{Scenario, Verdict};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The preset every mutation is applied to.
+pub const BASE: &str = "linux-6.2";
+
+/// The knobs that separate `linux-6.2` from its predecessors, each flipped to its pre-fix value.
+pub const KNOB_MUTATIONS: &[(&str, &str)] = &[
+    ("iomap_valid=off", "no ->iomap_valid after the folio lock (d7b64041164c, 304a68b9c63b)"),
+    ("write_failure_cleanup=truncate-then-punch", "the 6.1 short-write cleanup (f43dc4dc3eff undone)"),
+    ("cleanup_invalidate_lock=off", "the cleanup without invalidate_lock (198dd8aedee6 undone)"),
+    ("cleanup_eof_cap=off", "the release walk not capped at EOF (the V4 EOF rule undone)"),
+    ("drop_writes_errortag=on", "the drop_writes error tag kept (6e8af15ccdc4 undone)"),
+    ("fault_iomap_end=on", "page_mkwrite with the buffered-write ->iomap_end (118e021b4b66 undone)"),
+];
+
+/// Why a survivor cannot change behaviour (or which scenario it needs), by mutation.
+pub const ARGUED: &[(&str, &str)] = &[
+    (
+        "fault_iomap_end=on",
+        "equivalent: iomap_page_mkwrite always processes the whole length, so ->iomap_end sees \
+         written == length and punches nothing; only drop_writes made it act, and 6.2 rejects that tag",
+    ),
+    (
+        "mutation=no-seq-bump-delalloc-convert",
+        "equivalent here: a folio written back over converted delalloc is reclaimable only after \
+         I/O completion, whose unwritten->written conversion bumps if_seq anyway",
+    ),
+    (
+        "mutation=no-seq-bump-delalloc-reserve",
+        "equivalent here: only writers (serialized by the IOLOCK) and page_mkwrite (under the folio \
+         lock, caching no map) reserve; no actor holds a cached map over a hole that a reservation changes",
+    ),
+    (
+        "mutation=no-seq-bump-punch",
+        "equivalent here: only the failing writer (holding the IOLOCK) punches, and no other actor \
+         caches a DELALLOC map (writeback converts delalloc as soon as it maps it)",
+    ),
+    (
+        "mutation=shadow-is-hole",
+        "equivalent: a shadow entry is DATA to SEEK_DATA, but the scan finds no folio there and \
+         punches the range anyway, exactly as for a hole",
+    ),
+    (
+        "mutation=writeback-no-revalidate",
+        "not covered: it protects writeback's cached map from fork changes under it (generic/524, \
+         9f9bc034b849); no shipped scenario changes the fork under a running writeback pass",
+    ),
+];
+
+/// One mutation's result.
+#[derive(Debug)]
+pub struct MutantRow {
+    /// `knob=value` applied on top of `linux-6.2`.
+    pub set: String,
+    /// What it undoes.
+    pub what: String,
+    /// The first scenario that caught it: (scenario, expected, got).
+    pub caught_by: Option<(String, Verdict, String)>,
+    /// Checks run for this mutation.
+    pub checks: usize,
+    /// Executions explored for this mutation.
+    pub executions: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Every mutation to try: the knobs, then the model mutations.
+pub fn all_mutations() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = KNOB_MUTATIONS.iter().map(|(s, w)| (s.to_string(), w.to_string())).collect();
+    v.extend(MUTATIONS.iter().map(|(_, n, w)| (format!("mutation={n}"), w.to_string())));
+    v
+}
+
+/// Run every mutation in `only` (all when empty) against `scenarios`' `linux-6.2` expectations,
+/// cheapest scenarios first; `each` sees each row as it completes.
+pub fn run(
+    scenarios: &[Arc<Scenario>],
+    only: &[String],
+    budget: Budget,
+    mut each: impl FnMut(&MutantRow),
+) -> Vec<MutantRow> {
+    // Order scenarios by how long their unmutated check takes, so a mutation is usually caught fast.
+    let mut base: Vec<(Duration, Arc<Scenario>)> = Vec::new();
+    for s in scenarios.iter().filter(|s| s.expected(BASE).is_some()) {
+        let Ok(p) = Prepared::new(s.clone(), BASE, &[]) else { continue };
+        let t = Instant::now();
+        let _ = check(Arc::new(p), &default_strategy(s), budget, None);
+        base.push((t.elapsed(), s.clone()));
+    }
+    base.sort_by_key(|(t, _)| *t);
+    let mut rows = Vec::new();
+    for (set, what) in all_mutations() {
+        if !only.is_empty() && !only.iter().any(|o| set.contains(o.as_str())) {
+            continue;
+        }
+        let start = Instant::now();
+        let mut row =
+            MutantRow { set: set.clone(), what, caught_by: None, checks: 0, executions: 0, elapsed: Duration::ZERO };
+        for (_, s) in &base {
+            let Ok(p) = Prepared::new(s.clone(), BASE, std::slice::from_ref(&set)) else { continue };
+            let r = check(Arc::new(p), &default_strategy(s), budget, None);
+            row.checks += 1;
+            row.executions += r.report.executions;
+            if !r.matches() {
+                let expected = r.expected.clone().unwrap_or(Verdict::Pass);
+                let got = match &r.outcome {
+                    Outcome::Verdict(v) => v.to_string(),
+                    other => other.label(),
+                };
+                row.caught_by = Some((s.name.clone(), expected, got));
+                break;
+            }
+        }
+        row.elapsed = start.elapsed();
+        each(&row);
+        rows.push(row);
+    }
+    rows
+}
+
+/// The table: mutation -> first scenario and class that caught it, or SURVIVED with the argument.
+pub fn table(rows: &[MutantRow]) -> String {
+    let mut out = String::new();
+    let w = rows.iter().map(|r| r.set.len()).max().unwrap_or(10);
+    for r in rows {
+        match &r.caught_by {
+            Some((scn, exp, got)) => out.push_str(&format!(
+                "{:<w$}  caught by {scn}: {got} (expected {exp}) after {} checks, {:.1?}\n",
+                r.set, r.checks, r.elapsed
+            )),
+            None => {
+                out.push_str(&format!("{:<w$}  SURVIVED {} checks ({} executions)\n", r.set, r.checks, r.executions));
+                if let Some((_, why)) = ARGUED.iter().find(|(m, _)| *m == r.set) {
+                    out.push_str(&crate::render::wrapped(why, w + 4));
+                }
+            }
+        }
+    }
+    let caught = rows.iter().filter(|r| r.caught_by.is_some()).count();
+    let argued = rows.iter().filter(|r| r.caught_by.is_none() && ARGUED.iter().any(|(m, _)| *m == r.set)).count();
+    out.push_str(&format!(
+        "{caught} of {} mutations caught, {argued} survivors argued above, {} unexplained\n",
+        rows.len(),
+        rows.len() - caught - argued
+    ));
+    out
+}

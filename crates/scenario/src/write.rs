@@ -1,0 +1,102 @@
+//! Scenario → TOML text (for scenarios written by `iomc fuzz`). The text parses back to the
+//! same scenario (a round-trip test guards it).
+
+use crate::{OpKind, Scenario};
+use std::fmt::Write;
+
+fn q(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One op as an inline table.
+pub fn op_toml(k: &OpKind) -> String {
+    match k {
+        OpKind::Pwrite { offset, length, fill } => {
+            format!("{{ op = \"pwrite\", offset = {offset}, length = {length}, fill = {fill:#04x} }}")
+        }
+        OpKind::MmapWrite { offset, length, fill } => {
+            format!("{{ op = \"mmap_write\", offset = {offset}, length = {length}, fill = {fill:#04x} }}")
+        }
+        OpKind::Read { offset, length } => format!("{{ op = \"read\", offset = {offset}, length = {length} }}"),
+        OpKind::Writeback { range } | OpKind::Reclaim { range } => {
+            let name = k.name();
+            match range {
+                Some((o, l)) => format!("{{ op = \"{name}\", offset = {o}, length = {l} }}"),
+                None => format!("{{ op = \"{name}\" }}"),
+            }
+        }
+        OpKind::Fallocate { offset, length } => {
+            format!("{{ op = \"fallocate\", offset = {offset}, length = {length} }}")
+        }
+        OpKind::PunchHole { offset, length } => {
+            format!("{{ op = \"punch_hole\", offset = {offset}, length = {length} }}")
+        }
+        OpKind::Truncate { size } => format!("{{ op = \"truncate\", size = {size} }}"),
+        OpKind::Fsync => "{ op = \"fsync\" }".to_string(),
+        OpKind::DropCaches => "{ op = \"drop_caches\" }".to_string(),
+        OpKind::Errortag { name, value } => format!("{{ op = \"errortag\", name = {}, value = {value} }}", q(name)),
+        OpKind::ShortCopy { bytes } => format!("{{ op = \"short_copy\", bytes = {bytes} }}"),
+    }
+}
+
+impl Scenario {
+    /// The scenario as a scenario file, with `comment` lines (without `#`) at the top.
+    pub fn to_toml(&self, comment: &[String]) -> String {
+        let mut out = String::new();
+        for c in comment {
+            let _ = writeln!(out, "# {c}");
+        }
+        let _ = writeln!(out, "name = {}", q(&self.name));
+        let _ = writeln!(out, "summary = {}", q(&self.summary));
+        let _ = writeln!(out, "source = {}", q(&self.source));
+        out.push_str("\nsetup = [\n");
+        for op in &self.setup {
+            let _ = writeln!(out, "  {},", op_toml(&op.kind));
+        }
+        out.push_str("]\n\n[geometry]\n");
+        let g = &self.geometry;
+        let pages: Vec<String> = g.folio_pages.iter().map(|p| p.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "block_size = {}\npage_size = {}\nfolio_pages = [{}]",
+            g.block_size,
+            g.page_size,
+            pages.join(", ")
+        );
+        for t in &self.threads {
+            let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", q(&t.name));
+            for op in &t.ops {
+                let _ = writeln!(out, "  {},", op_toml(&op.kind));
+            }
+            out.push_str("]\n");
+        }
+        out.push_str("\n[expect]\n");
+        for (preset, v, _) in &self.expect {
+            let _ = writeln!(out, "{} = {}", q(preset), q(&v.to_string()));
+        }
+        let e = &self.explore;
+        if e.preemption_bound.is_some() || e.iterations.is_some() {
+            out.push_str("\n[explore]\n");
+            if let Some(b) = e.preemption_bound {
+                let _ = writeln!(out, "preemption_bound = {b}");
+            }
+            if let Some(i) = e.iterations {
+                let _ = writeln!(out, "iterations = {i}");
+            }
+        }
+        out
+    }
+}
