@@ -97,6 +97,9 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Where a found violation's replay token and scenario are saved before it is printed.
+        #[arg(long, default_value = "iomc-found")]
+        found_dir: PathBuf,
     },
     /// Every scenario x every preset its expectations name: a summary table, and JUnit XML.
     Matrix {
@@ -288,8 +291,24 @@ fn interrupted_note(results: &[CheckResult]) {
     }
 }
 
-fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format) -> u8 {
+/// Save a found violation's replay token and the scenario text under `dir` before anything is
+/// printed about it, so a run killed while printing still leaves them (atomic writes).
+fn save_found(dir: &Path, r: &CheckResult) {
+    let Some(tok) = &r.token else { return };
+    let p = &r.prepared;
+    let stem = format!("{}-{}", p.scenario.name, p.preset);
+    let scenario_text = std::fs::read_to_string(&p.scenario.file).unwrap_or_default();
+    let token_text = format!("{tok}\n# {}\n# iomc replay '{tok}'\n", r.report.found.as_ref().map(|f| f.finding.summary.as_str()).unwrap_or(""));
+    for (name, text) in [(format!("{stem}.token"), token_text), (format!("{stem}.toml"), scenario_text)] {
+        if let Err(e) = write_atomically(&dir.join(&name), &text) {
+            eprintln!("warning: cannot save {}: {e}", dir.join(name).display());
+        }
+    }
+}
+
+fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, found_dir: &Path) -> u8 {
     let results = match run_checks(paths, a, |r| {
+        save_found(found_dir, r);
         if format == Format::Text {
             print!("{}", render::full_report(r, trace));
             let _ = std::io::stdout().flush();
@@ -498,7 +517,7 @@ fn main() -> ExitCode {
         }
     });
     let code = match cli.cmd {
-        Cmd::Check { paths, explore, trace, format } => cmd_check(&paths, &explore, trace, format),
+        Cmd::Check { paths, explore, trace, format, found_dir } => cmd_check(&paths, &explore, trace, format, &found_dir),
         Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
         Cmd::Replay { token, brief, format } => cmd_replay(&token, brief, format),
         Cmd::Mutants { paths, only } => cmd_mutants(&paths, &only),

@@ -49,11 +49,6 @@ pub const ARGUED: &[(&str, &str)] = &[
         "equivalent: a shadow entry is DATA to SEEK_DATA, but the scan finds no folio there and \
          punches the range anyway, exactly as for a hole",
     ),
-    (
-        "mutation=writeback-no-revalidate",
-        "not covered: it protects writeback's cached map from fork changes under it (generic/524, \
-         9f9bc034b849); no shipped scenario changes the fork under a running writeback pass",
-    ),
 ];
 
 /// One mutation's result.

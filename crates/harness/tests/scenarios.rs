@@ -90,6 +90,10 @@ verdicts! {
     xfs_196_6_1: "xfs-196", "linux-6.1" => Verdict::ZeroedData;
     xfs_196_stale_only: "xfs-196", "stale-check-only" => Verdict::ZeroedData;
     xfs_196_6_2: "xfs-196", "linux-6.2" => Verdict::Unsupported;
+    eof_cap_6_1: "delalloc-beyond-eof", "linux-6.1" => Verdict::Pass;
+    eof_cap_6_2: "delalloc-beyond-eof", "linux-6.2" => Verdict::Pass;
+    g524_6_1: "generic-524-writeback-stale-map", "linux-6.1" => Verdict::Pass;
+    g524_6_2: "generic-524-writeback-stale-map", "linux-6.2" => Verdict::Pass;
 }
 
 /// F2 leaves a dirty page over a hole; writeback skips it, so the store never reaches the

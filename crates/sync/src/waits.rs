@@ -98,15 +98,27 @@ pub fn snapshot() -> Option<WaitFor> {
     with_record(|r| r.snapshot())
 }
 
-/// The running model thread and, the first time it is seen, its name.
-fn current(backend: Backend) -> Option<(Tid, Option<String>)> {
+loom::thread_local! {
+    /// The loom thread's id, cached in a loom thread-local: `loom::thread::current()` clones the
+    /// thread's name on every call, and this runs on every lock operation.
+    static LOOM_ME: loom::thread::ThreadId = loom::thread::current().id();
+}
+
+/// The running model thread.
+fn current(backend: Backend) -> Option<Tid> {
     match backend {
-        Backend::Loom => {
-            let t = loom::thread::current();
-            Some((Tid::Loom(t.id()), t.name().map(str::to_string)))
-        }
-        Backend::Shuttle => Some((Tid::Shuttle(shuttle::current::me()), None)),
+        Backend::Loom => Some(Tid::Loom(LOOM_ME.with(|id| *id))),
+        Backend::Shuttle => Some(Tid::Shuttle(shuttle::current::me())),
         Backend::Std => None,
+    }
+}
+
+/// The running model thread's name (`None` for the thread that runs the execution).
+fn current_name(tid: Tid) -> Option<String> {
+    match tid {
+        Tid::Loom(_) => loom::thread::current().name().map(str::to_string),
+        // shuttle names the thread that runs the execution "main-thread".
+        Tid::Shuttle(_) => shuttle::thread::current().name().filter(|n| *n != "main-thread").map(str::to_string),
     }
 }
 
@@ -116,24 +128,13 @@ pub(crate) fn me(backend: Backend) -> Option<Tid> {
     if backend == Backend::Std || std::thread::panicking() || !recording() {
         return None;
     }
-    static V: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *V.get_or_init(|| std::env::var_os("IOMC_V").is_some()) { return None; }
-    static W: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *W.get_or_init(|| std::env::var_os("IOMC_W").is_some()) { let _ = std::hint::black_box(current(backend)); return None; }
-    let (tid, loom_name) = current(backend)?;
-    with_record(|r| {
-        if !r.threads.iter().any(|(t, _)| *t == tid) {
-            let name = match tid {
-                Tid::Loom(_) => loom_name,
-                // shuttle names the thread that runs the execution "main-thread".
-                Tid::Shuttle(_) => {
-                    shuttle::thread::current().name().filter(|n| *n != "main-thread").map(str::to_string)
-                }
-            };
-            r.threads.push((tid, name.unwrap_or_else(|| "main".to_string())));
-        }
-        tid
-    })
+    let tid = current(backend)?;
+    let known = with_record(|r| r.threads.iter().any(|(t, _)| *t == tid))?;
+    if !known {
+        let name = current_name(tid).unwrap_or_else(|| "main".to_string());
+        with_record(|r| r.threads.push((tid, name)));
+    }
+    Some(tid)
 }
 
 /// A new lock: its identity in this execution.
