@@ -65,10 +65,15 @@ pub struct World {
 impl World {
     /// A new empty file of size 0 with no extents, an empty page cache and a poisoned disk.
     pub fn new(backend: Backend, geo: Geometry, behaviour: Behaviour) -> World {
+        World::with_recording(backend, geo, behaviour, true)
+    }
+
+    /// Like [`World::new`], with event and history recording on or off (benchmarks).
+    pub fn with_recording(backend: Backend, geo: Geometry, behaviour: Behaviour, record: bool) -> World {
         let mapping = AddressSpace::new(backend, &geo);
         let ip = XfsInode::new(backend, &geo);
         let disk = Disk::new(backend, &geo);
-        World { backend, geo, behaviour, mapping, ip, disk, rec: Recorder::default() }
+        World { backend, geo, behaviour, mapping, ip, disk, rec: Recorder::new(record) }
     }
 }
 

@@ -298,7 +298,10 @@ fn save_found(dir: &Path, r: &CheckResult) {
     let p = &r.prepared;
     let stem = format!("{}-{}", p.scenario.name, p.preset);
     let scenario_text = std::fs::read_to_string(&p.scenario.file).unwrap_or_default();
-    let token_text = format!("{tok}\n# {}\n# iomc replay '{tok}'\n", r.report.found.as_ref().map(|f| f.finding.summary.as_str()).unwrap_or(""));
+    let token_text = format!(
+        "{tok}\n# {}\n# iomc replay '{tok}'\n",
+        r.report.found.as_ref().map(|f| f.finding.summary.as_str()).unwrap_or("")
+    );
     for (name, text) in [(format!("{stem}.token"), token_text), (format!("{stem}.toml"), scenario_text)] {
         if let Err(e) = write_atomically(&dir.join(&name), &text) {
             eprintln!("warning: cannot save {}: {e}", dir.join(name).display());
@@ -517,7 +520,9 @@ fn main() -> ExitCode {
         }
     });
     let code = match cli.cmd {
-        Cmd::Check { paths, explore, trace, format, found_dir } => cmd_check(&paths, &explore, trace, format, &found_dir),
+        Cmd::Check { paths, explore, trace, format, found_dir } => {
+            cmd_check(&paths, &explore, trace, format, &found_dir)
+        }
         Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
         Cmd::Replay { token, brief, format } => cmd_replay(&token, brief, format),
         Cmd::Mutants { paths, only } => cmd_mutants(&paths, &only),

@@ -2,6 +2,7 @@
 
 use crate::panics::{self, QuietGuard, StopExploring, Ticker};
 use crate::{stops, Body, Budget, Exec, Found, ProgressFn, Report, Stop};
+use iomc_sync::waits::WaitFor;
 use iomc_sync::Backend;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,8 @@ enum Halt<F> {
     Budget(Stop),
 }
 
-/// Run bounds `lo..=hi`; with `target`, stop at that execution of the (single) pass.
+/// Run bounds `lo..=hi`; with `target`, stop at that execution of the (single) pass, recording
+/// its lock state.
 pub(crate) fn run_bounds<F: Send + 'static>(
     lo: u32,
     hi: u32,
@@ -40,7 +42,9 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                 *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Budget(stop));
                 panic::panic_any(StopExploring);
             }
-            stops::begin_execution();
+            if target == Some(index) {
+                stops::begin_execution();
+            }
             let exec = Exec { backend: Backend::Loom, index, bound: Some(bound) };
             let result = b(&exec);
             let stop = match (result, target) {
@@ -91,8 +95,13 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             }
             (_, Some(Halt::Budget(stop))) => return report(None, stop),
             (Err(p), None) => {
-                let stop = stops::classify(panics::panic_message(&*p), state, &budget, ran);
-                return report(None, stop);
+                let msg = panics::panic_message(&*p);
+                let state = match state {
+                    None if target.is_none() && stops::wants_state(&msg) => explain(bound, ran, &budget, &body),
+                    state => state,
+                };
+                let at = format!("execution {ran} at loom bound {bound}");
+                return report(None, stops::classify(msg, state, &budget, &at));
             }
             (Ok(()), None) => {
                 if target.is_some() {
@@ -102,6 +111,35 @@ pub(crate) fn run_bounds<F: Send + 'static>(
         }
     }
     Report { found: None, executions: total, stop: Stop::Exhausted, bound: Some(hi), elapsed: start.elapsed() }
+}
+
+/// Re-run the pass at `bound` up to execution `exec`, which failed, with the lock state
+/// recorded for that execution only, and return the state it failed in. loom's search is
+/// deterministic, so the replay fails the same way.
+fn explain<F: Send + 'static>(bound: u32, exec: u64, budget: &Budget, body: &Body<F>) -> Option<WaitFor> {
+    let builder = loom_builder(bound, budget).ok()?;
+    let count = Arc::new(AtomicU64::new(0));
+    let (c, b) = (count.clone(), body.clone());
+    let run = move || {
+        let index = c.fetch_add(1, Ordering::Relaxed) + 1;
+        if index > exec {
+            panic::panic_any(StopExploring);
+        }
+        if index == exec {
+            stops::begin_execution();
+        }
+        let _ = b(&Exec { backend: Backend::Loom, index, bound: Some(bound) });
+        if index == exec {
+            // It did not fail this time: nothing to explain (and nothing recorded is kept).
+            stops::end_execution();
+            panic::panic_any(StopExploring);
+        }
+    };
+    let _ = {
+        let _q = QuietGuard::new();
+        panic::catch_unwind(AssertUnwindSafe(|| builder.check(run)))
+    };
+    stops::end_execution()
 }
 
 /// The loom builder every pass uses, at preemption bound `bound`.

@@ -2,6 +2,7 @@
 
 use crate::panics::{self, QuietGuard, Ticker};
 use crate::{stops, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop};
+use iomc_sync::waits::WaitFor;
 use iomc_sync::Backend;
 use shuttle::scheduler::{
     DfsScheduler, PctScheduler, RandomScheduler, ReplayScheduler, Schedule, Scheduler, Task, TaskId,
@@ -103,7 +104,6 @@ pub(crate) fn run<F: Send + 'static>(
                 if let Ok(mut t) = t.lock() {
                     t.tick(index, None);
                 }
-                stops::begin_execution();
                 let exec = Exec { backend: Backend::Shuttle, index, bound: None };
                 if let Some(f) = b(&exec) {
                     *fd.lock().unwrap_or_else(|e| e.into_inner()) = Some((f, index));
@@ -113,8 +113,16 @@ pub(crate) fn run<F: Send + 'static>(
         }))
     };
     let executions = count.load(Ordering::Relaxed);
-    let state = stops::end_execution();
-    let failed = outcome.err().map(|p| stops::classify(panics::panic_message(&*p), state, &budget, executions));
+    let failed = outcome.err().map(|p| {
+        let msg = panics::panic_message(&*p);
+        let state = if stops::wants_state(&msg) {
+            let schedule = rec.lock().unwrap_or_else(|e| e.into_inner()).current.clone();
+            explain(schedule, &budget, &body)
+        } else {
+            None
+        };
+        stops::classify(msg, state, &budget, &format!("execution {executions}"))
+    });
     let elapsed = start.elapsed();
     if let Some((f, exec)) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let schedule = serialization::serialize_schedule(&rec.lock().unwrap_or_else(|e| e.into_inner()).current);
@@ -130,6 +138,23 @@ pub(crate) fn run<F: Send + 'static>(
         (None, None) => Stop::IterationLimit,
     };
     Report { found: None, executions, stop, bound: None, elapsed }
+}
+
+/// Re-run the failing execution from its recorded `schedule` with the lock state recorded,
+/// and return the state it failed in.
+fn explain<F: Send + 'static>(schedule: Schedule, budget: &Budget, body: &Body<F>) -> Option<WaitFor> {
+    let b = body.clone();
+    let runner = Runner::new(ReplayScheduler::new_from_schedule(schedule), config(budget));
+    let _ = {
+        let _q = QuietGuard::new();
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            runner.run(move || {
+                stops::begin_execution();
+                let _ = b(&Exec { backend: Backend::Shuttle, index: 1, bound: None });
+            })
+        }))
+    };
+    stops::end_execution()
 }
 
 pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Body<F>) -> Report<F> {
@@ -154,7 +179,8 @@ pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Bo
         }))
     };
     let state = stops::end_execution();
-    let failed = outcome.err().map(|p| stops::classify(panics::panic_message(&*p), state, &budget, 1));
+    let failed =
+        outcome.err().map(|p| stops::classify(panics::panic_message(&*p), state, &budget, "the replayed execution"));
     if let Some(f) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let found = Found { finding: f, bound: None, exec: 1, schedule: Some(schedule.to_string()) };
         return report(Some(found), Stop::Found);

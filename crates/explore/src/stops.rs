@@ -1,5 +1,10 @@
 //! Turning a checker's failure panic into a named stop: a deadlock with its wait-for state, a
 //! step budget with the state it was hit in, or a plain panic.
+//!
+//! The wait-for state comes from iomc-sync's per-execution record, which is off during a search
+//! (no cost on the common path) and on while the failing execution is replayed to explain it
+//! (loom: the same pass up to the same execution index; shuttle: the recorded schedule), and in
+//! every explicit replay.
 
 use crate::{Budget, Stop, STEP_BUDGET};
 use iomc_sync::waits::{self, WaitFor};
@@ -19,9 +24,7 @@ fn is_step_budget(msg: &str) -> bool {
 /// Start recording the lock state of the execution about to run (on this OS thread, where
 /// loom and shuttle run every model thread of it).
 pub(crate) fn begin_execution() {
-    if std::env::var_os("IOMC_NOREC").is_none() {
-        waits::begin_execution();
-    }
+    waits::begin_execution();
 }
 
 /// Stop recording, and return the lock state the last execution left (to classify a failure).
@@ -29,29 +32,36 @@ pub(crate) fn end_execution() -> Option<WaitFor> {
     waits::end_execution()
 }
 
-/// Classify the panic message `msg` that ended `execution` (1-based, within its pass), given
-/// the lock state that execution left.
-pub(crate) fn classify(msg: String, state: Option<WaitFor>, budget: &Budget, execution: u64) -> Stop {
+/// Would the report for this failure name threads and locks? Searches run without recording
+/// (it would cost every lock operation of every execution something); when one of them ends in
+/// such a failure, the explorer replays the failing execution with recording on to explain it.
+pub(crate) fn wants_state(msg: &str) -> bool {
+    is_deadlock(msg) || is_step_budget(msg)
+}
+
+/// Classify the panic message `msg` that ended the execution `at` ("execution 3 at loom bound
+/// 1"), given the lock state that execution left.
+pub(crate) fn classify(msg: String, state: Option<WaitFor>, budget: &Budget, at: &str) -> Stop {
     let state = state.filter(|w| !w.is_empty());
     if is_deadlock(&msg) {
         let detail = match state {
             Some(w) if w.blocked().next().is_some() => {
-                format!("every thread is blocked in execution {execution}: {w}")
+                format!("every thread is blocked in {at}: {w}")
             }
             // A model that does not go through iomc-sync's locks: the checker's own words.
-            _ => format!("every thread is blocked in execution {execution} ({msg})"),
+            _ => format!("every thread is blocked in {at} ({msg})"),
         };
         return Stop::Deadlock { detail };
     }
     if is_step_budget(&msg) {
         let limit = budget.steps_per_execution;
-        let at = match state {
+        let then = match state {
             Some(w) => format!("; at that point {w}"),
             None => String::new(),
         };
         let detail = format!(
-            "execution {execution} ran past the step budget `{STEP_BUDGET}` ({limit} scheduling points): a \
-             thread spinning without progress (livelock) or a runaway model{at}"
+            "{at} ran past the step budget `{STEP_BUDGET}` ({limit} scheduling points): a \
+             thread spinning without progress (livelock) or a runaway model{then}"
         );
         return Stop::StepBudget { limit, detail };
     }
@@ -71,16 +81,16 @@ mod tests {
         assert!(is_step_budget("exceeded max_steps bound 200. this might be caused by an unfair schedule"));
         assert!(!is_step_budget("index out of bounds"));
         let b = Budget { steps_per_execution: 7, ..Budget::default() };
-        match classify("exceeded max_steps bound 7".into(), None, &b, 3) {
+        match classify("exceeded max_steps bound 7".into(), None, &b, "execution 3") {
             Stop::StepBudget { limit: 7, detail } => {
                 assert!(detail.contains("execution 3") && detail.contains(STEP_BUDGET), "{detail}")
             }
             other => panic!("{other:?}"),
         }
-        match classify("deadlock; threads = []".into(), None, &b, 1) {
+        match classify("deadlock; threads = []".into(), None, &b, "execution 1") {
             Stop::Deadlock { detail } => assert!(detail.contains("deadlock; threads"), "{detail}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(classify("boom".into(), None, &b, 1), Stop::Panicked("boom".into()));
+        assert_eq!(classify("boom".into(), None, &b, "execution 1"), Stop::Panicked("boom".into()));
     }
 }

@@ -71,6 +71,8 @@ fn deadlock_under_loom_names_threads_and_locks() {
     assert_abba_deadlock(&r);
     // No preemption, no deadlock: it takes loom bound 1.
     assert_eq!(r.bound, Some(1));
+    let Stop::Deadlock { detail } = &r.stop else { unreachable!() };
+    assert!(detail.starts_with("every thread is blocked in execution 3 at loom bound 1: "), "{detail}");
 }
 
 #[test]
@@ -320,22 +322,34 @@ fn exhaustive_loom_explores_exactly_the_six_orders() {
     assert_eq!((r.stop, r.executions, r.bound), (Stop::Exhausted, 77, Some(2)));
 }
 
-/// The wait-for record that names deadlocked threads and locks must not change the search: the
-/// same model run by a bare loom `check` (no recording) has exactly as many executions as
-/// under `explore` (recording on).
+/// The wait-for record that names deadlocked threads and locks must not change the search:
+/// the same model run by a bare loom `check` has exactly as many executions with the record on
+/// for every execution as with it off. (Searches keep it off and replay a failing execution
+/// with it on; the two must explore the same schedules for that replay to be faithful.)
 #[test]
 fn recording_adds_no_scheduling_point() {
-    let outcomes = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
-    let body = appenders(outcomes.clone());
-    let count = Arc::new(AtomicU64::new(0));
-    let c = count.clone();
-    loom_builder(2, &Budget::default()).unwrap().check(move || {
-        let index = c.fetch_add(1, Ordering::Relaxed) + 1;
-        assert!(iomc_sync::waits::snapshot().is_none(), "not recording outside explore");
-        body(&Exec { backend: Backend::Loom, index, bound: Some(2) });
-    });
-    assert_eq!(count.load(Ordering::Relaxed), 64);
-    assert_eq!(outcomes.lock().unwrap().len(), 6);
+    for record in [false, true] {
+        let outcomes = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+        let body = appenders(outcomes.clone());
+        let count = Arc::new(AtomicU64::new(0));
+        let c = count.clone();
+        loom_builder(2, &Budget::default()).unwrap().check(move || {
+            let index = c.fetch_add(1, Ordering::Relaxed) + 1;
+            if record {
+                iomc_sync::waits::begin_execution();
+            }
+            body(&Exec { backend: Backend::Loom, index, bound: Some(2) });
+            let state = iomc_sync::waits::end_execution();
+            assert_eq!(state.is_some(), record);
+            if let Some(w) = state {
+                // Every append is done and every thread joined: nothing held, nothing awaited.
+                assert!(w.threads.iter().all(|t| t.holds.is_empty() && t.waits_for.is_none()), "{w}");
+                assert_eq!(w.threads.len(), 4, "main and three appenders: {w:?}");
+            }
+        });
+        assert_eq!(count.load(Ordering::Relaxed), 64, "record {record}");
+        assert_eq!(outcomes.lock().unwrap().len(), 6);
+    }
 }
 
 /// Bound 0 (no preemptions) allows exactly one order of the appenders: spawn order.

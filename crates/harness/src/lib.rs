@@ -44,6 +44,23 @@ pub struct Prepared {
     pub geo: Geometry,
     /// Actor names: index 0 is "setup", then the scenario threads.
     pub actor_names: Vec<String>,
+    /// What each execution records and checks (full unless a benchmark says otherwise).
+    pub instrument: Instrument,
+}
+
+/// What an execution records and checks. Anything but [`Instrument::FULL`] is for measuring
+/// the harness's own cost: without the oracle no violation can be found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instrument {
+    /// Record events and the operation history.
+    pub record: bool,
+    /// Run the oracle after the join.
+    pub oracle: bool,
+}
+
+impl Instrument {
+    /// Record everything and check every execution.
+    pub const FULL: Instrument = Instrument { record: true, oracle: true };
 }
 
 impl Prepared {
@@ -69,6 +86,7 @@ impl Prepared {
             behaviour,
             geo,
             actor_names,
+            instrument: Instrument::FULL,
         })
     }
 }

@@ -234,6 +234,9 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
     let mut out = result_line(r);
     out.push('\n');
     match &r.outcome {
+        Outcome::Verdict(iomc_scenario::Verdict::Deadlock) => {
+            out.push_str(&wrapped(&format!("deadlock: {}", r.report.stop), 5));
+        }
         Outcome::Incomplete(why) => out.push_str(&wrapped(&format!("incomplete: {why}"), 5)),
         Outcome::Error(why) => out.push_str(&wrapped(&format!("error: {why}"), 5)),
         Outcome::Verdict(_) => {}

@@ -68,7 +68,7 @@ fn range(bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy<(u6
     let mut ends: Vec<u64> = pts.iter().copied().filter(|p| *p > 0).collect();
     ends.push(size);
     let interesting = (proptest::sample::select(pts), proptest::sample::select(ends))
-        .prop_filter_map("empty range", |(o, e)| (e > o).then_some((o, e - o)))
+        .prop_filter_map("empty range", |(o, e)| (e > o).then(|| (o, e - o)))
         .boxed();
     prop_oneof![3 => interesting, 1 => uniform].boxed()
 }

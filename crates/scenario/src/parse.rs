@@ -261,8 +261,9 @@ fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) ->
             return fail(
                 key_at,
                 format!(
-                    "`{preset}` in [expect] is a table, not a verdict: quote preset names that contain '.', \
-                     e.g. \"linux-6.1\" = \"pass\""
+                    "{} in [expect] is a table, not a verdict: quote preset names that contain '.', \
+                     e.g. \"linux-6.1\" = \"pass\"",
+                    key_text(preset)
                 ),
             );
         }
@@ -324,7 +325,7 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
             } else {
                 format!("{name} takes: {}", keys.join(", "))
             };
-            return fail(tbl.key_at(k), format!("unknown key `{k}` in {name} op ({takes})"));
+            return fail(tbl.key_at(k), format!("unknown key {} in {name} op ({takes})", key_text(k)));
         }
     }
     let kind = match name {
@@ -497,7 +498,7 @@ impl<'a> Tbl<'a> {
             if !allowed.contains(&k) {
                 return fail(
                     self.key_at(k),
-                    format!("unknown key `{k}` in {} (expected one of: {})", self.what, allowed.join(", ")),
+                    format!("unknown key {} in {} (expected one of: {})", key_text(k), self.what, allowed.join(", ")),
                 );
             }
         }
@@ -607,5 +608,15 @@ mod tests {
     #[test]
     fn one_line_joins() {
         assert_eq!(one_line("invalid key\nexpected `=`\n"), "invalid key; expected `=`");
+    }
+}
+
+/// A key as it appears in a one-line message: backquoted, or Rust-escaped if it holds
+/// characters that would break the line (a quoted TOML key may contain a newline).
+fn key_text(k: &str) -> String {
+    if k.chars().all(|c| !c.is_control() && c != '`') {
+        format!("`{k}`")
+    } else {
+        format!("{k:?}")
     }
 }

@@ -6,7 +6,9 @@
 //! thread of the execution writes to it, and the explorer reads it after the checker has
 //! unwound (a deadlock or a step budget is reported by a panic out of the checker). Recording is
 //! off unless the explorer turned it on with [`begin_execution`], and never on for
-//! [`Backend::Std`], whose threads are real OS threads.
+//! [`Backend::Std`], whose threads are real OS threads. iomc-explore searches with it off (a
+//! lock operation then only checks a thread-local flag) and turns it on to replay a failing
+//! execution, and in explicit replays.
 //!
 //! Recording adds no scheduling point and calls nothing in the checker that could: it asks the
 //! checker which model thread is running (`loom::thread::current`, `shuttle::current::me`)
@@ -98,16 +100,10 @@ pub fn snapshot() -> Option<WaitFor> {
     with_record(|r| r.snapshot())
 }
 
-loom::thread_local! {
-    /// The loom thread's id, cached in a loom thread-local: `loom::thread::current()` clones the
-    /// thread's name on every call, and this runs on every lock operation.
-    static LOOM_ME: loom::thread::ThreadId = loom::thread::current().id();
-}
-
 /// The running model thread.
 fn current(backend: Backend) -> Option<Tid> {
     match backend {
-        Backend::Loom => Some(Tid::Loom(LOOM_ME.with(|id| *id))),
+        Backend::Loom => Some(Tid::Loom(loom::thread::current().id())),
         Backend::Shuttle => Some(Tid::Shuttle(shuttle::current::me())),
         Backend::Std => None,
     }

@@ -257,9 +257,15 @@ impl AddressSpace {
     pub fn new(backend: Backend, geo: &Geometry) -> AddressSpace {
         let n = geo.nr_pages() as usize;
         AddressSpace {
-            i_pages: Mutex::new(backend, MappingState { slots: vec![Slot::Empty; n], folios: Vec::new(), i_size: 0 }),
-            invalidate_lock: RwLock::new(backend, ()),
-            folio_locks: (0..n).map(|_| Mutex::new(backend, ())).collect(),
+            i_pages: Mutex::named(
+                backend,
+                "i_pages",
+                MappingState { slots: vec![Slot::Empty; n], folios: Vec::new(), i_size: 0 },
+            ),
+            invalidate_lock: RwLock::named(backend, "invalidate_lock", ()),
+            folio_locks: (0..n)
+                .map(|i| Mutex::named(backend, format!("folio {}", i as u64 * geo.page_size), ()))
+                .collect(),
         }
     }
 }

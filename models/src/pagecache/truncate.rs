@@ -94,7 +94,7 @@ pub fn pagecache_isize_extended(cx: &Ctx<'_>, from: u64, to: u64) {
         return;
     }
     let rounded_from = from.div_ceil(bs) * bs;
-    if to <= rounded_from || rounded_from % geo.page_size == 0 {
+    if to <= rounded_from || rounded_from.is_multiple_of(geo.page_size) {
         return;
     }
     let Some(folio) = super::filemap_lock_folio(cx, from / geo.page_size) else { return };

@@ -21,7 +21,10 @@ pub const POISON: u8 = 0xA5;
 impl Disk {
     /// A poisoned disk with room for twice the modelled span (it grows if needed).
     pub fn new(backend: Backend, geo: &Geometry) -> Disk {
-        Disk { bytes: Mutex::new(backend, vec![POISON; (2 * geo.span) as usize]), base: PBLK_BASE * geo.block_size }
+        Disk {
+            bytes: Mutex::named(backend, "disk", vec![POISON; (2 * geo.span) as usize]),
+            base: PBLK_BASE * geo.block_size,
+        }
     }
 
     /// `submit_bio(REQ_OP_READ)` and wait: `len` bytes at disk byte address `daddr`.

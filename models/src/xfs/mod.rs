@@ -188,7 +188,10 @@ impl XfsInode {
             next_pblk: PBLK_BASE,
             drop_writes: false,
         };
-        XfsInode { i_rwsem: RwLock::new(backend, ()), ilock: Mutex::new(backend, core) }
+        XfsInode {
+            i_rwsem: RwLock::named(backend, "i_rwsem (IOLOCK)", ()),
+            ilock: Mutex::named(backend, "ILOCK", core),
+        }
     }
 }
 
