@@ -166,6 +166,11 @@ impl Busy {
         Busy { system: busy / hz, own: own / hz, at: std::time::Instant::now() }
     }
 
+    /// Seconds since `earlier`.
+    pub fn secs_since(&self, earlier: &Busy) -> f64 {
+        self.at.duration_since(earlier.at).as_secs_f64()
+    }
+
     /// Cores kept busy by other (not niced) processes since `earlier`, on average.
     pub fn others_since(&self, earlier: &Busy) -> f64 {
         let wall = self.at.duration_since(earlier.at).as_secs_f64();

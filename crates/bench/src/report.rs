@@ -28,7 +28,10 @@ fn run_cell(r: &Run) -> String {
 fn stress_cell(t: &Ttfv) -> String {
     let (finds, execs, total) = t.stress_total();
     match t.stress_time() {
-        Some(st) => format!("{} ({finds} finds in {}, {} ex.)", secs(st), secs(total), count(execs)),
+        Some(st) => {
+            let finds = if finds == 1 { "1 find".to_string() } else { format!("{finds} finds") };
+            format!("{} ({finds} in {}, {} ex.)", secs(st), secs(total), count(execs))
+        }
         None => {
             let why = t.stress.last().map(|r| r.stop.as_str()).unwrap_or("not run");
             format!("not found in {} ({} ex., {why})", secs(total), count(execs))
@@ -459,12 +462,14 @@ fn section_portfolio(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "{} on {}, which passes, so every search runs for the whole {}. Each search is its own `check` call on its \
-         own OS thread, seeds 1 and 2; executions are summed. \"× one core\" divides by the one-thread rate of the \
-         same scheduler (for a mix, by the mean of the two). CPU is the process's user and system time during the \
-         run.\n",
+         own OS thread, seeds 1 and 2; executions are summed. The five runs were repeated {} times, one after the \
+         other, and each row is the best of its repeats (the least disturbed by other processes). \"× one core\" \
+         divides by the one-thread rate of the same scheduler (for a mix, by the mean of the two). CPU is the \
+         process's user and system time during the run.\n",
         p.scenario,
         p.preset,
-        secs(p.wall)
+        secs(p.wall),
+        p.rounds
     );
     let _ = writeln!(
         out,
@@ -603,6 +608,17 @@ pub fn markdown(m: &Machine, cfg: &Config, r: &Results, command: &str) -> String
     let _ = writeln!(out, "| load average (1, 5, 15 min) before / after | {} / {} |", r.load_before, r.load_after);
     let _ =
         writeln!(out, "| other processes during the run (niced ones not counted) | {:.2} cores on average |", r.others);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Other processes compete for the 2 cores; each part of the run says how busy they kept the machine \
+         (figures taken next to a busy neighbour are not worth keeping):\n"
+    );
+    let _ = writeln!(out, "| part of the run | wall | other processes |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    for sec in &r.sections {
+        let _ = writeln!(out, "| {} | {} | {:.2} cores |", sec.name, secs(sec.secs), sec.others);
+    }
     let _ = writeln!(out);
     targets(&mut out, cfg, r);
     section_defaults(&mut out, r);

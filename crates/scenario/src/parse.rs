@@ -585,6 +585,16 @@ fn one_line(message: &str) -> String {
     message.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
+/// A key as it appears in a one-line message: backquoted, or Rust-escaped if it holds
+/// characters that would break the line (a quoted TOML key may contain a newline).
+fn key_text(k: &str) -> String {
+    if k.chars().all(|c| !c.is_control() && c != '`') {
+        format!("`{k}`")
+    } else {
+        format!("{k:?}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,15 +618,5 @@ mod tests {
     #[test]
     fn one_line_joins() {
         assert_eq!(one_line("invalid key\nexpected `=`\n"), "invalid key; expected `=`");
-    }
-}
-
-/// A key as it appears in a one-line message: backquoted, or Rust-escaped if it holds
-/// characters that would break the line (a quoted TOML key may contain a newline).
-fn key_text(k: &str) -> String {
-    if k.chars().all(|c| !c.is_control() && c != '`') {
-        format!("`{k}`")
-    } else {
-        format!("{k:?}")
     }
 }
