@@ -80,6 +80,35 @@ struct ExploreArgs {
     /// Wall-clock budget per check, in seconds (stopping early is reported as incomplete).
     #[arg(long)]
     time_limit: Option<f64>,
+    /// Run shard K of N (1-based, `K/N`): loom and DFS checks are dealt round-robin to the
+    /// shards; PCT, random and stress checks run on every shard with their iterations split and
+    /// a distinct seed per shard.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard takes K/N, got {s:?}"))?;
+    let k: u64 = k.parse().map_err(|_| format!("--shard: {k:?} is not a number"))?;
+    let n: u64 = n.parse().map_err(|_| format!("--shard: {n:?} is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("--shard K/N needs 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
+}
+
+/// Apply `--shard K/N` to the i-th check: None if another shard runs it.
+fn shard_strategy(i: u64, strategy: Strategy, shard: Option<(u64, u64)>) -> Option<Strategy> {
+    let Some((k, n)) = shard else { return Some(strategy) };
+    match strategy {
+        Strategy::Shuttle { kind, iterations, seed } if kind != ShuttleKind::Dfs => Some(Strategy::Shuttle {
+            kind,
+            iterations: iterations.div_ceil(n),
+            seed: seed.wrapping_mul(n).wrapping_add(k - 1),
+        }),
+        Strategy::Stress { iterations } => Some(Strategy::Stress { iterations: iterations.div_ceil(n) }),
+        other => (i % n == k - 1).then_some(other),
+    }
 }
 
 #[derive(Subcommand)]
@@ -237,6 +266,7 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
         Budget { wall: a.time_limit.map(Duration::from_secs_f64), cancel: Some(&INTERRUPTED), ..Budget::default() };
     // Validate everything before exploring anything.
     let mut jobs = Vec::new();
+    let mut jobs_seen = 0u64;
     for s in scenarios {
         let s = Arc::new(s);
         let presets: Vec<String> = if a.variants.is_empty() {
@@ -254,8 +284,14 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
                 eprintln!("error: {e}");
                 EXIT_BAD_INPUT
             })?;
-            jobs.push((Arc::new(p), strategy));
+            if let Some(strategy) = shard_strategy(jobs_seen, strategy, a.shard) {
+                jobs.push((Arc::new(p), strategy));
+            }
+            jobs_seen += 1;
         }
+    }
+    if let Some((k, n)) = a.shard {
+        eprintln!("shard {k}/{n}: {} of {jobs_seen} checks", jobs.len());
     }
     let mut results = Vec::new();
     for (p, strategy) in jobs {

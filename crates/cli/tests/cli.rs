@@ -162,3 +162,23 @@ fn list_shows_scenarios_presets_and_knobs() {
         assert!(out.contains(want), "{want}: {out}");
     }
 }
+
+#[test]
+fn shards_split_the_checks_and_bad_shards_are_exit_2() {
+    let count = |args: &[&str]| {
+        let o = iomc(args);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let (out, _) = text(&o);
+        let line = out.lines().find(|l| l.contains("checks met their expectation")).unwrap().to_string();
+        line.split_whitespace().nth(2).unwrap().parse::<usize>().unwrap()
+    };
+    let files = ["scenarios/generic-346-f2.toml", "scenarios/xfs-196.toml"];
+    let all = count(&["matrix", files[0], files[1]]);
+    let one = count(&["matrix", files[0], files[1], "--shard", "1/2"]);
+    let two = count(&["matrix", files[0], files[1], "--shard", "2/2"]);
+    assert_eq!(one + two, all);
+    assert!(one > 0 && two > 0);
+    let o = iomc(&["check", files[1], "--shard", "3/2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("1 <= K <= N"));
+}
