@@ -25,6 +25,7 @@ fn quick_run_on_one_scenario_prints_every_section() {
         "### 5. One core vs both cores",
         "### 6. Peak memory",
         "### 7. Cost of one execution",
+        "### 8. Harness overhead",
     ] {
         assert!(stdout.contains(heading), "missing {heading:?} in:\n{stdout}");
     }
