@@ -64,8 +64,6 @@ pub enum What {
     ReadIn { from: u64, to: u64, ty: IomapType },
     /// User data copied into `[from, to)`.
     Copy { from: u64, to: u64, fill: u8 },
-    /// Bytes `[from, to)` marked uptodate.
-    Uptodate { from: u64, to: u64 },
     /// A mapping returned by `->iomap_begin`.
     Iomap { offset: u64, length: u64, ty: IomapType, new: bool, cookie: u64 },
     /// An extent range changed state, with the fork sequence number before and after.

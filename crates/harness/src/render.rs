@@ -64,7 +64,6 @@ pub fn describe(w: &What) -> String {
             _ => format!("zero-fills [{from}, {to}) ({})", ty(t)),
         },
         What::Copy { from, to, fill } => format!("copies {fill:#04x} into [{from}, {to})"),
-        What::Uptodate { from, to } => format!("[{from}, {to}) uptodate"),
         What::Iomap { offset, length, ty: t, new, cookie } => {
             format!("iomap [{offset}, {}) {}{} cookie {cookie}", offset + length, ty(t), if new { " NEW" } else { "" })
         }

@@ -1,7 +1,6 @@
 //! XFS writeback callbacks (fs/xfs/xfs_aops.c).
 
 use super::{iomap_from_extent, Bmap};
-use crate::events::What;
 use crate::iomap::{Errno, Ioend, WritebackOps, WritepageCtx};
 use crate::world::Ctx;
 
@@ -56,6 +55,5 @@ impl WritebackOps for XfsWritebackOps {
         if new_eof > core.disk_size {
             core.disk_size = new_eof;
         }
-        let _ = What::Note("");
     }
 }

@@ -79,7 +79,6 @@ impl InodeCore {
     /// The maximal run containing `fsb`: `(start_fsb, len, first block's state)`.
     pub fn extent_at(&self, fsb: u64) -> (u64, u64, Bmap) {
         let n = self.df.len() as u64;
-        let b = self.df[fsb as usize];
         let same = |i: u64, j: u64| -> bool {
             let (x, y) = (self.df[i as usize], self.df[j as usize]);
             x.kind() == y.kind()
@@ -97,7 +96,6 @@ impl InodeCore {
             end += 1;
         }
         let first = self.df[start as usize];
-        let _ = b;
         (start, end - start, first)
     }
 
