@@ -218,6 +218,17 @@ impl Recorder {
         self.with(|s| (s.events.clone(), s.ops.clone(), s.warnings.clone()))
     }
 
+    /// The operation history and the warnings so far (what the oracle needs of a passing
+    /// execution: the events are copied only for a report).
+    pub fn history(&self) -> (Vec<OpRecord>, Vec<Warning>) {
+        self.with(|s| (s.ops.clone(), s.warnings.clone()))
+    }
+
+    /// Were any warnings recorded?
+    pub fn first_warning(&self) -> Option<Warning> {
+        self.with(|s| s.warnings.first().cloned())
+    }
+
     /// Number of events so far.
     pub fn event_count(&self) -> usize {
         self.with(|s| s.events.len())

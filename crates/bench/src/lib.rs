@@ -3,14 +3,18 @@
 //! One run (`cargo run --release -p iomc-bench -- [--quick] [--out docs/performance.md]`)
 //! measures, per scenario × preset × strategy, through the public harness API:
 //!
-//! 1. the default strategy (what `iomc check` runs): executions, time, executions per second;
-//! 2. time to the first violation on linux-6.1: loom (the default, repeated), PCT and random
-//!    over many seeds (median, spread), and `stress` on OS threads, with the slowdown;
-//! 3. exhaustive loom at each preemption bound on linux-6.2 and every other passing preset;
+//! 1. the default strategy (what `iomc check` runs: PCT, then loom): executions, time,
+//!    executions per second;
+//! 2. time to the first violation on linux-6.1: the default strategy, PCT and random over many
+//!    seeds (median, spread), loom alone (repeated), and `stress` on OS threads, with the
+//!    slowdown;
+//! 3. exhaustive loom at each preemption bound on linux-6.2 and every other passing preset,
+//!    next to the default strategy's pass;
 //! 4. loom against shuttle's DFS on the same exhaustive check;
 //! 5. one core against both cores (concurrent shuttle searches);
 //! 6. peak memory per scenario, from a child process's VmHWM;
-//! 7. the cost of one execution under loom, shuttle and OS threads.
+//! 7. the cost of one execution under loom, shuttle and OS threads;
+//! 8. the harness overhead (oracle, recording) against the bare model.
 //!
 //! [`report::markdown`] prints the tables with the machine described, and checks each figure
 //! against the performance targets. Timings are never asserted in tests.

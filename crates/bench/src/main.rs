@@ -21,7 +21,7 @@ iomc-bench markers (keeping the rest of the file).
   --only NAME         only this scenario (repeatable)
   --seeds N           seeds per randomized strategy (default 20, quick 5)
   --stress-secs S     stress cap per scenario (default 60 for lore on linux-6.1, 15 others)
-  --portfolio-secs S  wall time of each one-core / two-core run (default 5)
+  --portfolio-secs S  wall time of each one-core / two-core run (default 3, quick 1)
   --cap-secs S        cap every wall-clock limit at S seconds (smoke tests)";
 
 /// The workspace root: the nearest ancestor of the current directory with a Cargo.lock,

@@ -2,8 +2,12 @@
 //! wall-clock budget) and keeps plain numbers; `report` turns them into tables.
 
 use crate::machine::{self, Cpu};
-use iomc_explore::{Budget, ShuttleKind, Stop, Strategy};
-use iomc_harness::{check, default_strategy, preflight, CheckResult, Instrument, Prepared};
+use crate::stats::count;
+use iomc_explore::{Budget, ShuttleKind, Stop, Strategy, DEFAULT_PCT_DEPTH};
+use iomc_harness::{
+    check, default_strategy, loom_bound, loom_strategy, preflight, CheckResult, Instrument, Prepared,
+    DEFAULT_PCT_ITERATIONS,
+};
 use iomc_models::Behaviour;
 use iomc_scenario::{collect_files, Scenario, Verdict};
 use std::path::{Path, PathBuf};
@@ -36,9 +40,9 @@ pub struct Config {
     pub extra: Vec<PathBuf>,
     /// The binary to re-execute for per-scenario memory (`__child`).
     pub exe: PathBuf,
-    /// Seeds per randomized strategy (PCT, random).
+    /// Seeds per randomized strategy (the default strategy's PCT phase, PCT, random).
     pub seeds: u64,
-    /// Repeats of the deterministic loom search.
+    /// Repeats of the deterministic loom-alone search.
     pub repeats: usize,
     /// Executions allowed to one seed of PCT or random.
     pub seed_iterations: u64,
@@ -167,8 +171,11 @@ pub struct Run {
     pub found: bool,
     /// Why the search ended, in a word or two.
     pub stop: String,
-    /// Last loom bound.
+    /// Last loom bound (`None` when no loom pass ran, e.g. a find in the PCT phase of the
+    /// default strategy).
     pub bound: Option<u32>,
+    /// Executions of the default strategy's PCT phase (included in `executions`).
+    pub presearch: u64,
 }
 
 impl Run {
@@ -181,7 +188,13 @@ impl Run {
             found: r.report.found.is_some() && r.matches(),
             stop: stop_name(&r.report.stop),
             bound: r.report.bound,
+            presearch: r.report.presearch,
         }
+    }
+
+    /// Found by the loom phase of the default strategy (rather than its PCT phase)?
+    pub fn found_by_loom(&self) -> bool {
+        self.found && self.bound.is_some()
     }
 
     /// True when the search covered its whole space (or found what was expected).
@@ -261,9 +274,27 @@ fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
             found: false,
             stop: format!("failed: {e}"),
             bound: None,
+            presearch: 0,
         };
     }
     Run::of(&check(p.clone(), strategy, budget(wall), None))
+}
+
+/// How a strategy is named in the tables, e.g. `loom 0..=3` or `PCT 1,000 + loom 0..=3`.
+pub fn strategy_label(s: &Strategy) -> String {
+    match s {
+        Strategy::Loom { min_bound, max_bound } => format!("loom {min_bound}..={max_bound}"),
+        Strategy::PctThenLoom { pct_iterations, max_bound, .. } => {
+            format!("PCT {} + loom 0..={max_bound}", count(*pct_iterations))
+        }
+        Strategy::Shuttle { kind, iterations, .. } => format!("{} ×{}", kind_label(*kind), count(*iterations)),
+        other => other.name(),
+    }
+}
+
+/// The default strategy (what `iomc check` runs) with its PCT phase from `seed`.
+pub fn default_with_seed(s: &Scenario, seed: u64) -> Strategy {
+    Strategy::PctThenLoom { pct_iterations: DEFAULT_PCT_ITERATIONS, seed, max_bound: loom_bound(s) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +307,7 @@ pub struct ScenarioDefaults {
     pub scenario: String,
     /// (preset, expected, run) for every preset in `[expect]`.
     pub rows: Vec<(String, String, Run)>,
-    /// Strategy name and bounds, e.g. `loom 0..=3`.
+    /// Strategy name and bounds, e.g. `PCT 1,000 + loom 0..=3`.
     pub strategy: String,
     /// Peak RSS of the child (VmHWM), KiB.
     pub peak_kib: u64,
@@ -286,6 +317,8 @@ pub struct ScenarioDefaults {
     pub cpu: Cpu,
     /// Why the child failed, if it did.
     pub error: Option<String>,
+    /// Lines the child wrote to stderr (none expected: `iomc check` prints no panic noise).
+    pub stderr_lines: usize,
 }
 
 /// The hidden `__child <file> <wall secs>` subcommand: run every preset of one scenario with
@@ -295,21 +328,20 @@ pub fn child_main(file: &Path, wall: Duration) -> Result<(), String> {
     let s = Arc::new(Scenario::load(file, &Behaviour::preset_names()).map_err(|e| e.to_string())?);
     let (base, _) = machine::memory_kib();
     let strategy = default_strategy(&s);
-    if let Strategy::Loom { min_bound, max_bound } = strategy {
-        println!("strategy\tloom {min_bound}..={max_bound}");
-    }
+    println!("strategy\t{}", strategy_label(&strategy));
     for (preset, expected, _) in &s.expect {
         let p = prepare(&s, preset)?;
         let r = run_check(&p, &strategy, wall);
         println!(
-            "row\t{preset}\t{expected}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "row\t{preset}\t{expected}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.executions,
             r.secs,
             r.outcome,
             r.matches,
             r.found,
             r.stop,
-            r.bound.map(|b| b.to_string()).unwrap_or_default()
+            r.bound.map(|b| b.to_string()).unwrap_or_default(),
+            r.presearch
         );
     }
     let (peak, _) = machine::memory_kib();
@@ -328,12 +360,13 @@ fn parse_child(scenario: &str, text: &str) -> ScenarioDefaults {
         base_kib: 0,
         cpu: Cpu::default(),
         error: None,
+        stderr_lines: 0,
     };
     for line in text.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f.as_slice() {
             ["strategy", s] => d.strategy = s.to_string(),
-            ["row", preset, expected, execs, secs, outcome, matches, found, stop, bound] => d.rows.push((
+            ["row", preset, expected, execs, secs, outcome, matches, found, stop, bound, presearch] => d.rows.push((
                 preset.to_string(),
                 expected.to_string(),
                 Run {
@@ -344,6 +377,7 @@ fn parse_child(scenario: &str, text: &str) -> ScenarioDefaults {
                     found: *found == "true",
                     stop: stop.to_string(),
                     bound: bound.parse().ok(),
+                    presearch: presearch.parse().unwrap_or(0),
                 },
             )),
             ["mem", peak, base] => {
@@ -363,7 +397,18 @@ fn defaults(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Ve
         let wall = cfg.child_wall.as_secs_f64().to_string();
         let child = Command::new(&cfg.exe).arg("__child").arg(&s.file).arg(&wall).output();
         let d = match child {
-            Ok(o) if o.status.success() => parse_child(&s.name, &String::from_utf8_lossy(&o.stdout)),
+            Ok(o) if o.status.success() => {
+                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
+                let err = String::from_utf8_lossy(&o.stderr);
+                d.stderr_lines = err.lines().count();
+                if let Some(first) = err.lines().next() {
+                    log(&format!(
+                        "[default] {}: the child wrote {} lines to stderr, first: {first}",
+                        s.name, d.stderr_lines
+                    ));
+                }
+                d
+            }
             Ok(o) => {
                 let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
                 d.error = Some(format!("child exited {}: {}", o.status, String::from_utf8_lossy(&o.stderr).trim()));
@@ -399,7 +444,9 @@ pub struct Ttfv {
     pub preset: String,
     /// The expected violation.
     pub expected: String,
-    /// The default strategy, repeated.
+    /// The default strategy (PCT, then loom), one run per seed of its PCT phase.
+    pub default: Vec<Run>,
+    /// loom alone (the default before the PCT phase; deterministic), repeated.
     pub loom: Vec<Run>,
     /// PCT depth 3, one run per seed.
     pub pct: Vec<Run>,
@@ -455,10 +502,11 @@ pub fn violation_cells(scenarios: &[Arc<Scenario>]) -> Vec<Cell> {
     out
 }
 
+/// One search per seed 1..=`cfg.seeds` (each capped at `cfg.seed_wall`), until `cfg.cell_wall`.
 fn seeds(
     cfg: &Config,
     p: &Arc<Prepared>,
-    kind: ShuttleKind,
+    strategy: impl Fn(u64) -> Strategy,
     label: &str,
     log: &dyn Fn(&str),
 ) -> Result<Vec<Run>, String> {
@@ -468,31 +516,32 @@ fn seeds(
         if start.elapsed() > cfg.cell_wall {
             break;
         }
-        let strategy = Strategy::Shuttle { kind, iterations: cfg.seed_iterations, seed };
-        let r = run_check(p, &strategy, cfg.seed_wall);
+        let r = run_check(p, &strategy(seed), cfg.seed_wall);
         if r.stop.starts_with("failed") {
             return Err(r.stop);
         }
         runs.push(r);
     }
     let found = runs.iter().filter(|r| r.found).count();
+    let by_loom = runs.iter().filter(|r| r.found_by_loom()).count();
     log(&format!(
-        "[ttfv] {} {} {label}: found by {found} of {} seeds in {:.2} s",
+        "[ttfv] {} {} {label}: found by {found} of {} seeds{} in {:.2} s",
         p.scenario.name,
         p.preset,
         runs.len(),
+        if by_loom > 0 { format!(" ({by_loom} in a loom pass)") } else { String::new() },
         start.elapsed().as_secs_f64()
     ));
     Ok(runs)
 }
 
-/// The default strategy on each violation cell, repeated (loom: run before any shuttle search,
-/// see [`run_all`]).
+/// loom alone (`loom_strategy`: the default before it had a PCT phase) on each violation cell,
+/// repeated (run before any shuttle search, see [`run_all`]).
 fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
     let mut out = Vec::new();
     for (s, preset, _) in cells {
         let p = prepare(s, preset)?;
-        let strategy = default_strategy(s);
+        let strategy = loom_strategy(s);
         let loom: Vec<Run> = (0..cfg.repeats).map(|_| run_check(&p, &strategy, cfg.cell_wall)).collect();
         if let Some(r) = loom.first() {
             log(&format!(
@@ -508,12 +557,31 @@ fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec
     Ok(out)
 }
 
-fn ttfv(cfg: &Config, cells: &[Cell], loom: Vec<Vec<Run>>, log: &dyn Fn(&str)) -> Result<Vec<Ttfv>, String> {
+/// The default strategy (PCT, then loom) on each violation cell, one search per seed of its PCT
+/// phase. It runs shuttle and then loom in one call, as `iomc check` does.
+fn ttfv_default(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
     let mut out = Vec::new();
-    for ((s, preset, expected), loom) in cells.iter().zip(loom) {
+    for (s, preset, _) in cells {
         let p = prepare(s, preset)?;
-        let pct = seeds(cfg, &p, ShuttleKind::Pct { depth: 3 }, "pct", log)?;
-        let random = seeds(cfg, &p, ShuttleKind::Random, "random", log)?;
+        out.push(seeds(cfg, &p, |seed| default_with_seed(s, seed), "default", log)?);
+    }
+    Ok(out)
+}
+
+fn ttfv(
+    cfg: &Config,
+    cells: &[Cell],
+    loom: Vec<Vec<Run>>,
+    default: Vec<Vec<Run>>,
+    log: &dyn Fn(&str),
+) -> Result<Vec<Ttfv>, String> {
+    let mut out = Vec::new();
+    for (((s, preset, expected), loom), default) in cells.iter().zip(loom).zip(default) {
+        let p = prepare(s, preset)?;
+        let (n, pct) = (cfg.seed_iterations, ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH });
+        let pct = seeds(cfg, &p, |seed| Strategy::Shuttle { kind: pct, iterations: n, seed }, "pct", log)?;
+        let random =
+            seeds(cfg, &p, |seed| Strategy::Shuttle { kind: ShuttleKind::Random, iterations: n, seed }, "random", log)?;
         let cap = if is_lore(&s.name) && preset == BUGGY { cfg.stress_wall_lore } else { cfg.stress_wall_other };
         let start = Instant::now();
         let mut stress = Vec::new();
@@ -533,6 +601,7 @@ fn ttfv(cfg: &Config, cells: &[Cell], loom: Vec<Vec<Run>>, log: &dyn Fn(&str)) -
             scenario: s.name.clone(),
             preset: preset.clone(),
             expected: expected.to_string(),
+            default,
             loom,
             pct,
             random,
@@ -559,6 +628,9 @@ pub struct Exhaustive {
     pub expected: String,
     /// (bound, run) for each bound, explored alone (`min_bound = max_bound`).
     pub bounds: Vec<(u32, Run)>,
+    /// The default strategy's PCT phase alone (PCT depth 3, seed 0, its 1,000 executions), which
+    /// the default pays before these passes.
+    pub pct_phase: Option<Run>,
 }
 
 impl Exhaustive {
@@ -594,7 +666,39 @@ fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> 
             ));
             bounds.push((b, r));
         }
-        out.push(Exhaustive { scenario: s.name.clone(), preset, expected: expected.to_string(), bounds });
+        out.push(Exhaustive {
+            scenario: s.name.clone(),
+            preset,
+            expected: expected.to_string(),
+            bounds,
+            pct_phase: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The default strategy's PCT phase alone on each exhaustive cell: what `iomc check` pays
+/// before its loom passes (a shuttle search: run after the loom ones, see [`run_all`]).
+fn pct_phase(
+    cfg: &Config,
+    scenarios: &[Arc<Scenario>],
+    ex: &[Exhaustive],
+    log: &dyn Fn(&str),
+) -> Result<Vec<Run>, String> {
+    let mut out = Vec::new();
+    for e in ex {
+        let s = scenarios.iter().find(|s| s.name == e.scenario).ok_or("exhaustive cell without its scenario")?;
+        let p = prepare(s, &e.preset)?;
+        let Strategy::PctThenLoom { pct_iterations, seed, .. } = default_strategy(s) else {
+            return Err("the default strategy has no PCT phase".into());
+        };
+        let kind = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
+        let r = run_check(&p, &Strategy::Shuttle { kind, iterations: pct_iterations, seed }, cfg.exhaustive_wall);
+        log(&format!(
+            "[pct phase] {} {}: {} executions, {:.3} s, {} ({})",
+            e.scenario, e.preset, r.executions, r.secs, r.outcome, r.stop
+        ));
+        out.push(r);
     }
     Ok(out)
 }
@@ -954,7 +1058,7 @@ fn overhead_cells(scenarios: &[Arc<Scenario>]) -> Vec<Arc<Scenario>> {
     scenarios.iter().filter(|s| s.expected(FIXED) == Some(&Verdict::Pass)).cloned().collect()
 }
 
-fn overhead(
+pub fn overhead(
     cfg: &Config,
     scenarios: &[Arc<Scenario>],
     strategy: &Strategy,
@@ -1105,10 +1209,14 @@ fn part<T>(
 
 /// Run every measurement. `log` gets one progress line per measurement.
 ///
-/// Every loom search runs before the first shuttle search: shuttle installs a process-wide
-/// panic hook that stays, and loom's coroutines (the `generator` crate) end every model
-/// thread with a panic, so after any shuttle run each loom thread exit goes through shuttle's
-/// hook (which prints two lines). Loom-first keeps the loom figures what `iomc check` sees.
+/// Every loom-only search runs before the first shuttle search, then the default strategy
+/// (PCT, then loom in the same call, as `iomc check` runs it) and its PCT phase alone, then the
+/// shuttle and OS-thread searches. The order once kept stderr clean: shuttle installs a process-wide panic hook
+/// that stays, and loom's coroutines (the `generator` crate) end every model thread by
+/// unwinding, so each loom thread exit after a shuttle run went through shuttle's hook (two
+/// lines). The explorer now installs shuttle's hook up front with a quiet hook above it, so a
+/// loom search after a shuttle one prints nothing (the default strategy relies on that); the
+/// order stays so that the loom-alone figures come from a process that has run no shuttle.
 pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
     let start = Instant::now();
     let busy = machine::Busy::now();
@@ -1123,15 +1231,25 @@ pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
     let defaults = part(&mut sec, "1, 6: default strategy and memory (child processes)", r, log, || {
         Ok(defaults(cfg, &scenarios, log))
     })?;
-    let exhaustive = part(&mut sec, "3: exhaustive loom", 0, log, || exhaustive(cfg, &scenarios, log))?;
-    let loom_ttfv = part(&mut sec, "2: time to the violation, loom", r, log, || ttfv_loom(cfg, &cells, log))?;
+    let mut exhaustive = part(&mut sec, "3: exhaustive loom", 0, log, || exhaustive(cfg, &scenarios, log))?;
+    let loom_ttfv = part(&mut sec, "2: time to the violation, loom alone", r, log, || ttfv_loom(cfg, &cells, log))?;
     let loom_b2 = Strategy::Loom { min_bound: 2, max_bound: 2 };
     let overhead_loom =
         part(&mut sec, "8: harness overhead, loom", r, log, || overhead(cfg, &scenarios, &loom_b2, "loom", log))?;
     let dfs_loom_runs = part(&mut sec, "4: loom without a bound", 0, log, || dfs_loom(cfg, &picks, &exhaustive, log))?;
+    // The default strategy: shuttle (PCT), then loom, in one call.
+    let default_ttfv = part(&mut sec, "2: time to the violation, default strategy (PCT, then loom)", r, log, || {
+        ttfv_default(cfg, &cells, log)
+    })?;
+    let phase = part(&mut sec, "3: the default strategy's PCT phase on the same cells", r, log, || {
+        pct_phase(cfg, &scenarios, &exhaustive, log)
+    })?;
+    for (e, run) in exhaustive.iter_mut().zip(phase) {
+        e.pct_phase = Some(run);
+    }
     // shuttle and OS threads.
     let ttfv = part(&mut sec, "2: time to the violation, PCT, random, stress", 0, log, || {
-        ttfv(cfg, &cells, loom_ttfv.clone(), log)
+        ttfv(cfg, &cells, loom_ttfv.clone(), default_ttfv.clone(), log)
     })?;
     let dfs = part(&mut sec, "4: shuttle DFS", 0, log, || dfs(cfg, &scenarios, &picks, dfs_loom_runs.clone(), log))?;
     let portfolio = part(&mut sec, "5: one core vs both cores", r, log, || portfolio(cfg, &scenarios, log))?;
@@ -1154,4 +1272,31 @@ pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
         load_after: machine::loadavg(),
         others: machine::Busy::now().others_since(&busy),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_labels() {
+        assert_eq!(strategy_label(&Strategy::Loom { min_bound: 0, max_bound: 3 }), "loom 0..=3");
+        let d = Strategy::PctThenLoom { pct_iterations: 1_000, seed: 0, max_bound: 2 };
+        assert_eq!(strategy_label(&d), "PCT 1,000 + loom 0..=2");
+    }
+
+    #[test]
+    fn child_rows_carry_the_pct_phase() {
+        let text = "strategy\tPCT 1,000 + loom 0..=3\n\
+                    row\tlinux-6.1\tzeroed-data\t12\t0.001\tzeroed-data\ttrue\ttrue\tfound\t\t12\n\
+                    row\tlinux-6.2\tpass\t34096\t3.3\tpass\ttrue\tfalse\texhaustive\t3\t1000\n\
+                    mem\t4000\t3000\ncpu\t1.5\t0.5\n";
+        let d = parse_child("s", text);
+        assert_eq!(d.strategy, "PCT 1,000 + loom 0..=3");
+        assert_eq!(d.rows.len(), 2);
+        let (found, pass) = (&d.rows[0].2, &d.rows[1].2);
+        assert!(found.found && !found.found_by_loom() && found.bound.is_none() && found.presearch == 12);
+        assert!(!pass.found && pass.bound == Some(3) && pass.presearch == 1_000 && pass.complete());
+        assert_eq!((d.peak_kib, d.base_kib), (4000, 3000));
+    }
 }

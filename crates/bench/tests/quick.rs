@@ -30,7 +30,17 @@ fn quick_run_on_one_scenario_prints_every_section() {
         assert!(stdout.contains(heading), "missing {heading:?} in:\n{stdout}");
     }
     // The scenario's verdicts are what its [expect] says, and the child reported its memory.
-    assert!(stdout.contains("| generic-346-hole-efault | linux-6.1 | loom 0..=3 | zeroed-data | zeroed-data |"));
+    assert!(
+        stdout.contains("| generic-346-hole-efault | linux-6.1 | PCT 1,000 + loom 0..=3 | zeroed-data | zeroed-data |"),
+        "{stdout}"
+    );
+    // Table 2 has the default strategy over the seeds next to loom alone.
+    assert!(stdout.contains("| generic-346-hole-efault | linux-6.1 | default | 2/2 ("), "{stdout}");
+    assert!(stdout.contains("stress ÷ default | stress ÷ loom |"), "{stdout}");
+    // Table 3 has the default's PCT phase and table 1's run of the default next to the loom passes.
+    assert!(stdout.contains("| PCT phase | default: PCT 1,000 + loom 0..=bound (table 1) |"), "{stdout}");
+    // No panic noise from loom after shuttle (the default strategy runs both in one call).
+    assert!(!stderr.contains("Task failed, serializing schedule"), "{stderr}");
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
     assert!(!stdout.contains("| 0.0 MiB |"), "no peak memory from the child:\n{stdout}");
 }

@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy};
 use iomc_harness::{
-    check, default_strategy, fuzz, json, matrix, mutants, preflight, render, token, CheckResult, Outcome, Prepared,
+    check, fuzz, json, loom_bound, matrix, mutants, pct_phase, preflight, render, token, CheckResult, Outcome,
+    Prepared, DEFAULT_PCT_ITERATIONS,
 };
 use iomc_models::{Behaviour, PRESETS};
 use iomc_scenario::{collect_files, Scenario};
@@ -37,6 +38,9 @@ struct Cli {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum BackendArg {
+    /// PCT (depth 3) for --iterations executions (default 1000) to find a bug fast, then loom
+    /// as below to find it anyway or prove a pass
+    Default,
     /// loom bounded DPOR, preemption bound raised 0, 1, ... up to --preemption-bound
     Loom,
     /// shuttle PCT (depth 3)
@@ -63,12 +67,13 @@ struct ExploreArgs {
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Exploration backend.
-    #[arg(long, value_enum, default_value = "loom")]
+    #[arg(long, value_enum, default_value = "default")]
     backend: BackendArg,
     /// loom: highest preemption bound (default: the scenario's, else 3).
     #[arg(long)]
     preemption_bound: Option<u32>,
-    /// shuttle/stress: executions to try (default: the scenario's, else 10000).
+    /// shuttle/stress: executions to try (default: the scenario's, else 10000); default
+    /// backend: executions of its PCT phase (default 1000).
     #[arg(long)]
     iterations: Option<u64>,
     /// shuttle: seed.
@@ -243,10 +248,14 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
 fn strategy_for(s: &Scenario, a: &ExploreArgs) -> Strategy {
     let iters = a.iterations.or(s.explore.iterations).unwrap_or(10_000);
     match a.backend {
-        BackendArg::Loom => match (default_strategy(s), a.preemption_bound) {
-            (Strategy::Loom { min_bound, .. }, Some(b)) => Strategy::Loom { min_bound, max_bound: b },
-            (st, _) => st,
+        BackendArg::Default => Strategy::PctThenLoom {
+            pct_iterations: pct_phase(s, a.iterations.unwrap_or(DEFAULT_PCT_ITERATIONS)),
+            seed: a.seed,
+            max_bound: a.preemption_bound.unwrap_or_else(|| loom_bound(s)),
         },
+        BackendArg::Loom => {
+            Strategy::Loom { min_bound: 0, max_bound: a.preemption_bound.unwrap_or_else(|| loom_bound(s)) }
+        }
         BackendArg::Pct => Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations: iters, seed: a.seed },
         BackendArg::Random => Strategy::Shuttle { kind: ShuttleKind::Random, iterations: iters, seed: a.seed },
         BackendArg::Dfs => Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: iters, seed: a.seed },

@@ -4,6 +4,12 @@
 //! [`Backend`], checks the result and returns `Some(finding)` if the execution violated
 //! something. This crate runs that closure under a [`Strategy`]:
 //!
+//! * [`Strategy::PctThenLoom`], the default: a short PCT search first (a bug of small depth
+//!   shows within a few hundred executions, i.e. milliseconds), then loom, which alone can
+//!   turn "nothing found" into a pass under a bound. loom's depth-first order is thorough but
+//!   slow to reach a race that needs two preemptions in the right places (it exhausts bounds 0
+//!   and 1 first); PCT's random priority change points hit such races with probability at
+//!   least 1/(n·k^(d−1)) per execution (n threads, k steps, depth d), and in practice far more.
 //! * [`Strategy::Loom`]: loom's bounded DPOR, with the preemption bound raised 0, 1, 2, …
 //!   up to a maximum (iterative context bounding), so the first violation found tends to have
 //!   few preemptions. loom's bound is not complete per bound (see the design notes), so a
@@ -58,6 +64,18 @@ pub enum Strategy {
         /// Last preemption bound tried; a pass is exhaustive under this bound.
         max_bound: u32,
     },
+    /// PCT (depth [`DEFAULT_PCT_DEPTH`]) for `pct_iterations` executions from `seed`, then, if it
+    /// found nothing, loom with bounds `0..=max_bound`. A violation from the PCT phase carries a
+    /// shuttle schedule; a pass always comes from the loom phase. `pct_iterations` 0 skips the
+    /// PCT phase (shuttle refuses a model with one thread: "did not exercise any concurrency").
+    PctThenLoom {
+        /// Executions of the PCT phase.
+        pct_iterations: u64,
+        /// PCT seed.
+        seed: u64,
+        /// Last loom preemption bound.
+        max_bound: u32,
+    },
     /// loom at one bound, stopping at one execution index (1-based).
     LoomReplay {
         /// Preemption bound of the pass that found it.
@@ -90,7 +108,8 @@ impl Strategy {
     /// The backend the model must be built for.
     pub fn backend(&self) -> Backend {
         match self {
-            Strategy::Loom { .. } | Strategy::LoomReplay { .. } => Backend::Loom,
+            // The loom phase decides what fits (loom's thread limit is the tighter one).
+            Strategy::Loom { .. } | Strategy::LoomReplay { .. } | Strategy::PctThenLoom { .. } => Backend::Loom,
             Strategy::Shuttle { .. } | Strategy::ShuttleReplay { .. } => Backend::Shuttle,
             Strategy::Stress { .. } => Backend::Std,
         }
@@ -100,6 +119,7 @@ impl Strategy {
     pub fn name(&self) -> String {
         match self {
             Strategy::Loom { .. } => "loom".into(),
+            Strategy::PctThenLoom { .. } => "pct+loom".into(),
             Strategy::LoomReplay { .. } => "loom-replay".into(),
             Strategy::Shuttle { kind: ShuttleKind::Random, .. } => "random".into(),
             Strategy::Shuttle { kind: ShuttleKind::Pct { depth }, .. } => format!("pct(depth {depth})"),
@@ -109,6 +129,11 @@ impl Strategy {
         }
     }
 }
+
+/// PCT depth of [`Strategy::PctThenLoom`] and of `--backend pct`: the lore races need the
+/// writer preempted twice (after its mapping, before re-creating the folio), i.e. two
+/// priority change points.
+pub const DEFAULT_PCT_DEPTH: usize = 3;
 
 /// Limits that stop a run early (an early stop is reported as incomplete).
 ///
@@ -249,6 +274,9 @@ pub struct Report<F> {
     pub bound: Option<u32>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Executions of a PCT phase before loom ([`Strategy::PctThenLoom`]; included in
+    /// `executions`), 0 for every other strategy.
+    pub presearch: u64,
 }
 
 impl<F> Report<F> {
@@ -294,6 +322,23 @@ pub fn explore<F: Send + 'static>(
         Strategy::Shuttle { kind, iterations, seed } => {
             shuttle_run::run(*kind, *iterations, *seed, budget, body, progress, start)
         }
+        Strategy::PctThenLoom { pct_iterations, seed, max_bound } => {
+            let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
+            if *pct_iterations == 0 {
+                let r = loom_run::run_bounds(0, *max_bound, None, budget, body, progress, start);
+                return Report { elapsed: start.elapsed(), ..r };
+            }
+            let first = shuttle_run::run(pct, *pct_iterations, *seed, budget, body.clone(), progress.clone(), start);
+            if first.stop != Stop::IterationLimit {
+                // Found, or cut short (budget, Ctrl-C, deadlock, panic): that is the answer.
+                Report { presearch: first.executions, ..first }
+            } else {
+                let mut r = loom_run::run_bounds(0, *max_bound, None, budget, body, progress, start);
+                r.executions += first.executions;
+                r.presearch = first.executions;
+                r
+            }
+        }
         Strategy::ShuttleReplay { schedule } => shuttle_run::replay(schedule, budget, body),
         Strategy::Stress { iterations } => stress(*iterations, budget, body, progress, start),
     };
@@ -311,7 +356,14 @@ fn stress<F: Send + 'static>(
     let mut ticker = panics::Ticker::new(progress, start);
     for i in 1..=iterations {
         if let Some(stop) = budget.exhausted(start) {
-            return Report { found: None, executions: i - 1, stop, bound: None, elapsed: start.elapsed() };
+            return Report {
+                found: None,
+                executions: i - 1,
+                stop,
+                bound: None,
+                elapsed: start.elapsed(),
+                presearch: 0,
+            };
         }
         ticker.tick(i, None);
         let exec = Exec { backend: Backend::Std, index: i, bound: None };
@@ -324,6 +376,7 @@ fn stress<F: Send + 'static>(
                     stop: Stop::Found,
                     bound: None,
                     elapsed: start.elapsed(),
+                    presearch: 0,
                 };
             }
             Ok(None) => {}
@@ -334,9 +387,17 @@ fn stress<F: Send + 'static>(
                     stop: Stop::Panicked(msg),
                     bound: None,
                     elapsed: start.elapsed(),
+                    presearch: 0,
                 }
             }
         }
     }
-    Report { found: None, executions: iterations, stop: Stop::IterationLimit, bound: None, elapsed: start.elapsed() }
+    Report {
+        found: None,
+        executions: iterations,
+        stop: Stop::IterationLimit,
+        bound: None,
+        elapsed: start.elapsed(),
+        presearch: 0,
+    }
 }

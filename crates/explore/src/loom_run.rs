@@ -66,6 +66,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                     stop: Stop::Panicked(e),
                     bound: Some(bound),
                     elapsed: start.elapsed(),
+                    presearch: 0,
                 }
             }
         };
@@ -80,8 +81,14 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             ran -= 1; // the execution that noticed the budget did not run
         }
         total += ran;
-        let report =
-            |found, stop| Report { found, executions: total, stop, bound: Some(bound), elapsed: start.elapsed() };
+        let report = |found, stop| Report {
+            found,
+            executions: total,
+            stop,
+            bound: Some(bound),
+            elapsed: start.elapsed(),
+            presearch: 0,
+        };
         match (outcome, halted) {
             (_, Some(Halt::Found(f, exec))) => {
                 let found = Found { finding: f, bound: Some(bound), exec, schedule: None };
@@ -110,7 +117,14 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             }
         }
     }
-    Report { found: None, executions: total, stop: Stop::Exhausted, bound: Some(hi), elapsed: start.elapsed() }
+    Report {
+        found: None,
+        executions: total,
+        stop: Stop::Exhausted,
+        bound: Some(hi),
+        elapsed: start.elapsed(),
+        presearch: 0,
+    }
 }
 
 /// Re-run the pass at `bound` up to execution `exec`, which failed, with the lock state

@@ -29,6 +29,14 @@ use std::time::Duration;
 /// is enough to catch most bugs", and our measured lore races need 1–2.
 pub const DEFAULT_PREEMPTION_BOUND: u32 = 3;
 
+/// Executions of the default strategy's PCT phase. The hardest shipped race for PCT
+/// (lore-2022-08-17-delalloc on linux-6.1) takes a median of 133 executions over 20 seeds
+/// (docs/performance.md), i.e. about p = ln 2 / 133 = 0.5% per execution, so 1,000
+/// executions miss it with probability (1 − p)^1000 ≈ 0.5%; every other shipped race is 3 to 13
+/// times likelier. A miss costs only time: the loom phase that follows finds it (about 50 ms).
+/// A scenario that passes pays the phase in full: 1,000 executions, 30–110 ms.
+pub const DEFAULT_PCT_ITERATIONS: u64 = 1_000;
+
 /// A scenario bound to a kernel variant, ready to execute.
 #[derive(Debug)]
 pub struct Prepared {
@@ -144,11 +152,33 @@ impl CheckResult {
     }
 }
 
-/// The default strategy for a scenario: loom with iterative preemption bounds up to the
-/// scenario's bound (or [`DEFAULT_PREEMPTION_BOUND`]).
+/// The default strategy for a scenario: [`DEFAULT_PCT_ITERATIONS`] executions of PCT (seed 0)
+/// to find a violation fast, then loom with iterative preemption bounds up to the scenario's
+/// bound (or [`DEFAULT_PREEMPTION_BOUND`]) to find it anyway or prove its absence.
 pub fn default_strategy(s: &Scenario) -> Strategy {
-    let max_bound = s.explore.preemption_bound.unwrap_or(DEFAULT_PREEMPTION_BOUND);
-    Strategy::Loom { min_bound: 0, max_bound }
+    Strategy::PctThenLoom { pct_iterations: pct_phase(s, DEFAULT_PCT_ITERATIONS), seed: 0, max_bound: loom_bound(s) }
+}
+
+/// Executions of the PCT phase for `s`: `wanted`, or 0 for a scenario with one thread (a
+/// single thread has no schedule to search, and shuttle refuses to run it; loom runs it once).
+pub fn pct_phase(s: &Scenario, wanted: u64) -> u64 {
+    if s.threads.len() < 2 {
+        0
+    } else {
+        wanted
+    }
+}
+
+/// loom alone with iterative preemption bounds up to the scenario's bound (or
+/// [`DEFAULT_PREEMPTION_BOUND`]): `--backend loom`, and the strategy whose first finding has
+/// the fewest preemptions.
+pub fn loom_strategy(s: &Scenario) -> Strategy {
+    Strategy::Loom { min_bound: 0, max_bound: loom_bound(s) }
+}
+
+/// The scenario's loom preemption bound, else [`DEFAULT_PREEMPTION_BOUND`].
+pub fn loom_bound(s: &Scenario) -> u32 {
+    s.explore.preemption_bound.unwrap_or(DEFAULT_PREEMPTION_BOUND)
 }
 
 /// Refuse strategies that cannot run this scenario (loom's thread limit) with a clear error.

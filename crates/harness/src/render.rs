@@ -2,7 +2,7 @@
 
 use crate::oracle::Violation;
 use crate::{CheckResult, Outcome};
-use iomc_explore::{ShuttleKind, Stop, Strategy};
+use iomc_explore::{ShuttleKind, Stop, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_models::events::{ExtKind, IomapType};
 use iomc_models::{Event, What};
 
@@ -198,6 +198,9 @@ pub fn wrapped(text: &str, indent: usize) -> String {
 fn how(r: &CheckResult) -> String {
     let rep = &r.report;
     match (&rep.stop, rep.bound) {
+        (Stop::Exhausted, Some(b)) if rep.presearch > 0 => {
+            format!("{} PCT, then loom: exhaustive under loom bound {b}", rep.presearch)
+        }
         (Stop::Exhausted, Some(b)) => format!("{}, exhaustive under loom bound {b}", r.strategy.name()),
         (Stop::Exhausted, None) => format!("{}, exhaustive", r.strategy.name()),
         (_, Some(b)) => format!("{}, loom bound {b}", r.strategy.name()),
@@ -250,6 +253,24 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
         out.push_str(&wrapped(&v.summary, 5));
         let at = match (f.bound, &r.strategy) {
             (Some(0), _) => format!("execution {} of loom bound 0 (no preemptions)", f.exec),
+            (Some(b), Strategy::Loom { min_bound, .. }) if b > *min_bound => format!(
+                "execution {} of loom bound {b}: at most {b} preemptions; bound {} was explored without finding it",
+                f.exec,
+                b - 1
+            ),
+            (Some(b), Strategy::PctThenLoom { .. }) => format!(
+                "execution {} of loom bound {b}, after {} PCT executions: at most {b} preemptions; bound {} was \
+                 explored without finding it",
+                f.exec,
+                r.report.presearch,
+                b - 1
+            ),
+            (None, Strategy::PctThenLoom { .. }) => format!(
+                "execution {} of the PCT phase (depth {DEFAULT_PCT_DEPTH}): at most {} priority changes; \
+                 loom was not needed",
+                f.exec,
+                DEFAULT_PCT_DEPTH - 1
+            ),
             (Some(b), Strategy::Loom { min_bound, .. }) if b > *min_bound => format!(
                 "execution {} of loom bound {b}: at most {b} preemptions; bound {} was explored without finding it",
                 f.exec,

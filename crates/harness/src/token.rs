@@ -26,6 +26,12 @@ pub struct Token {
 /// Encode a token for a violation found by `strategy` (None for stress: not replayable).
 pub fn encode<F>(p: &Prepared, strategy: &Strategy, found: &Found<F>) -> Option<String> {
     let sched = match strategy {
+        // The default strategy's violation comes from its PCT phase (a schedule) or its loom
+        // phase (a bound and an index).
+        Strategy::PctThenLoom { .. } => match &found.schedule {
+            Some(s) => format!("shuttle.{s}"),
+            None => format!("loom.b{}.e{}", found.bound?, found.exec),
+        },
         Strategy::Loom { .. } | Strategy::LoomReplay { .. } => format!("loom.b{}.e{}", found.bound?, found.exec),
         Strategy::Shuttle { .. } | Strategy::ShuttleReplay { .. } => format!("shuttle.{}", found.schedule.as_ref()?),
         Strategy::Stress { .. } => return None,

@@ -140,7 +140,8 @@ fn bound_zero_is_exhaustive_but_misses_the_race() {
 /// A loom token replays to the same violation, event for event.
 #[test]
 fn loom_token_replays_the_same_execution() {
-    let r = run("lore-2022-08-17-unwritten", "linux-6.1", &[], None);
+    let s = load("lore-2022-08-17-unwritten");
+    let r = run("lore-2022-08-17-unwritten", "linux-6.1", &[], Some(iomc_harness::loom_strategy(&s)));
     let first = r.report.found.as_ref().unwrap();
     let t = token::decode(r.token.as_ref().unwrap()).unwrap();
     assert!(matches!(t.strategy, Strategy::LoomReplay { .. }));

@@ -31,7 +31,22 @@ impl Disk {
     pub fn read(&self, daddr: u64, len: u64) -> Vec<u8> {
         let bytes = self.bytes.lock();
         let start = daddr.saturating_sub(self.base) as usize;
-        (start..start + len as usize).map(|i| bytes.get(i).copied().unwrap_or(POISON)).collect()
+        let end = start + len as usize;
+        let mut out = vec![POISON; len as usize];
+        if start < bytes.len() {
+            let have = end.min(bytes.len());
+            out[..have - start].copy_from_slice(&bytes[start..have]);
+        }
+        out
+    }
+
+    /// [`Disk::read`] into a caller's buffer (the oracle's views: no allocation per block).
+    pub fn read_into(&self, daddr: u64, out: &mut [u8]) {
+        let bytes = self.bytes.lock();
+        let start = daddr.saturating_sub(self.base) as usize;
+        let have = (start + out.len()).min(bytes.len()).max(start);
+        out[..have - start].copy_from_slice(bytes.get(start..have).unwrap_or(&[]));
+        out[have - start..].fill(POISON);
     }
 
     /// `submit_bio(REQ_OP_WRITE)` completing: `data` lands at `daddr`.
