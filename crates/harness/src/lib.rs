@@ -34,7 +34,7 @@ pub const DEFAULT_PREEMPTION_BOUND: u32 = 3;
 /// (docs/performance.md), i.e. about p = ln 2 / 133 = 0.5% per execution, so 1,000
 /// executions miss it with probability (1 − p)^1000 ≈ 0.5%; every other shipped race is 3 to 13
 /// times likelier. A miss costs only time: the loom phase that follows finds it (about 50 ms).
-/// A scenario that passes pays the phase in full: 1,000 executions, 30–110 ms.
+/// A scenario that passes pays the phase in full: 1,000 executions, 25–50 ms (docs/performance.md, table 3).
 pub const DEFAULT_PCT_ITERATIONS: u64 = 1_000;
 
 /// A scenario bound to a kernel variant, ready to execute.
