@@ -76,7 +76,7 @@ struct ExploreArgs {
     /// backend: executions of its PCT phase (default 1000).
     #[arg(long)]
     iterations: Option<u64>,
-    /// shuttle: seed.
+    /// shuttle, and the default backend's PCT phase: seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Override a knob of the preset: knob=value (repeatable; `iomc list` shows the knobs).

@@ -182,3 +182,27 @@ fn shards_split_the_checks_and_bad_shards_are_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("1 <= K <= N"));
 }
+
+/// The default backend says which phase found a violation, `--backend loom` keeps the old
+/// statement about bounds, and both print a token that replays.
+#[test]
+fn default_and_loom_backends_say_how_they_found_it() {
+    let file = "scenarios/lore-2022-08-17-unwritten.toml";
+    let found = tmp("phases");
+    let found = found.to_str().unwrap();
+    for (backend, says) in [
+        ("default", "of the PCT phase (depth 3)"),
+        ("loom", "of loom bound 2: at most 2 preemptions; bound 1 was explored without"),
+    ] {
+        let o = iomc(&["check", file, "--variant", "linux-6.1", "--backend", backend, "--found-dir", found]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{backend}: {out}{err}");
+        assert!(out.replace("\n     ", " ").contains(says), "{backend}: {out}");
+        let token = out.lines().find_map(|l| l.trim().strip_prefix("iomc replay '")).unwrap().trim_end_matches('\'');
+        let r = iomc(&["replay", token, "--brief"]);
+        assert_eq!(r.status.code(), Some(0), "{backend} replay: {}", text(&r).0);
+    }
+    let o = iomc(&["check", file, "--variant", "linux-6.2", "--format", "json"]);
+    let (out, _) = text(&o);
+    assert!(out.contains("\"strategy\":\"pct+loom\"") && out.contains("\"pct_executions\":1000"), "{out}");
+}

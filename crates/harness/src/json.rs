@@ -53,10 +53,11 @@ pub fn check(r: &CheckResult) -> String {
     };
     let _ = write!(
         o,
-        "\"note\":{note},\"strategy\":{},\"stop\":{},\"executions\":{},\"bound\":{},\"elapsed_ms\":{:.3},\"token\":{},",
+        "\"note\":{note},\"strategy\":{},\"stop\":{},\"executions\":{},\"pct_executions\":{},\"bound\":{},\"elapsed_ms\":{:.3},\"token\":{},",
         string(&r.strategy.name()),
         string(&format!("{:?}", rep.stop)),
         rep.executions,
+        rep.presearch,
         opt(rep.bound),
         rep.elapsed.as_secs_f64() * 1e3,
         opt(r.token.as_ref().map(|t| string(t)))
