@@ -333,6 +333,14 @@ pub fn explore<F: Send + 'static>(
                 // Found, or cut short (budget, Ctrl-C, deadlock, panic): that is the answer.
                 Report { presearch: first.executions, ..first }
             } else {
+                // Progress lines count on from the PCT phase's executions.
+                let done = first.executions;
+                let progress = progress.map(|p| -> ProgressFn {
+                    Arc::new(move |mut x: Progress| {
+                        x.executions += done;
+                        p(x)
+                    })
+                });
                 let mut r = loom_run::run_bounds(0, *max_bound, None, budget, body, progress, start);
                 r.executions += first.executions;
                 r.presearch = first.executions;
