@@ -342,3 +342,26 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     let (events, ops, _) = w.rec.snapshot();
     Some(Violation { verdict, summary, detail, events, events_before_check: before, ops })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::first_not_in;
+
+    /// The vectorised scan finds the same first bad byte as a plain per-byte scan, for one
+    /// allowed value and for several, at every position across chunk boundaries.
+    #[test]
+    fn first_not_in_matches_a_byte_by_byte_scan() {
+        for len in [0usize, 1, 63, 64, 65, 200] {
+            for bad_at in (0..len).chain([usize::MAX]) {
+                let mut data = vec![0x41u8; len];
+                if bad_at < len {
+                    data[bad_at] = 0;
+                }
+                for vals in [&[0x41u8][..], &[0x42, 0x41][..], &[0x00][..]] {
+                    let plain = data.iter().position(|b| !vals.contains(b));
+                    assert_eq!(first_not_in(&data, vals), plain, "len {len}, bad at {bad_at}, {vals:?}");
+                }
+            }
+        }
+    }
+}

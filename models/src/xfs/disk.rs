@@ -59,3 +59,30 @@ impl Disk {
         bytes[start..start + data.len()].copy_from_slice(data);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads are poison where nothing was written (including past the end of the device
+    /// buffer), the data where it was; `read` and `read_into` agree.
+    #[test]
+    fn reads_are_poison_except_where_written() {
+        let geo = Geometry { block_size: 4096, page_size: 4096, folio_pages: vec![1], span: 8192 };
+        let d = Disk::new(Backend::Std, &geo);
+        let base = PBLK_BASE * 4096;
+        d.write(base + 4096, &[7u8; 4096]);
+        assert_eq!(d.read(base, 4096), vec![POISON; 4096]);
+        assert_eq!(d.read(base + 4096, 4096), vec![7u8; 4096]);
+        let mut buf = vec![0u8; 8192];
+        d.read_into(base + 2048, &mut buf);
+        assert_eq!(&buf[..2048], &[POISON; 2048][..]);
+        assert_eq!(&buf[2048..6144], &[7u8; 4096][..]);
+        assert_eq!(&buf[6144..], &[POISON; 2048][..]);
+        // Far beyond what the device buffer holds.
+        assert_eq!(d.read(base + (1 << 20), 16), vec![POISON; 16]);
+        let mut far = [0u8; 16];
+        d.read_into(base + (1 << 20), &mut far);
+        assert_eq!(far, [POISON; 16]);
+    }
+}
