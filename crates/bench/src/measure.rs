@@ -5,8 +5,7 @@ use crate::machine::{self, Cpu};
 use crate::stats::count;
 use iomc_explore::{Budget, ShuttleKind, Stop, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_harness::{
-    check, default_strategy, loom_bound, loom_strategy, preflight, CheckResult, Instrument, Prepared,
-    DEFAULT_PCT_ITERATIONS,
+    check, default_strategy, default_strategy_seeded, loom_strategy, preflight, CheckResult, Instrument, Prepared,
 };
 use iomc_models::Behaviour;
 use iomc_scenario::{collect_files, Scenario, Verdict};
@@ -292,11 +291,6 @@ pub fn strategy_label(s: &Strategy) -> String {
     }
 }
 
-/// The default strategy (what `iomc check` runs) with its PCT phase from `seed`.
-pub fn default_with_seed(s: &Scenario, seed: u64) -> Strategy {
-    Strategy::PctThenLoom { pct_iterations: DEFAULT_PCT_ITERATIONS, seed, max_bound: loom_bound(s) }
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1 + 6. Default strategy per scenario x preset, in a child process that reports its peak RSS.
 
@@ -563,7 +557,7 @@ fn ttfv_default(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<
     let mut out = Vec::new();
     for (s, preset, _) in cells {
         let p = prepare(s, preset)?;
-        out.push(seeds(cfg, &p, |seed| default_with_seed(s, seed), "default", log)?);
+        out.push(seeds(cfg, &p, |seed| default_strategy_seeded(s, seed), "default", log)?);
     }
     Ok(out)
 }
@@ -894,7 +888,7 @@ fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> R
         .or_else(|| scenarios.iter().find(pass_on_fixed));
     let Some(s) = s else { return Ok(None) };
     let p = prepare(s, FIXED)?;
-    let pct = ShuttleKind::Pct { depth: 3 };
+    let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
     let random = ShuttleKind::Random;
     let plans: [&[ShuttleKind]; 5] = [&[random], &[random, random], &[pct], &[pct, pct], &[pct, random]];
     let mut runs: Vec<PortfolioRun> = Vec::new();

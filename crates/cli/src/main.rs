@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy};
+use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_harness::{
     check, fuzz, json, loom_bound, matrix, mutants, pct_phase, preflight, render, token, CheckResult, Outcome,
     Prepared, DEFAULT_PCT_ITERATIONS,
@@ -247,16 +247,17 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
 
 fn strategy_for(s: &Scenario, a: &ExploreArgs) -> Strategy {
     let iters = a.iterations.or(s.explore.iterations).unwrap_or(10_000);
+    let max_bound = a.preemption_bound.unwrap_or_else(|| loom_bound(s));
     match a.backend {
         BackendArg::Default => Strategy::PctThenLoom {
             pct_iterations: pct_phase(s, a.iterations.unwrap_or(DEFAULT_PCT_ITERATIONS)),
             seed: a.seed,
-            max_bound: a.preemption_bound.unwrap_or_else(|| loom_bound(s)),
+            max_bound,
         },
-        BackendArg::Loom => {
-            Strategy::Loom { min_bound: 0, max_bound: a.preemption_bound.unwrap_or_else(|| loom_bound(s)) }
+        BackendArg::Loom => Strategy::Loom { min_bound: 0, max_bound },
+        BackendArg::Pct => {
+            Strategy::Shuttle { kind: ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH }, iterations: iters, seed: a.seed }
         }
-        BackendArg::Pct => Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations: iters, seed: a.seed },
         BackendArg::Random => Strategy::Shuttle { kind: ShuttleKind::Random, iterations: iters, seed: a.seed },
         BackendArg::Dfs => Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: iters, seed: a.seed },
         BackendArg::Stress => Strategy::Stress { iterations: iters },

@@ -323,35 +323,45 @@ pub fn explore<F: Send + 'static>(
             shuttle_run::run(*kind, *iterations, *seed, budget, body, progress, start)
         }
         Strategy::PctThenLoom { pct_iterations, seed, max_bound } => {
-            let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
-            if *pct_iterations == 0 {
-                let r = loom_run::run_bounds(0, *max_bound, None, budget, body, progress, start);
-                return Report { elapsed: start.elapsed(), ..r };
-            }
-            let first = shuttle_run::run(pct, *pct_iterations, *seed, budget, body.clone(), progress.clone(), start);
-            if first.stop != Stop::IterationLimit {
-                // Found, or cut short (budget, Ctrl-C, deadlock, panic): that is the answer.
-                Report { presearch: first.executions, ..first }
-            } else {
-                // Progress lines count on from the PCT phase's executions.
-                let done = first.executions;
-                let progress = progress.map(|p| -> ProgressFn {
-                    Arc::new(move |mut x: Progress| {
-                        x.executions += done;
-                        p(x)
-                    })
-                });
-                let mut r = loom_run::run_bounds(0, *max_bound, None, budget, body, progress, start);
-                r.executions += first.executions;
-                r.presearch = first.executions;
-                r
-            }
+            pct_then_loom(*pct_iterations, *seed, *max_bound, budget, body, progress, start)
         }
         Strategy::ShuttleReplay { schedule } => shuttle_run::replay(schedule, budget, body),
         Strategy::Stress { iterations } => stress(*iterations, budget, body, progress, start),
     };
     report.elapsed = start.elapsed();
     report
+}
+
+/// [`Strategy::PctThenLoom`]: the PCT phase (skipped for 0 iterations), and loom only if
+/// that ran to its iteration count without a finding; one wall budget covers both.
+fn pct_then_loom<F: Send + 'static>(
+    pct_iterations: u64,
+    seed: u64,
+    max_bound: u32,
+    budget: Budget,
+    body: Body<F>,
+    progress: Option<ProgressFn>,
+    start: Instant,
+) -> Report<F> {
+    let mut done = 0;
+    if pct_iterations > 0 {
+        let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
+        let first = shuttle_run::run(pct, pct_iterations, seed, budget, body.clone(), progress.clone(), start);
+        if first.stop != Stop::IterationLimit {
+            // Found, or cut short (budget, Ctrl-C, deadlock, panic): that is the answer.
+            return Report { presearch: first.executions, ..first };
+        }
+        done = first.executions;
+    }
+    // Progress lines count on from the PCT phase's executions.
+    let progress = progress.map(|p| -> ProgressFn {
+        Arc::new(move |mut x: Progress| {
+            x.executions += done;
+            p(x)
+        })
+    });
+    let r = loom_run::run_bounds(0, max_bound, None, budget, body, progress, start);
+    Report { executions: r.executions + done, presearch: done, ..r }
 }
 
 fn stress<F: Send + 'static>(

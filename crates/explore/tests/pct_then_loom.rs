@@ -2,29 +2,18 @@
 //! back from it, with a schedule and without any loom execution; a model without one runs the
 //! PCT phase in full and then exactly loom's own exhaustive search, so a pass rests on loom.
 
+mod common;
+
 use iomc_explore::{explore, Body, Budget, Exec, Report, Stop, Strategy};
-use iomc_sync::{Mutex, Spawner};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// Three threads append a letter each under one mutex; the result is `Some(order)` when the
-/// order is `bad` (a stand-in for a corrupting interleaving), and every order is recorded.
+/// The three appenders of [`common::append_abc`]; the result is `Some(order)` when the order is
+/// `bad` (a stand-in for a corrupting interleaving), and every order is recorded with whether
+/// loom ran it.
 fn appenders(bad: Option<&'static str>, seen: Arc<std::sync::Mutex<BTreeSet<(String, bool)>>>) -> Body<String> {
     Arc::new(move |e: &Exec| {
-        let b = e.backend;
-        let s = Arc::new(Mutex::new(b, String::new()));
-        let sp = Spawner::new(b);
-        let hs: Vec<_> = ["a", "b", "c"]
-            .into_iter()
-            .map(|l| {
-                let s = s.clone();
-                sp.spawn(l, move || s.lock().push_str(l)).unwrap()
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
-        let last = s.lock().clone();
+        let last = common::append_abc(e);
         seen.lock().unwrap().insert((last.clone(), e.bound.is_some()));
         (Some(last.as_str()) == bad).then_some(last)
     })

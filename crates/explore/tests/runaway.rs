@@ -5,6 +5,8 @@
 //! [`Stop::Exhausted`]. The exhaustive case is pinned to loom's exact execution count and the
 //! exact set of outcomes, the way loom's own tests pin theirs.
 
+mod common;
+
 use iomc_explore::{explore, loom_builder, Body, Budget, Exec, Report, ShuttleKind, Stop, Strategy, STEP_BUDGET};
 use iomc_sync::{yield_now, Backend, Mutex, RwLock, Spawner};
 use std::collections::BTreeSet;
@@ -280,21 +282,7 @@ fn dfs_cap_is_an_iteration_limit_not_exhaustion() {
 /// Each of three threads appends its letter under one mutex; main records the final string.
 fn appenders(outcomes: Arc<std::sync::Mutex<BTreeSet<String>>>) -> Body<()> {
     Arc::new(move |e: &Exec| {
-        let b = e.backend;
-        let s = Arc::new(Mutex::new(b, String::new()));
-        let sp = Spawner::new(b);
-        let hs: Vec<_> = ["a", "b", "c"]
-            .into_iter()
-            .map(|l| {
-                let s = s.clone();
-                sp.spawn(l, move || s.lock().push_str(l)).unwrap()
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
-        let last = s.lock().clone();
-        outcomes.lock().unwrap().insert(last);
+        outcomes.lock().unwrap().insert(common::append_abc(e));
         None
     })
 }

@@ -4,7 +4,7 @@
 //! to a minimal scenario that is written out as a scenario file `iomc check` accepts.
 
 use crate::{check, token, CheckResult, Prepared};
-use iomc_explore::{Budget, ShuttleKind, Strategy};
+use iomc_explore::{Budget, ShuttleKind, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_models::Behaviour;
 use iomc_scenario::generate::{scenarios, GenConfig};
 use iomc_scenario::{Scenario, Verdict};
@@ -56,7 +56,7 @@ pub struct FuzzReport {
 }
 
 fn pct(iterations: u64, seed: u64) -> Strategy {
-    Strategy::Shuttle { kind: ShuttleKind::Pct { depth: 3 }, iterations, seed }
+    Strategy::Shuttle { kind: ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH }, iterations, seed }
 }
 
 fn run_case(s: &Scenario, preset: &str, iterations: u64, seed: u64) -> Result<CheckResult, String> {

@@ -4,25 +4,9 @@ use crate::render::describe;
 use crate::{CheckResult, Outcome};
 use std::fmt::Write;
 
-/// A JSON string literal.
+/// A JSON string literal (the scenario writer's quoting, valid JSON as well as TOML).
 pub fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    iomc_scenario::quoted(s)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {

@@ -156,7 +156,12 @@ impl CheckResult {
 /// to find a violation fast, then loom with iterative preemption bounds up to the scenario's
 /// bound (or [`DEFAULT_PREEMPTION_BOUND`]) to find it anyway or prove its absence.
 pub fn default_strategy(s: &Scenario) -> Strategy {
-    Strategy::PctThenLoom { pct_iterations: pct_phase(s, DEFAULT_PCT_ITERATIONS), seed: 0, max_bound: loom_bound(s) }
+    default_strategy_seeded(s, 0)
+}
+
+/// [`default_strategy`] with its PCT phase started from `seed` (`iomc check --seed`).
+pub fn default_strategy_seeded(s: &Scenario, seed: u64) -> Strategy {
+    Strategy::PctThenLoom { pct_iterations: pct_phase(s, DEFAULT_PCT_ITERATIONS), seed, max_bound: loom_bound(s) }
 }
 
 /// Executions of the PCT phase for `s`: `wanted`, or 0 for a scenario with one thread (a

@@ -271,11 +271,6 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
                 f.exec,
                 DEFAULT_PCT_DEPTH - 1
             ),
-            (Some(b), Strategy::Loom { min_bound, .. }) if b > *min_bound => format!(
-                "execution {} of loom bound {b}: at most {b} preemptions; bound {} was explored without finding it",
-                f.exec,
-                b - 1
-            ),
             (Some(b), _) => format!("execution {} of loom bound {b}: at most {b} preemptions", f.exec),
             (None, Strategy::Shuttle { kind: ShuttleKind::Pct { depth }, .. }) => {
                 format!("execution {} of PCT depth {depth}: at most {} priority changes", f.exec, depth - 1)

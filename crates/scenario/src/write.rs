@@ -4,7 +4,10 @@
 use crate::{OpKind, Scenario};
 use std::fmt::Write;
 
-fn q(s: &str) -> String {
+/// `s` as a double-quoted string literal that is valid both as a TOML basic string and as a
+/// JSON string: `"` and `\` escaped, a newline as `\n`, every other control character as
+/// `\uXXXX` (both formats read that escape the same way).
+pub fn quoted(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -47,7 +50,9 @@ pub fn op_toml(k: &OpKind) -> String {
         OpKind::Truncate { size } => format!("{{ op = \"truncate\", size = {size} }}"),
         OpKind::Fsync => "{ op = \"fsync\" }".to_string(),
         OpKind::DropCaches => "{ op = \"drop_caches\" }".to_string(),
-        OpKind::Errortag { name, value } => format!("{{ op = \"errortag\", name = {}, value = {value} }}", q(name)),
+        OpKind::Errortag { name, value } => {
+            format!("{{ op = \"errortag\", name = {}, value = {value} }}", quoted(name))
+        }
         OpKind::ShortCopy { bytes } => format!("{{ op = \"short_copy\", bytes = {bytes} }}"),
     }
 }
@@ -59,9 +64,9 @@ impl Scenario {
         for c in comment {
             let _ = writeln!(out, "# {c}");
         }
-        let _ = writeln!(out, "name = {}", q(&self.name));
-        let _ = writeln!(out, "summary = {}", q(&self.summary));
-        let _ = writeln!(out, "source = {}", q(&self.source));
+        let _ = writeln!(out, "name = {}", quoted(&self.name));
+        let _ = writeln!(out, "summary = {}", quoted(&self.summary));
+        let _ = writeln!(out, "source = {}", quoted(&self.source));
         out.push_str("\nsetup = [\n");
         for op in &self.setup {
             let _ = writeln!(out, "  {},", op_toml(&op.kind));
@@ -77,7 +82,7 @@ impl Scenario {
             pages.join(", ")
         );
         for t in &self.threads {
-            let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", q(&t.name));
+            let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", quoted(&t.name));
             for op in &t.ops {
                 let _ = writeln!(out, "  {},", op_toml(&op.kind));
             }
@@ -85,7 +90,7 @@ impl Scenario {
         }
         out.push_str("\n[expect]\n");
         for (preset, v, _) in &self.expect {
-            let _ = writeln!(out, "{} = {}", q(preset), q(&v.to_string()));
+            let _ = writeln!(out, "{} = {}", quoted(preset), quoted(&v.to_string()));
         }
         let e = &self.explore;
         if e.preemption_bound.is_some() || e.iterations.is_some() {

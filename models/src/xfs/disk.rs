@@ -29,18 +29,13 @@ impl Disk {
 
     /// `submit_bio(REQ_OP_READ)` and wait: `len` bytes at disk byte address `daddr`.
     pub fn read(&self, daddr: u64, len: u64) -> Vec<u8> {
-        let bytes = self.bytes.lock();
-        let start = daddr.saturating_sub(self.base) as usize;
-        let end = start + len as usize;
-        let mut out = vec![POISON; len as usize];
-        if start < bytes.len() {
-            let have = end.min(bytes.len());
-            out[..have - start].copy_from_slice(&bytes[start..have]);
-        }
+        let mut out = vec![0; len as usize];
+        self.read_into(daddr, &mut out);
         out
     }
 
-    /// [`Disk::read`] into a caller's buffer (the oracle's views: no allocation per block).
+    /// `submit_bio(REQ_OP_READ)` into a caller's buffer (the oracle's views: no allocation per
+    /// block); bytes beyond anything ever written read as [`POISON`].
     pub fn read_into(&self, daddr: u64, out: &mut [u8]) {
         let bytes = self.bytes.lock();
         let start = daddr.saturating_sub(self.base) as usize;
