@@ -33,6 +33,7 @@
 
 mod files;
 pub mod generate;
+pub mod observe;
 mod parse;
 mod write;
 
