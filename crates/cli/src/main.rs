@@ -537,6 +537,15 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
         print!("{}", render::wrapped(&format!("source: {}", s.source), 4));
         print!("{}", render::wrapped(&format!("expect: {}", exp.join(", ")), 4));
     }
+    println!("ops (docs/scenario-format.md):");
+    for op in iomc_scenario::OPS {
+        let args: Vec<&str> = op.args.iter().map(|a| a.name).collect();
+        let args = if op.range_optional { format!("[{}]", args.join(", ")) } else { args.join(", ") };
+        println!("  {:<12} {{{args}}}", op.name);
+        print!("{}", render::wrapped(op.summary, 4));
+        print!("{}", render::wrapped(&format!("model: {}", op.kernel), 4));
+        print!("{}", render::wrapped(&format!("real kernel: {}", op.real), 4));
+    }
     println!("presets:");
     for p in PRESETS {
         println!("  {}", p.name);

@@ -3,7 +3,8 @@
 //! A generated scenario is a small file (2–3 pages, block size 512–4096 on 4 KiB pages, folios
 //! of 1 or 1 and 4 pages) with a `setup` that builds a layout (hole, unwritten, or written
 //! extents; dirty, clean or evicted pages; a large readahead folio) and 2–4 threads doing
-//! pwrite, mmap_write, read, writeback, reclaim, fallocate, punch_hole and truncate.
+//! the ops of [`OPS`](crate::OPS) that carry a generator weight (pwrite, mmap_write, read, writeback,
+//! reclaim, fallocate, punch_hole and truncate today).
 //!
 //! **Bias.** The races this project hunts need a *partial* block (only a partial block makes
 //! `__iomap_write_begin` choose between zeroing and reading) right next to *other* data (so that
@@ -14,9 +15,10 @@
 //! points. `iomc fuzz --unbiased` turns it off; the test `bias_finds_more_linux_6_1_races`
 //! measures the difference (same seeds, same case count).
 
+use crate::ops::{ArgKind, ArgValue, Args, OpSpec, OPS};
 use crate::{ExploreDefaults, Geometry, Loc, Op, OpKind, Scenario, ThreadSpec, Verdict};
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
+use proptest::strategy::{BoxedStrategy, Union};
 
 /// Knobs of the generator.
 #[derive(Clone, Copy, Debug)]
@@ -118,20 +120,45 @@ fn edges_of(setup: &[Op]) -> Vec<u64> {
         .collect()
 }
 
-/// One thread op.
+/// One thread op: an op of [`OPS`] drawn by its generator weight, with arguments drawn by kind.
 fn thread_op(bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy<OpKind> {
-    let r = move || range(bs, size, edges.clone(), biased);
-    prop_oneof![
-        4 => (r(), fill()).prop_map(|((offset, length), fill)| OpKind::Pwrite { offset, length, fill }),
-        2 => (r(), fill()).prop_map(|((offset, length), fill)| OpKind::MmapWrite { offset, length: length.min(64), fill }),
-        3 => r().prop_map(|rg| OpKind::Writeback { range: Some(rg) }),
-        3 => r().prop_map(|rg| OpKind::Reclaim { range: Some(rg) }),
-        1 => r().prop_map(|(offset, length)| OpKind::Read { offset, length }),
-        1 => r().prop_map(|(offset, length)| OpKind::Fallocate { offset, length }),
-        1 => r().prop_map(|(offset, length)| OpKind::PunchHole { offset, length }),
-        1 => (1..=size).prop_map(|size| OpKind::Truncate { size }),
-    ]
-    .boxed()
+    let arms: Vec<(u32, BoxedStrategy<OpKind>)> = OPS
+        .iter()
+        .filter(|spec| spec.generate.weight > 0)
+        .map(|spec| (spec.generate.weight, op_of(spec, bs, size, edges.clone(), biased)))
+        .collect();
+    Union::new_weighted(arms).boxed()
+}
+
+/// Instances of `spec`: a range (offset and length together, biased, capped by the spec's
+/// `max_length`), a fill byte and a size in `1..=size`, for the arguments it has. Ops with other
+/// argument kinds are never generated (their weight is 0: a test checks it).
+fn op_of(spec: &'static OpSpec, bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy<OpKind> {
+    let has = |k: ArgKind| spec.args.iter().any(|a| a.kind == k);
+    let cap = spec.generate.max_length.unwrap_or(u64::MAX);
+    let rng = if has(ArgKind::Offset) {
+        range(bs, size, edges, biased).prop_map(move |(o, l)| Some((o, l.min(cap)))).boxed()
+    } else {
+        Just(None).boxed()
+    };
+    let fill = if has(ArgKind::Fill) { fill().prop_map(Some).boxed() } else { Just(None).boxed() };
+    let new_size = if has(ArgKind::Size) { (1..=size).prop_map(Some).boxed() } else { Just(None).boxed() };
+    (rng, fill, new_size)
+        .prop_filter_map("op the generator cannot build", move |(rng, fill, new_size)| {
+            let mut a = Args::default();
+            if let Some((o, l)) = rng {
+                a.set("offset", ArgValue::Int(o));
+                a.set("length", ArgValue::Int(l));
+            }
+            if let Some(f) = fill {
+                a.set("fill", ArgValue::Int(u64::from(f)));
+            }
+            if let Some(z) = new_size {
+                a.set("size", ArgValue::Int(z));
+            }
+            OpKind::from_args(spec.name, &a)
+        })
+        .boxed()
 }
 
 /// Scenarios for `cfg`, expecting `expect` for each preset named.
@@ -194,6 +221,30 @@ mod tests {
                 prop_assert_eq!(a.ops.iter().map(|o| o.kind.clone()).collect::<Vec<_>>(), b.ops.iter().map(|o| o.kind.clone()).collect::<Vec<_>>());
             }
         }
+    }
+
+    /// The generator builds ops from ranges, fill bytes and sizes only: every op it draws has
+    /// no other argument kind, and every drawn kind of op appears.
+    #[test]
+    fn generated_ops_are_the_weighted_ones() {
+        for spec in OPS.iter().filter(|s| s.generate.weight > 0) {
+            for a in spec.args {
+                assert!(
+                    matches!(a.kind, ArgKind::Offset | ArgKind::Length | ArgKind::Fill | ArgKind::Size),
+                    "{}: the generator cannot draw {:?}",
+                    spec.name,
+                    a.kind
+                );
+            }
+        }
+        let mut runner = TestRunner::deterministic();
+        let strat = thread_op(1024, 8192, vec![], true);
+        let mut seen: Vec<&str> = (0..2000).map(|_| strat.new_tree(&mut runner).unwrap().current().name()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        let mut want: Vec<&str> = OPS.iter().filter(|s| s.generate.weight > 0).map(|s| s.name).collect();
+        want.sort_unstable();
+        assert_eq!(seen, want);
     }
 
     #[test]

@@ -34,6 +34,7 @@
 mod files;
 pub mod generate;
 pub mod observe;
+pub mod ops;
 mod parse;
 mod write;
 
@@ -41,6 +42,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use files::collect_files;
+pub use ops::{OpKind, OPS};
 pub use write::quoted;
 
 /// Largest file size (and largest end of any byte range) a scenario may use: 1 MiB.
@@ -101,121 +103,6 @@ pub struct Geometry {
     pub page_size: u64,
     /// Folio sizes, in pages, that the page cache may create: distinct powers of two in 1..=16, non-empty.
     pub folio_pages: Vec<u64>,
-}
-
-/// One file operation, with its arguments. All offsets, lengths and sizes are in bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OpKind {
-    /// `pwrite(2)` of `length` bytes of `fill` at `offset`.
-    Pwrite {
-        /// Start of the range.
-        offset: u64,
-        /// Length of the range, > 0.
-        length: u64,
-        /// Byte written, never 0 nor [`POISON`].
-        fill: u8,
-    },
-    /// Store of `length` bytes of `fill` at `offset` through a shared mapping.
-    MmapWrite {
-        /// Start of the range.
-        offset: u64,
-        /// Length of the range, > 0.
-        length: u64,
-        /// Byte written, never 0 nor [`POISON`].
-        fill: u8,
-    },
-    /// `pread(2)` of a range.
-    Read {
-        /// Start of the range.
-        offset: u64,
-        /// Length of the range, > 0.
-        length: u64,
-    },
-    /// Writeback of dirty page cache over a range, or the whole file.
-    Writeback {
-        /// `(offset, length)`, or `None` for the whole file.
-        range: Option<(u64, u64)>,
-    },
-    /// Reclaim (eviction) of clean page cache over a range, or the whole file.
-    Reclaim {
-        /// `(offset, length)`, or `None` for the whole file.
-        range: Option<(u64, u64)>,
-    },
-    /// `fallocate(2)` preallocation (unwritten extents) of a range.
-    Fallocate {
-        /// Start of the range.
-        offset: u64,
-        /// Length of the range, > 0.
-        length: u64,
-    },
-    /// `fallocate(FALLOC_FL_PUNCH_HOLE)` of a range.
-    PunchHole {
-        /// Start of the range.
-        offset: u64,
-        /// Length of the range, > 0.
-        length: u64,
-    },
-    /// `ftruncate(2)` to `size`.
-    Truncate {
-        /// New file size, at most [`MAX_FILE_BYTES`].
-        size: u64,
-    },
-    /// `fsync(2)`.
-    Fsync,
-    /// Drop all clean caches (`echo 3 > /proc/sys/vm/drop_caches`).
-    DropCaches,
-    /// Set an XFS error injection tag.
-    Errortag {
-        /// Tag name; currently only `drop_writes`.
-        name: String,
-        /// Tag value, 0 or 1.
-        value: u64,
-    },
-    /// Make the next buffered write's user copy come up short after `bytes` bytes.
-    ShortCopy {
-        /// Bytes copied before the fault, less than 1 MiB.
-        bytes: u64,
-    },
-}
-
-impl OpKind {
-    /// The op's name as written in scenario files (`"pwrite"`, `"mmap_write"`, ...).
-    pub fn name(&self) -> &'static str {
-        match self {
-            OpKind::Pwrite { .. } => "pwrite",
-            OpKind::MmapWrite { .. } => "mmap_write",
-            OpKind::Read { .. } => "read",
-            OpKind::Writeback { .. } => "writeback",
-            OpKind::Reclaim { .. } => "reclaim",
-            OpKind::Fallocate { .. } => "fallocate",
-            OpKind::PunchHole { .. } => "punch_hole",
-            OpKind::Truncate { .. } => "truncate",
-            OpKind::Fsync => "fsync",
-            OpKind::DropCaches => "drop_caches",
-            OpKind::Errortag { .. } => "errortag",
-            OpKind::ShortCopy { .. } => "short_copy",
-        }
-    }
-
-    /// End of the furthest byte this op names (range end or truncate size); 0 for ops without a range.
-    fn end(&self) -> u64 {
-        match self {
-            OpKind::Pwrite { offset, length, .. }
-            | OpKind::MmapWrite { offset, length, .. }
-            | OpKind::Read { offset, length }
-            | OpKind::Fallocate { offset, length }
-            | OpKind::PunchHole { offset, length }
-            | OpKind::Writeback { range: Some((offset, length)) }
-            | OpKind::Reclaim { range: Some((offset, length)) } => offset.saturating_add(*length),
-            OpKind::Truncate { size } => *size,
-            OpKind::Writeback { range: None }
-            | OpKind::Reclaim { range: None }
-            | OpKind::Fsync
-            | OpKind::DropCaches
-            | OpKind::Errortag { .. }
-            | OpKind::ShortCopy { .. } => 0,
-        }
-    }
 }
 
 /// One op of a scenario, with where it was written.

@@ -3,9 +3,10 @@
 
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
+use crate::ops::{self, ArgKind, ArgValue, Args};
 use crate::{
     fnv1a64, ExploreDefaults, Geometry, Loc, Op, OpKind, Scenario, ScenarioError, ThreadSpec, Verdict, MAX_FILE_BYTES,
-    MAX_OPS, MAX_SCENARIO_FILE_BYTES, MAX_THREADS, POISON,
+    MAX_OPS, MAX_SCENARIO_FILE_BYTES, MAX_THREADS,
 };
 
 /// A validation failure at a byte offset.
@@ -62,37 +63,9 @@ const ROOT_KEYS: &[&str] = &["name", "summary", "source", "geometry", "setup", "
 const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages"];
 const THREAD_KEYS: &[&str] = &["name", "ops"];
 const EXPLORE_KEYS: &[&str] = &["preemption_bound", "iterations"];
-const OP_NAMES: &[&str] = &[
-    "pwrite",
-    "mmap_write",
-    "read",
-    "writeback",
-    "reclaim",
-    "fallocate",
-    "punch_hole",
-    "truncate",
-    "fsync",
-    "drop_caches",
-    "errortag",
-    "short_copy",
-];
-const ERRORTAG_NAMES: &[&str] = &["drop_writes"];
 const VERDICTS_HELP: &str =
     "expected \"pass\", \"zeroed-data\", \"lost-write\", \"stale-data\", \"deadlock\", \"unsupported\" or \"invariant:<name>\" \
      with <name> made of a-z, 0-9 and '-'";
-
-/// The keys each op takes besides `op`.
-fn op_keys(name: &str) -> Option<&'static [&'static str]> {
-    Some(match name {
-        "pwrite" | "mmap_write" => &["offset", "length", "fill"],
-        "read" | "fallocate" | "punch_hole" | "writeback" | "reclaim" => &["offset", "length"],
-        "truncate" => &["size"],
-        "fsync" | "drop_caches" => &[],
-        "errortag" => &["name", "value"],
-        "short_copy" => &["bytes"],
-        _ => return None,
-    })
-}
 
 fn parse_text(file: &str, text: &str, known_presets: &[&str], index: &LineIndex<'_>) -> R<Scenario> {
     let len = u64::try_from(text.len()).unwrap_or(u64::MAX);
@@ -308,104 +281,69 @@ fn parse_explore(tbl: &Tbl<'_>) -> R<ExploreDefaults> {
     Ok(out)
 }
 
+/// One op table, checked against its [`OpSpec`](crate::ops::OpSpec): known keys only, each
+/// argument of its [`ArgKind`], and a range that fits the file limit.
 fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> R<Op> {
     let outer = Tbl { t, at, what: what.to_string() };
+    let expected = || ops::names().join(", ");
     let Some(op_field) = outer.opt("op") else {
-        return fail(at, format!("{what} is missing key `op` (expected one of: {})", OP_NAMES.join(", ")));
+        return fail(at, format!("{what} is missing key `op` (expected one of: {})", expected()));
     };
     let name = op_field.string()?;
-    let Some(keys) = op_keys(name) else {
-        return fail(op_field.at, format!("unknown op {name:?} (expected one of: {})", OP_NAMES.join(", ")));
+    let Some(spec) = ops::spec(name) else {
+        return fail(op_field.at, format!("unknown op {name:?} (expected one of: {})", expected()));
     };
     let tbl = Tbl { t, at, what: format!("{name} op") };
     for (k, _) in t.iter() {
-        if k != "op" && !keys.contains(&k) {
-            let takes = if keys.is_empty() {
+        if k != "op" && !spec.args.iter().any(|a| a.name == k) {
+            let takes = if spec.args.is_empty() {
                 format!("{name} takes no arguments")
             } else {
+                let keys: Vec<&str> = spec.args.iter().map(|a| a.name).collect();
                 format!("{name} takes: {}", keys.join(", "))
             };
             return fail(tbl.key_at(k), format!("unknown key {} in {name} op ({takes})", key_text(k)));
         }
     }
-    let kind = match name {
-        "pwrite" => {
-            let (offset, length) = range(&tbl)?;
-            OpKind::Pwrite { offset, length, fill: fill(&tbl)? }
-        }
-        "mmap_write" => {
-            let (offset, length) = range(&tbl)?;
-            OpKind::MmapWrite { offset, length, fill: fill(&tbl)? }
-        }
-        "read" => {
-            let (offset, length) = range(&tbl)?;
-            OpKind::Read { offset, length }
-        }
-        "fallocate" => {
-            let (offset, length) = range(&tbl)?;
-            OpKind::Fallocate { offset, length }
-        }
-        "punch_hole" => {
-            let (offset, length) = range(&tbl)?;
-            OpKind::PunchHole { offset, length }
-        }
-        "writeback" => OpKind::Writeback { range: optional_range(&tbl, name)? },
-        "reclaim" => OpKind::Reclaim { range: optional_range(&tbl, name)? },
-        "truncate" => {
-            let f = tbl.req("size")?;
-            let size = f.int()?;
-            if size > MAX_FILE_BYTES {
-                return fail(
-                    f.at,
-                    format!("truncate size {size} is past the {MAX_FILE_BYTES}-byte (1 MiB) file limit"),
-                );
+    if spec.range_optional {
+        both_or_neither(&tbl, name)?;
+    }
+    let mut args = Args::default();
+    for a in spec.args {
+        let field = match tbl.opt(a.name) {
+            Some(f) => f,
+            None if spec.range_optional && matches!(a.kind, ArgKind::Offset | ArgKind::Length) => continue,
+            None => tbl.req(a.name)?,
+        };
+        let value = match a.kind {
+            ArgKind::Name { what, names } => {
+                let s = field.string()?;
+                if !names.contains(&s) {
+                    return fail(field.at, format!("unknown {what} {s:?} (expected one of: {})", names.join(", ")));
+                }
+                ArgValue::Str(s.to_string())
             }
-            OpKind::Truncate { size }
-        }
-        "fsync" => OpKind::Fsync,
-        "drop_caches" => OpKind::DropCaches,
-        "errortag" => {
-            let name_f = tbl.req("name")?;
-            let value_f = tbl.req("value")?;
-            let tag = name_f.string()?;
-            if !ERRORTAG_NAMES.contains(&tag) {
-                return fail(
-                    name_f.at,
-                    format!("unknown error tag {tag:?} (expected one of: {})", ERRORTAG_NAMES.join(", ")),
-                );
+            kind => {
+                let n = field.int()?;
+                ops::check_int(kind, &format!("{name} {}", a.name), n).or_else(|m| fail(field.at, m))?;
+                ArgValue::Int(n)
             }
-            let value = value_f.int()?;
-            if value > 1 {
-                return fail(value_f.at, format!("errortag value must be 0 or 1, found {value}"));
-            }
-            OpKind::Errortag { name: tag.to_string(), value }
-        }
-        "short_copy" => {
-            let f = tbl.req("bytes")?;
-            let bytes = f.int()?;
-            if bytes >= MAX_FILE_BYTES {
-                return fail(
-                    f.at,
-                    format!("short_copy bytes must be less than 1 MiB ({MAX_FILE_BYTES}), found {bytes}"),
-                );
-            }
-            OpKind::ShortCopy { bytes }
-        }
-        // `op_keys` accepted the name, so this is unreachable; report rather than panic.
-        _ => return fail(op_field.at, format!("unknown op {name:?}")),
-    };
-    Ok(Op { kind, loc: index.loc(at) })
+        };
+        args.set(a.name, value);
+    }
+    if let (Some(off_f), Some(len_f)) = (tbl.opt("offset"), tbl.opt("length")) {
+        check_range(&off_f, &len_f)?;
+    }
+    match OpKind::from_args(name, &args) {
+        Some(kind) => Ok(Op { kind, loc: index.loc(at) }),
+        // Every argument the spec names was checked above; report rather than panic.
+        None => fail(at, format!("{name} op: arguments do not make an op (a bug in the op table)")),
+    }
 }
 
-/// `offset` and `length` of an op: length > 0, offset + length <= MAX_FILE_BYTES.
-fn range(tbl: &Tbl<'_>) -> R<(u64, u64)> {
-    let off_f = tbl.req("offset")?;
-    let len_f = tbl.req("length")?;
-    let offset = off_f.int()?;
-    let length = len_f.int()?;
-    if length == 0 {
-        return fail(len_f.at, "zero-length ops are rejected: `length` must be > 0");
-    }
+/// `offset + length` must not overflow nor pass [`MAX_FILE_BYTES`].
+fn check_range(off_f: &Field<'_>, len_f: &Field<'_>) -> R<()> {
+    let (offset, length) = (off_f.int()?, len_f.int()?);
     let Some(end) = offset.checked_add(length) else {
         return fail(len_f.at, format!("range offset {offset} + length {length} overflows"));
     };
@@ -419,42 +357,20 @@ fn range(tbl: &Tbl<'_>) -> R<(u64, u64)> {
             ),
         );
     }
-    Ok((offset, length))
+    Ok(())
 }
 
 /// Both `offset` and `length` (a range) or neither (whole file).
-fn optional_range(tbl: &Tbl<'_>, name: &str) -> R<Option<(u64, u64)>> {
-    match (tbl.opt("offset"), tbl.opt("length")) {
-        (None, None) => Ok(None),
-        (Some(_), Some(_)) => range(tbl).map(Some),
-        (Some(_), None) => fail(
-            tbl.at,
-            format!(
-                "{name} op is missing key `length`: give both `offset` and `length`, or neither for the whole file"
-            ),
-        ),
-        (None, Some(_)) => fail(
-            tbl.at,
-            format!(
-                "{name} op is missing key `offset`: give both `offset` and `length`, or neither for the whole file"
-            ),
-        ),
-    }
-}
-
-fn fill(tbl: &Tbl<'_>) -> R<u8> {
-    let f = tbl.req("fill")?;
-    let n = f.int()?;
-    if n == 0 {
-        return fail(f.at, "fill must not be 0: zero would make lost data indistinguishable from zeroing");
-    }
-    if n == u64::from(POISON) {
-        return fail(
-            f.at,
-            format!("fill must not be {POISON:#04X}: that byte is the model disk's poison, meaning \"never written\""),
-        );
-    }
-    u8::try_from(n).or_else(|_| fail(f.at, format!("fill must be a byte in 1..=255, found {n}")))
+fn both_or_neither(tbl: &Tbl<'_>, name: &str) -> R<()> {
+    let missing = match (tbl.opt("offset"), tbl.opt("length")) {
+        (Some(_), None) => "length",
+        (None, Some(_)) => "offset",
+        _ => return Ok(()),
+    };
+    fail(
+        tbl.at,
+        format!("{name} op is missing key `{missing}`: give both `offset` and `length`, or neither for the whole file"),
+    )
 }
 
 /// A table (regular or inline) with where it starts and how to name it in messages.

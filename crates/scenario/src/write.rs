@@ -1,7 +1,7 @@
 //! Scenario → TOML text (for scenarios written by `iomc fuzz`). The text parses back to the
 //! same scenario (a round-trip test guards it).
 
-use crate::{OpKind, Scenario};
+use crate::Scenario;
 use std::fmt::Write;
 
 /// `s` as a double-quoted string literal that is valid both as a TOML basic string and as a
@@ -24,39 +24,6 @@ pub fn quoted(s: &str) -> String {
     out
 }
 
-/// One op as an inline table.
-pub fn op_toml(k: &OpKind) -> String {
-    match k {
-        OpKind::Pwrite { offset, length, fill } => {
-            format!("{{ op = \"pwrite\", offset = {offset}, length = {length}, fill = {fill:#04x} }}")
-        }
-        OpKind::MmapWrite { offset, length, fill } => {
-            format!("{{ op = \"mmap_write\", offset = {offset}, length = {length}, fill = {fill:#04x} }}")
-        }
-        OpKind::Read { offset, length } => format!("{{ op = \"read\", offset = {offset}, length = {length} }}"),
-        OpKind::Writeback { range } | OpKind::Reclaim { range } => {
-            let name = k.name();
-            match range {
-                Some((o, l)) => format!("{{ op = \"{name}\", offset = {o}, length = {l} }}"),
-                None => format!("{{ op = \"{name}\" }}"),
-            }
-        }
-        OpKind::Fallocate { offset, length } => {
-            format!("{{ op = \"fallocate\", offset = {offset}, length = {length} }}")
-        }
-        OpKind::PunchHole { offset, length } => {
-            format!("{{ op = \"punch_hole\", offset = {offset}, length = {length} }}")
-        }
-        OpKind::Truncate { size } => format!("{{ op = \"truncate\", size = {size} }}"),
-        OpKind::Fsync => "{ op = \"fsync\" }".to_string(),
-        OpKind::DropCaches => "{ op = \"drop_caches\" }".to_string(),
-        OpKind::Errortag { name, value } => {
-            format!("{{ op = \"errortag\", name = {}, value = {value} }}", quoted(name))
-        }
-        OpKind::ShortCopy { bytes } => format!("{{ op = \"short_copy\", bytes = {bytes} }}"),
-    }
-}
-
 impl Scenario {
     /// The scenario as a scenario file, with `comment` lines (without `#`) at the top.
     pub fn to_toml(&self, comment: &[String]) -> String {
@@ -69,7 +36,7 @@ impl Scenario {
         let _ = writeln!(out, "source = {}", quoted(&self.source));
         out.push_str("\nsetup = [\n");
         for op in &self.setup {
-            let _ = writeln!(out, "  {},", op_toml(&op.kind));
+            let _ = writeln!(out, "  {},", op.kind.to_toml());
         }
         out.push_str("]\n\n[geometry]\n");
         let g = &self.geometry;
@@ -84,7 +51,7 @@ impl Scenario {
         for t in &self.threads {
             let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", quoted(&t.name));
             for op in &t.ops {
-                let _ = writeln!(out, "  {},", op_toml(&op.kind));
+                let _ = writeln!(out, "  {},", op.kind.to_toml());
             }
             out.push_str("]\n");
         }

@@ -1,0 +1,556 @@
+//! The one definition of the scenario ops.
+//!
+//! [`OPS`] lists every op a scenario may use: its name, its arguments (each with an
+//! [`ArgKind`] that fixes how it is parsed, checked, written and generated), the kernel path
+//! the model drives, and the system calls that stand for it on the real kernel. The parser, the
+//! scenario writer, the generator, `iomc list` and docs/scenario-format.md all follow from this
+//! table; [`OpKind`] is the typed form the model and the real-kernel runner match on.
+//!
+//! Adding an op is: a row here, a variant of [`OpKind`] with its arms in
+//! [`OpKind::from_args`] and [`OpKind::args`] (the compiler points at both), its model
+//! function (iomc-harness `exec.rs`) and its real counterpart (iomc-realfs `ops.rs`).
+
+use crate::{MAX_FILE_BYTES, POISON};
+use std::fmt::Write;
+
+/// Error tags `errortag` accepts.
+pub const ERRORTAG_NAMES: &[&str] = &["drop_writes"];
+
+/// The type of one op argument: how it is parsed and checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// Start of a byte range (goes with a [`ArgKind::Length`]); the range ends at most at
+    /// [`MAX_FILE_BYTES`].
+    Offset,
+    /// Length of a byte range, > 0.
+    Length,
+    /// A data byte: 1..=255, never [`POISON`] (0 would make a lost write look like zeroing).
+    Fill,
+    /// A file size, at most [`MAX_FILE_BYTES`].
+    Size,
+    /// A byte count, less than [`MAX_FILE_BYTES`].
+    Bytes,
+    /// A name from a fixed list; `what` names the list in messages ("error tag").
+    Name {
+        /// What the names are.
+        what: &'static str,
+        /// The names accepted.
+        names: &'static [&'static str],
+    },
+    /// An integer in `0..=max`.
+    Small(u64),
+}
+
+impl ArgKind {
+    /// How the argument is written, for listings and docs.
+    pub fn describe(self) -> String {
+        match self {
+            ArgKind::Offset => "byte offset".into(),
+            ArgKind::Length => "bytes, > 0; offset + length <= 1 MiB".into(),
+            ArgKind::Fill => "byte 1..=255, not 0xA5".into(),
+            ArgKind::Size => "bytes, <= 1 MiB".into(),
+            ArgKind::Bytes => "bytes, < 1 MiB".into(),
+            ArgKind::Name { what, names } => format!("{what}: one of {}", names.join(", ")),
+            ArgKind::Small(max) => format!("integer 0..={max}"),
+        }
+    }
+}
+
+/// One argument of an op.
+#[derive(Clone, Copy, Debug)]
+pub struct ArgSpec {
+    /// Key in the op's table.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: ArgKind,
+}
+
+/// How an op's generated instances look (see [`crate::generate`]).
+#[derive(Clone, Copy, Debug)]
+pub struct GenSpec {
+    /// Relative weight among generated thread ops; 0: never generated.
+    pub weight: u32,
+    /// Cap on a generated range's length (e.g. mmap stores are kept short).
+    pub max_length: Option<u64>,
+}
+
+const NEVER: GenSpec = GenSpec { weight: 0, max_length: None };
+
+/// One op: its name, arguments and what it stands for.
+#[derive(Clone, Copy, Debug)]
+pub struct OpSpec {
+    /// Name as written in scenario files (`op = "pwrite"`).
+    pub name: &'static str,
+    /// Arguments besides `op`.
+    pub args: &'static [ArgSpec],
+    /// `offset` and `length` may both be left out (the whole file).
+    pub range_optional: bool,
+    /// What the op does, in a line.
+    pub summary: &'static str,
+    /// The kernel entry point the model runs for it.
+    pub kernel: &'static str,
+    /// The system calls that stand for it on a real XFS mount (`iomc conform`).
+    pub real: &'static str,
+    /// How the generator draws it.
+    pub generate: GenSpec,
+}
+
+const OFFSET: ArgSpec = ArgSpec { name: "offset", kind: ArgKind::Offset };
+const LENGTH: ArgSpec = ArgSpec { name: "length", kind: ArgKind::Length };
+const FILL: ArgSpec = ArgSpec { name: "fill", kind: ArgKind::Fill };
+
+/// Every op, in the order listings show them.
+pub const OPS: &[OpSpec] = &[
+    OpSpec {
+        name: "pwrite",
+        args: &[OFFSET, LENGTH, FILL],
+        range_optional: false,
+        summary: "buffered write of `length` bytes of `fill` at `offset`",
+        kernel: "xfs_file_buffered_write -> iomap_file_buffered_write",
+        real: "pwrite(2)",
+        generate: GenSpec { weight: 4, max_length: None },
+    },
+    OpSpec {
+        name: "mmap_write",
+        args: &[OFFSET, LENGTH, FILL],
+        range_optional: false,
+        summary: "store through a shared mapping: read fault if absent, page_mkwrite, then the store",
+        kernel: "filemap_fault, xfs_filemap_page_mkwrite -> iomap_page_mkwrite, user store",
+        real: "MAP_SHARED mapping; the store through process_vm_writev (EFAULT, not SIGBUS, beyond EOF)",
+        generate: GenSpec { weight: 2, max_length: Some(64) },
+    },
+    OpSpec {
+        name: "read",
+        args: &[OFFSET, LENGTH],
+        range_optional: false,
+        summary: "buffered read; the oracle checks the bytes it returns",
+        kernel: "xfs_file_buffered_read -> filemap_read",
+        real: "pread(2)",
+        generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "writeback",
+        args: &[OFFSET, LENGTH],
+        range_optional: true,
+        summary: "one writepages pass over the range (whole file without one), I/O submission and completion",
+        kernel: "xfs_vm_writepages -> iomap_writepages, xfs_end_ioend",
+        real: "sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER)",
+        generate: GenSpec { weight: 3, max_length: None },
+    },
+    OpSpec {
+        name: "reclaim",
+        args: &[OFFSET, LENGTH],
+        range_optional: true,
+        summary: "try once to evict each clean folio in the range (whole file without one)",
+        kernel: "shrink_folio_list -> remove_mapping (kswapd)",
+        real: "posix_fadvise(POSIX_FADV_DONTNEED)",
+        generate: GenSpec { weight: 3, max_length: None },
+    },
+    OpSpec {
+        name: "fallocate",
+        args: &[OFFSET, LENGTH],
+        range_optional: false,
+        summary: "preallocate unwritten extents",
+        kernel: "xfs_file_fallocate -> xfs_alloc_file_space",
+        real: "fallocate(2), mode 0",
+        generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "punch_hole",
+        args: &[OFFSET, LENGTH],
+        range_optional: false,
+        summary: "free the range's blocks, keeping the size",
+        kernel: "xfs_file_fallocate(PUNCH_HOLE) -> xfs_free_file_space",
+        real: "fallocate(2), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE",
+        generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "truncate",
+        args: &[ArgSpec { name: "size", kind: ArgKind::Size }],
+        range_optional: false,
+        summary: "set the file size",
+        kernel: "xfs_setattr_size",
+        real: "ftruncate(2)",
+        generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "fsync",
+        args: &[],
+        range_optional: false,
+        summary: "write back and wait for the whole file",
+        kernel: "xfs_file_fsync",
+        real: "fsync(2)",
+        generate: NEVER,
+    },
+    OpSpec {
+        name: "drop_caches",
+        args: &[],
+        range_optional: false,
+        summary: "drop the file's clean, unmapped page cache",
+        kernel: "invalidate_mapping_pages (echo 1 > /proc/sys/vm/drop_caches)",
+        real: "echo 1 > /proc/sys/vm/drop_caches",
+        generate: NEVER,
+    },
+    OpSpec {
+        name: "errortag",
+        args: &[
+            ArgSpec { name: "name", kind: ArgKind::Name { what: "error tag", names: ERRORTAG_NAMES } },
+            ArgSpec { name: "value", kind: ArgKind::Small(1) },
+        ],
+        range_optional: false,
+        summary: "set an XFS error injection tag (a kernel without the tag rejects it: verdict `unsupported`)",
+        kernel: "xfs_errortag_set",
+        real: "/sys/fs/xfs/<dev>/errortag/<name> (CONFIG_XFS_DEBUG kernels only)",
+        generate: NEVER,
+    },
+    OpSpec {
+        name: "short_copy",
+        args: &[ArgSpec { name: "bytes", kind: ArgKind::Bytes }],
+        range_optional: false,
+        summary: "the thread's next pwrite copies only `bytes` bytes from its buffer, as if the user buffer faulted",
+        kernel: "copy_folio_from_iter_atomic coming up short in iomap_write_iter",
+        real: "the next pwrite's buffer runs into a PROT_NONE page after `bytes` bytes",
+        generate: NEVER,
+    },
+];
+
+/// The op named `name`.
+pub fn spec(name: &str) -> Option<&'static OpSpec> {
+    OPS.iter().find(|s| s.name == name)
+}
+
+/// Every op name, in [`OPS`] order.
+pub fn names() -> Vec<&'static str> {
+    OPS.iter().map(|s| s.name).collect()
+}
+
+/// A checked argument value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgValue {
+    /// An integer argument.
+    Int(u64),
+    /// A string argument.
+    Str(String),
+}
+
+/// The arguments of one op, by name, as checked by the parser or drawn by the generator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Args(Vec<(&'static str, ArgValue)>);
+
+impl Args {
+    /// Set `name` to `value`.
+    pub fn set(&mut self, name: &'static str, value: ArgValue) {
+        self.0.retain(|(k, _)| *k != name);
+        self.0.push((name, value));
+    }
+
+    /// An integer argument, if given.
+    pub fn int(&self, name: &str) -> Option<u64> {
+        self.0.iter().find_map(|(k, v)| match v {
+            ArgValue::Int(n) if *k == name => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// A string argument, if given.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.iter().find_map(|(k, v)| match v {
+            ArgValue::Str(s) if *k == name => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    fn range(&self) -> Option<(u64, u64)> {
+        Some((self.int("offset")?, self.int("length")?))
+    }
+}
+
+/// One file operation, with its arguments. All offsets, lengths and sizes are in bytes; see
+/// [`OPS`] for what each stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// `pwrite(2)` of `length` bytes of `fill` at `offset`.
+    Pwrite {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+        /// Byte written, never 0 nor [`POISON`].
+        fill: u8,
+    },
+    /// Store of `length` bytes of `fill` at `offset` through a shared mapping.
+    MmapWrite {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+        /// Byte written, never 0 nor [`POISON`].
+        fill: u8,
+    },
+    /// `pread(2)` of a range.
+    Read {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+    },
+    /// Writeback of dirty page cache over a range, or the whole file.
+    Writeback {
+        /// `(offset, length)`, or `None` for the whole file.
+        range: Option<(u64, u64)>,
+    },
+    /// Reclaim (eviction) of clean page cache over a range, or the whole file.
+    Reclaim {
+        /// `(offset, length)`, or `None` for the whole file.
+        range: Option<(u64, u64)>,
+    },
+    /// `fallocate(2)` preallocation (unwritten extents) of a range.
+    Fallocate {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+    },
+    /// `fallocate(FALLOC_FL_PUNCH_HOLE)` of a range.
+    PunchHole {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+    },
+    /// `ftruncate(2)` to `size`.
+    Truncate {
+        /// New file size, at most [`MAX_FILE_BYTES`].
+        size: u64,
+    },
+    /// `fsync(2)`.
+    Fsync,
+    /// Drop the clean page cache (`echo 1 > /proc/sys/vm/drop_caches`).
+    DropCaches,
+    /// Set an XFS error injection tag.
+    Errortag {
+        /// Tag name, one of [`ERRORTAG_NAMES`].
+        name: String,
+        /// Tag value, 0 or 1.
+        value: u64,
+    },
+    /// Make the next buffered write's user copy come up short after `bytes` bytes.
+    ShortCopy {
+        /// Bytes copied before the fault, less than 1 MiB.
+        bytes: u64,
+    },
+}
+
+impl OpKind {
+    /// Builds the op `name` from arguments the parser or generator checked against its
+    /// [`OpSpec`]; `None` if the name is unknown or a required argument is missing.
+    pub fn from_args(name: &str, a: &Args) -> Option<OpKind> {
+        let int = |k| a.int(k);
+        let fill = || int("fill").and_then(|f| u8::try_from(f).ok());
+        Some(match name {
+            "pwrite" => OpKind::Pwrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
+            "mmap_write" => OpKind::MmapWrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
+            "read" => OpKind::Read { offset: int("offset")?, length: int("length")? },
+            "writeback" => OpKind::Writeback { range: a.range() },
+            "reclaim" => OpKind::Reclaim { range: a.range() },
+            "fallocate" => OpKind::Fallocate { offset: int("offset")?, length: int("length")? },
+            "punch_hole" => OpKind::PunchHole { offset: int("offset")?, length: int("length")? },
+            "truncate" => OpKind::Truncate { size: int("size")? },
+            "fsync" => OpKind::Fsync,
+            "drop_caches" => OpKind::DropCaches,
+            "errortag" => OpKind::Errortag { name: a.str("name")?.to_string(), value: int("value")? },
+            "short_copy" => OpKind::ShortCopy { bytes: int("bytes")? },
+            _ => return None,
+        })
+    }
+
+    /// The op's arguments, in its [`OpSpec`]'s order (a left-out optional range is absent).
+    pub fn args(&self) -> Args {
+        let mut a = Args::default();
+        let range = |a: &mut Args, offset: u64, length: u64| {
+            a.set("offset", ArgValue::Int(offset));
+            a.set("length", ArgValue::Int(length));
+        };
+        match self {
+            OpKind::Pwrite { offset, length, fill } | OpKind::MmapWrite { offset, length, fill } => {
+                range(&mut a, *offset, *length);
+                a.set("fill", ArgValue::Int(u64::from(*fill)));
+            }
+            OpKind::Read { offset, length }
+            | OpKind::Fallocate { offset, length }
+            | OpKind::PunchHole { offset, length }
+            | OpKind::Writeback { range: Some((offset, length)) }
+            | OpKind::Reclaim { range: Some((offset, length)) } => range(&mut a, *offset, *length),
+            OpKind::Writeback { range: None } | OpKind::Reclaim { range: None } => {}
+            OpKind::Truncate { size } => a.set("size", ArgValue::Int(*size)),
+            OpKind::Fsync | OpKind::DropCaches => {}
+            OpKind::Errortag { name, value } => {
+                a.set("name", ArgValue::Str(name.clone()));
+                a.set("value", ArgValue::Int(*value));
+            }
+            OpKind::ShortCopy { bytes } => a.set("bytes", ArgValue::Int(*bytes)),
+        }
+        a
+    }
+
+    /// The op's [`OpSpec`].
+    pub fn spec(&self) -> &'static OpSpec {
+        let name = match self {
+            OpKind::Pwrite { .. } => "pwrite",
+            OpKind::MmapWrite { .. } => "mmap_write",
+            OpKind::Read { .. } => "read",
+            OpKind::Writeback { .. } => "writeback",
+            OpKind::Reclaim { .. } => "reclaim",
+            OpKind::Fallocate { .. } => "fallocate",
+            OpKind::PunchHole { .. } => "punch_hole",
+            OpKind::Truncate { .. } => "truncate",
+            OpKind::Fsync => "fsync",
+            OpKind::DropCaches => "drop_caches",
+            OpKind::Errortag { .. } => "errortag",
+            OpKind::ShortCopy { .. } => "short_copy",
+        };
+        spec(name).unwrap_or(&OPS[0])
+    }
+
+    /// The op's name as written in scenario files (`"pwrite"`, `"mmap_write"`, ...).
+    pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// End of the furthest byte this op names (range end or size); 0 for ops without one.
+    pub fn end(&self) -> u64 {
+        let a = self.args();
+        match (a.range(), a.int("size")) {
+            (Some((o, l)), _) => o.saturating_add(l),
+            (None, Some(size)) => size,
+            _ => 0,
+        }
+    }
+
+    /// The op as an inline TOML table, e.g. `{ op = "pwrite", offset = 0, length = 4096, fill = 0x42 }`.
+    pub fn to_toml(&self) -> String {
+        let spec = self.spec();
+        let args = self.args();
+        let mut out = format!("{{ op = \"{}\"", spec.name);
+        for a in spec.args {
+            let _ = match (a.kind, args.0.iter().find(|(k, _)| *k == a.name).map(|(_, v)| v)) {
+                (_, None) => Ok(()),
+                (ArgKind::Fill, Some(ArgValue::Int(n))) => write!(out, ", {} = {n:#04x}", a.name),
+                (_, Some(ArgValue::Int(n))) => write!(out, ", {} = {n}", a.name),
+                (_, Some(ArgValue::Str(s))) => write!(out, ", {} = {}", a.name, crate::quoted(s)),
+            };
+        }
+        out.push_str(" }");
+        out
+    }
+}
+
+/// Checks one argument value against its kind; the error says what is wrong (without location).
+/// `label` names the argument in messages (`"truncate size"`).
+pub(crate) fn check_int(kind: ArgKind, label: &str, n: u64) -> Result<(), String> {
+    match kind {
+        ArgKind::Offset => Ok(()),
+        ArgKind::Length if n == 0 => Err("zero-length ops are rejected: `length` must be > 0".into()),
+        ArgKind::Length => Ok(()),
+        ArgKind::Fill if n == 0 => {
+            Err("fill must not be 0: zero would make lost data indistinguishable from zeroing".into())
+        }
+        ArgKind::Fill if n == u64::from(POISON) => Err(format!(
+            "fill must not be {POISON:#04X}: that byte is the model disk's poison, meaning \"never written\""
+        )),
+        ArgKind::Fill if n > 255 => Err(format!("fill must be a byte in 1..=255, found {n}")),
+        ArgKind::Fill => Ok(()),
+        ArgKind::Size if n > MAX_FILE_BYTES => {
+            Err(format!("{label} {n} is past the {MAX_FILE_BYTES}-byte (1 MiB) file limit"))
+        }
+        ArgKind::Size => Ok(()),
+        ArgKind::Bytes if n >= MAX_FILE_BYTES => {
+            Err(format!("{label} must be less than 1 MiB ({MAX_FILE_BYTES}), found {n}"))
+        }
+        ArgKind::Bytes => Ok(()),
+        ArgKind::Small(1) if n > 1 => Err(format!("{label} must be 0 or 1, found {n}")),
+        ArgKind::Small(max) if n > max => Err(format!("{label} must be in 0..={max}, found {n}")),
+        ArgKind::Small(_) => Ok(()),
+        ArgKind::Name { .. } => Err(format!("{label}: expected a string, found an integer")),
+    }
+}
+
+/// The ops as a Markdown table (docs/scenario-format.md embeds it; a test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| op | arguments | what it does | model (kernel path) | real kernel (`iomc conform`) |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for s in OPS {
+        let args: Vec<String> = s.args.iter().map(|a| format!("`{}`: {}", a.name, a.kind.describe())).collect();
+        let mut args = if args.is_empty() { "none".to_string() } else { args.join("; ") };
+        if s.range_optional {
+            args.push_str(" (both or neither: the whole file)");
+        }
+        let cell = |t: &str| t.replace('|', "\\|");
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | `{}` | {} |",
+            s.name,
+            cell(&args),
+            cell(s.summary),
+            s.kernel,
+            cell(s.real)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every op's typed form goes to its arguments and back, and names the spec it came from.
+    #[test]
+    fn from_args_inverts_args() {
+        let ops = [
+            OpKind::Pwrite { offset: 1, length: 2, fill: 3 },
+            OpKind::MmapWrite { offset: 4, length: 5, fill: 6 },
+            OpKind::Read { offset: 7, length: 8 },
+            OpKind::Writeback { range: None },
+            OpKind::Writeback { range: Some((9, 10)) },
+            OpKind::Reclaim { range: None },
+            OpKind::Reclaim { range: Some((11, 12)) },
+            OpKind::Fallocate { offset: 13, length: 14 },
+            OpKind::PunchHole { offset: 15, length: 16 },
+            OpKind::Truncate { size: 17 },
+            OpKind::Fsync,
+            OpKind::DropCaches,
+            OpKind::Errortag { name: "drop_writes".into(), value: 1 },
+            OpKind::ShortCopy { bytes: 18 },
+        ];
+        let mut seen: Vec<&str> = Vec::new();
+        for op in ops {
+            let back = OpKind::from_args(op.name(), &op.args());
+            assert_eq!(back.as_ref(), Some(&op), "{op:?}");
+            // Every argument the op carries is one its spec declares.
+            for (k, _) in &op.args().0 {
+                assert!(op.spec().args.iter().any(|a| a.name == *k), "{op:?}: {k}");
+            }
+            seen.push(op.name());
+        }
+        seen.dedup();
+        assert_eq!(seen, names(), "one test op per spec, in OPS order");
+    }
+
+    #[test]
+    fn ends_and_toml() {
+        assert_eq!(OpKind::Truncate { size: 5 }.end(), 5);
+        assert_eq!(OpKind::ShortCopy { bytes: 7 }.end(), 0);
+        assert_eq!(OpKind::Writeback { range: None }.end(), 0);
+        assert_eq!(OpKind::Read { offset: 3, length: 4 }.end(), 7);
+        assert_eq!(
+            OpKind::Pwrite { offset: 0, length: 4096, fill: 0x42 }.to_toml(),
+            "{ op = \"pwrite\", offset = 0, length = 4096, fill = 0x42 }"
+        );
+        assert_eq!(OpKind::Reclaim { range: None }.to_toml(), "{ op = \"reclaim\" }");
+        assert_eq!(
+            OpKind::Errortag { name: "drop_writes".into(), value: 1 }.to_toml(),
+            "{ op = \"errortag\", name = \"drop_writes\", value = 1 }"
+        );
+    }
+}
