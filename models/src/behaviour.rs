@@ -129,7 +129,8 @@ pub struct Preset {
     pub behaviour: Behaviour,
 }
 
-/// Every preset, oldest first.
+/// Every preset, oldest first. A later preset is the one before it plus the fixes its summary
+/// names (with commit ids); `[expect]` ranges (`"linux-6.2.."`) rely on this order.
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "linux-6.1",
@@ -159,18 +160,72 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.2",
-        summary: "the fix: validity cookie + seek-based delalloc release under invalidate_lock",
-        behaviour: Behaviour {
-            iomap_valid: true,
-            write_failure_cleanup: WriteFailureCleanup::SeekScan,
-            cleanup_invalidate_lock: true,
-            cleanup_eof_cap: true,
-            drop_writes_errortag: false,
-            fault_iomap_end: false,
-            mutation: Mutation::None,
-        },
+        summary: "the fix: validity cookie (304a68b9c63b) + seek-based delalloc release under invalidate_lock \
+                  (f43dc4dc3eff)",
+        behaviour: LINUX_6_2,
+    },
+    Preset {
+        name: "linux-6.3",
+        summary: "6.2 + xfs_discard_folio punches the whole folio (8ac5b996bf51); writeback errors are not \
+                  modelled yet, so its knobs equal 6.2's",
+        behaviour: LINUX_6_2,
+    },
+    Preset {
+        name: "linux-6.6",
+        summary: "6.3 + per-block dirty state in iomap_folio_state (4ce02c679722); not modelled yet: the \
+                  model's per-block state is the oracle's, so its knobs equal 6.2's",
+        behaviour: LINUX_6_2,
+    },
+    Preset {
+        name: "linux-6.12",
+        summary: "6.6 + zero-range flush over dirty unwritten (c5c810b94cfd), release-walk re-seek \
+                  (7a9d43eace88), COW punch fixes; none of these paths is modelled yet: knobs equal 6.2's",
+        behaviour: LINUX_6_2,
+    },
+    Preset {
+        name: "linux-6.13",
+        summary: "6.12 + ioend size clamped to the i_size sampled at writeback (51d20d1dacbe); crashes \
+                  are not modelled yet: knobs equal 6.2's",
+        behaviour: LINUX_6_2,
+    },
+    Preset {
+        name: "linux-6.18",
+        summary: "the series this machine runs: 6.13 plus nothing the model distinguishes yet; the \
+                  reference preset `iomc conform` compares the real kernel with",
+        behaviour: LINUX_6_2,
     },
 ];
+
+/// The 6.2 knobs, which every later preset starts from.
+const LINUX_6_2: Behaviour = Behaviour {
+    iomap_valid: true,
+    write_failure_cleanup: WriteFailureCleanup::SeekScan,
+    cleanup_invalidate_lock: true,
+    cleanup_eof_cap: true,
+    drop_writes_errortag: false,
+    fault_iomap_end: false,
+    mutation: Mutation::None,
+};
+
+/// The newest preset.
+pub fn newest_preset() -> &'static Preset {
+    &PRESETS[PRESETS.len() - 1]
+}
+
+/// The preset standing for a running kernel whose release string (`uname -r`, e.g.
+/// `6.18.44-fc-v1045`) is `release`: `linux-MAJOR.MINOR` when there is one, and whether it
+/// matched; else the newest preset and `false`.
+pub fn preset_for_release(release: &str) -> (&'static Preset, bool) {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let series = match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) if !major.is_empty() && !minor.is_empty() => format!("linux-{major}.{minor}"),
+        _ => String::new(),
+    };
+    match PRESETS.iter().find(|p| p.name == series) {
+        Some(p) => (p, true),
+        None => (newest_preset(), false),
+    }
+}
 
 /// Knob names accepted by [`Behaviour::set`], with a line each.
 pub const KNOBS: &[(&str, &str)] = &[
@@ -271,7 +326,18 @@ mod tests {
         assert!(!old.iomap_valid && mid.iomap_valid && new.iomap_valid);
         assert_eq!(mid.write_failure_cleanup, old.write_failure_cleanup);
         assert_eq!(new.write_failure_cleanup, WriteFailureCleanup::SeekScan);
-        assert!(Behaviour::preset("linux-6.3").is_none());
+        assert!(Behaviour::preset("linux-6.4").is_none());
+    }
+
+    #[test]
+    fn the_running_kernel_picks_its_series() {
+        let (p, exact) = preset_for_release("6.18.44-fc-v1045");
+        assert_eq!((p.name, exact), ("linux-6.18", true));
+        assert_eq!(preset_for_release("6.6.0").0.name, "linux-6.6");
+        let (p, exact) = preset_for_release("7.1.0-rc2");
+        assert_eq!((p.name, exact), (newest_preset().name, false));
+        assert!(!preset_for_release("").1);
+        assert!(!preset_for_release("6").1);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub mod pagecache;
 pub mod world;
 pub mod xfs;
 
-pub use behaviour::{Behaviour, Mutation, WriteFailureCleanup, KNOBS, MUTATIONS, PRESETS};
+pub use behaviour::{
+    newest_preset, preset_for_release, Behaviour, Mutation, WriteFailureCleanup, KNOBS, MUTATIONS, PRESETS,
+};
 pub use events::{Event, ExtKind, IomapType, OpDesc, OpRecord, Recorder, Warning, What};
 pub use world::{Ctx, Geometry, World};

@@ -226,34 +226,48 @@ fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>>
     Ok(threads)
 }
 
+/// `[expect]`: each key a preset, or a range `"<preset>.."` standing for that preset and every
+/// later one in `known_presets` (which lists presets oldest first). A preset named twice is an
+/// error.
 fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) -> R<Vec<(String, Verdict, Loc)>> {
-    let mut out = Vec::new();
-    for (preset, item) in tbl.t.iter() {
-        let key_at = tbl.key_at(preset);
+    let mut out: Vec<(String, Verdict, Loc)> = Vec::new();
+    for (key, item) in tbl.t.iter() {
+        let key_at = tbl.key_at(key);
         if item.is_table_like() {
             return fail(
                 key_at,
                 format!(
                     "{} in [expect] is a table, not a verdict: quote preset names that contain '.', \
                      e.g. \"linux-6.1\" = \"pass\"",
-                    key_text(preset)
+                    key_text(key)
                 ),
             );
         }
-        if !known_presets.contains(&preset) {
+        let (first, range) = match key.strip_suffix("..") {
+            Some(first) => (first, true),
+            None => (key, false),
+        };
+        let Some(pos) = known_presets.iter().position(|p| *p == first) else {
             let known = if known_presets.is_empty() {
                 "no presets are known".to_string()
             } else {
                 format!("known presets: {}", known_presets.join(", "))
             };
-            return fail(key_at, format!("unknown preset {preset:?} ({known})"));
-        }
-        let field = Field { name: preset, item, at: item.span().map_or(key_at, |s| s.start) };
+            let hint = "a key \"<preset>..\" names that preset and every later one";
+            return fail(key_at, format!("unknown preset {first:?} ({known}); {hint}"));
+        };
+        let field = Field { name: key, item, at: item.span().map_or(key_at, |s| s.start) };
         let s = field.string()?;
         let Some(verdict) = Verdict::parse(s) else {
             return fail(field.at, format!("invalid verdict {s:?} ({VERDICTS_HELP})"));
         };
-        out.push((preset.to_string(), verdict, index.loc(key_at)));
+        let presets = if range { &known_presets[pos..] } else { &known_presets[pos..=pos] };
+        for preset in presets {
+            if let Some((_, _, loc)) = out.iter().find(|(p, _, _)| p == preset) {
+                return fail(key_at, format!("{} names preset {preset:?} again (first named at {loc})", key_text(key)));
+            }
+            out.push((preset.to_string(), verdict.clone(), index.loc(key_at)));
+        }
     }
     if out.is_empty() {
         return fail(tbl.at, "[expect] must give the expected verdict for at least one preset");

@@ -434,6 +434,35 @@ fn unknown_preset() {
     assert!(err.message.contains("no presets are known"), "{err}");
 }
 
+/// `"<preset>.."` names that preset and every later one (presets are listed oldest first); a
+/// preset named twice, by a range or a key, is an error at the second key.
+#[test]
+fn expect_ranges() {
+    let known = ["linux-6.1", "linux-6.2", "linux-6.3", "linux-6.6"];
+    let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-6.2..\" = \"pass\"");
+    let s = Scenario::parse("x.toml", &text, &known).unwrap();
+    let got: Vec<(&str, String)> = s.expect.iter().map(|(p, v, _)| (p.as_str(), v.to_string())).collect();
+    assert_eq!(
+        got,
+        [
+            ("linux-6.1", "zeroed-data".into()),
+            ("linux-6.2", "pass".into()),
+            ("linux-6.3", "pass".into()),
+            ("linux-6.6", "pass".into())
+        ]
+    );
+    assert_eq!(s.expected("linux-6.6"), Some(&Verdict::Pass));
+    // Every range key locates at its own line.
+    assert!(s.expect[1..].iter().all(|(_, _, l)| l.line == 37));
+    let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-6.1..\" = \"pass\"");
+    let err = Scenario::parse("x.toml", &text, &known).unwrap_err();
+    assert_eq!((err.line, err.col), (37, 1), "{err}");
+    assert!(err.message.contains("names preset \"linux-6.1\" again (first named at 36:1)"), "{err}");
+    let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-9..\" = \"pass\"");
+    let err = Scenario::parse("x.toml", &text, &known).unwrap_err();
+    assert!(err.message.contains("unknown preset \"linux-9\""), "{err}");
+}
+
 #[test]
 fn empty_expect() {
     let text = VALID.replace("\"linux-6.1\" = \"zeroed-data\"\n\"linux-6.2\" = \"pass\"\n", "");
