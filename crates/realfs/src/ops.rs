@@ -1,0 +1,435 @@
+//! One scenario op as the system calls a user program would make.
+//!
+//! A [`RealFile`] is an open descriptor on a fresh file in an [`XfsMount`]; [`RealFile::run_op`]
+//! runs an [`OpKind`] on it and returns what the system call returned, in the model's terms
+//! ([`OpResult`]): bytes transferred, 0, or `-errno` (Linux numbers: `-EFAULT` is -14). A failing
+//! system call is an *outcome*, never an `Err`; the only error is [`NotRunnable`], for an op that
+//! has no real counterpart on this kernel.
+//!
+//! Per-thread state lives in a [`ThreadState`], one per thread, like the per-process state a real
+//! program has: a pending `short_copy` and the thread's shared mapping of the file.
+
+use std::fmt;
+use std::fs;
+use std::num::NonZeroU64;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use iomc_scenario::observe::OpResult;
+use iomc_scenario::{Geometry, OpKind, Scenario};
+use rustix::fs::{Advice, FallocateFlags, Mode, OFlags};
+
+use crate::mount::XfsMount;
+use crate::sys::{self, FileMapping, GuardedBuf};
+use crate::{io_err, Error, Result};
+
+/// Largest `length` of a `pwrite`, `mmap_write` or `read` that [`RealFile::run_op`] runs (it
+/// allocates a buffer of that size); scenarios are limited to far less
+/// ([`iomc_scenario::MAX_FILE_BYTES`]).
+pub const MAX_OP_BYTES: u64 = 64 << 20;
+
+/// An op that cannot run on this kernel, with the reason (e.g. no XFS error injection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotRunnable(pub String);
+
+impl fmt::Display for NotRunnable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotRunnable {}
+
+/// What one thread carries from op to op.
+#[derive(Default)]
+pub struct ThreadState {
+    /// Set by `short_copy`: the next `pwrite` copies only this many bytes before faulting.
+    short_copy: Option<u64>,
+    /// The thread's `MAP_SHARED` mapping of the file, made by its first `mmap_write` (like a vma
+    /// that stays until the thread is done). Dropping the state unmaps it.
+    mapping: Option<FileMapping>,
+    /// `process_vm_writev` was refused (`EPERM`/`ENOSYS`, e.g. by a seccomp or YAMA policy): store
+    /// with plain CPU stores instead.
+    direct_stores: bool,
+}
+
+impl ThreadState {
+    /// A thread that has run nothing yet.
+    pub fn new() -> ThreadState {
+        ThreadState::default()
+    }
+
+    /// Whether `mmap_write` fell back to plain CPU stores because `process_vm_writev` was
+    /// refused (see [`RealFile::run_op`]).
+    pub fn uses_direct_stores(&self) -> bool {
+        self.direct_stores
+    }
+
+    /// Whether a `short_copy` is waiting for the next `pwrite`.
+    pub fn short_copy_pending(&self) -> Option<u64> {
+        self.short_copy
+    }
+}
+
+impl fmt::Debug for ThreadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadState")
+            .field("short_copy", &self.short_copy)
+            .field("mapped_bytes", &self.mapping.as_ref().map(FileMapping::len))
+            .field("direct_stores", &self.direct_stores)
+            .finish()
+    }
+}
+
+/// Deletes the test file when the last handle on it goes away.
+#[derive(Debug)]
+struct Remover(PathBuf);
+
+impl Drop for Remover {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// An open, read-write descriptor on a test file in an [`XfsMount`], with the scenario geometry.
+///
+/// The file is created empty and deleted when the last handle ([`RealFile::try_clone`]) is
+/// dropped. The descriptor's file offset is never used: every op is positional.
+#[derive(Debug)]
+pub struct RealFile {
+    file: fs::File,
+    remover: Arc<Remover>,
+    geometry: Geometry,
+    span: u64,
+    errortag_dir: Option<PathBuf>,
+}
+
+/// `-errno` of an I/O error (`-EIO` if it carries no errno).
+fn neg_errno(e: &std::io::Error) -> i64 {
+    -i64::from(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn ret_of(r: rustix::io::Result<()>) -> OpResult {
+    OpResult { ret: r.map_or_else(|e| -i64::from(e.raw_os_error()), |()| 0), data: Vec::new() }
+}
+
+fn ret_n(ret: i64) -> OpResult {
+    OpResult { ret, data: Vec::new() }
+}
+
+impl RealFile {
+    /// Creates a fresh, empty file in `mount` (`O_CREAT | O_EXCL | O_RDWR`, mode 0644) for a
+    /// scenario with `geometry` whose ops stay below `span` bytes (the size of `mmap_write`'s
+    /// mapping; see [`Scenario::span_bytes`]). The geometry's block size must be the mount's.
+    pub fn create(mount: &XfsMount, geometry: &Geometry, span: u64) -> Result<RealFile> {
+        if geometry.block_size != mount.block_size() {
+            return Err(Error::Invalid(format!(
+                "scenario block size {} but the mount has {}-byte blocks",
+                geometry.block_size,
+                mount.block_size()
+            )));
+        }
+        let path = loop {
+            let path = mount.next_file_path();
+            let flags = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
+            match rustix::fs::open(&path, flags, Mode::from_raw_mode(0o644)) {
+                Ok(fd) => break (path, fs::File::from(fd)),
+                // Left over from an earlier process with the same pid: take the next name.
+                Err(rustix::io::Errno::EXIST) => continue,
+                Err(e) => return Err(io_err(format!("creating {}", path.display()))(e.into())),
+            }
+        };
+        let (path, file) = path;
+        Ok(RealFile {
+            file,
+            remover: Arc::new(Remover(path)),
+            geometry: geometry.clone(),
+            span: span.max(1),
+            errortag_dir: mount.errortag_dir(),
+        })
+    }
+
+    /// [`RealFile::create`] with the scenario's geometry and span.
+    pub fn for_scenario(mount: &XfsMount, scenario: &Scenario) -> Result<RealFile> {
+        RealFile::create(mount, &scenario.geometry, scenario.span_bytes())
+    }
+
+    /// Another handle on the same file (a `dup`ed descriptor), for another thread.
+    pub fn try_clone(&self) -> Result<RealFile> {
+        Ok(RealFile {
+            file: self.file.try_clone().map_err(io_err("duplicating the file descriptor"))?,
+            remover: Arc::clone(&self.remover),
+            geometry: self.geometry.clone(),
+            span: self.span,
+            errortag_dir: self.errortag_dir.clone(),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.remover.0
+    }
+
+    /// The scenario geometry the file was made for.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+
+    /// The file size (`fstat`'s `st_size`).
+    pub fn size(&self) -> Result<u64> {
+        let st = rustix::fs::fstat(self.fd()).map_err(|e| io_err("fstat")(e.into()))?;
+        Ok(u64::try_from(st.st_size).unwrap_or(0))
+    }
+
+    /// Runs `op` as real system calls, with `state` the calling thread's own state.
+    ///
+    /// | op | system calls | `ret` |
+    /// | --- | --- | --- |
+    /// | `pwrite` | `pwrite(2)` of `length` bytes of `fill`, repeated from where a short return (without an error) stopped | bytes written, or `-errno` if the first call fails |
+    /// | `pwrite` after `short_copy{bytes}` | one `pwrite(2)` from a buffer whose first `bytes` bytes are readable and whose rest is a `PROT_NONE` page, so the kernel's copy from user space faults after `bytes` bytes | what the kernel returns: the bytes it wrote, or `-EFAULT` (-14) if none |
+    /// | `mmap_write` | a store of `fill` over the range into the thread's `MAP_SHARED` mapping, page by page through `process_vm_writev(2)`, stopping at the first page that fails (a page wholly beyond EOF: `EFAULT` where a CPU store would raise `SIGBUS`) | bytes stored inside EOF: `min(offset + stored, size) - offset`, `size` from `fstat` right after the store (a concurrent size change between the store and the `fstat` makes this approximate) |
+    /// | `read` | one `pread(2)` | bytes read (`data` holds them) or `-errno` |
+    /// | `writeback` | `sync_file_range(2)` with `WAIT_BEFORE \| WRITE \| WAIT_AFTER` over the range (whole file: offset 0, nbytes 0) | 0 or `-errno` |
+    /// | `reclaim` | `posix_fadvise(POSIX_FADV_DONTNEED)` over the range | 0 or `-errno` |
+    /// | `fallocate` | `fallocate(2)`, mode 0 (extends the size) | 0 or `-errno` |
+    /// | `punch_hole` | `fallocate(2)`, `PUNCH_HOLE \| KEEP_SIZE` | 0 or `-errno` |
+    /// | `truncate` | `ftruncate(2)` | 0 or `-errno` |
+    /// | `fsync` | `fsync(2)` | 0 or `-errno` |
+    /// | `drop_caches` | writes `1` to `/proc/sys/vm/drop_caches` | 0 or `-errno` |
+    /// | `errortag` | writes `value` to `/sys/fs/xfs/<dev>/errortag/<name>` | 0 or `-errno`; [`NotRunnable`] without `CONFIG_XFS_DEBUG` |
+    /// | `short_copy` | none: arms the next `pwrite` of this thread | 0 |
+    ///
+    /// Where the real call differs from what the model's op does:
+    ///
+    /// - **`reclaim`**: `posix_fadvise(DONTNEED)` (`generic_fadvise` in `mm/fadvise.c`) first
+    ///   *starts* writeback of the range's dirty pages (`__filemap_fdatawrite_range(...,
+    ///   WB_SYNC_NONE)`, not waiting for it), then invalidates only the clean, unlocked,
+    ///   unmapped, not-under-writeback folios wholly inside the range (partial pages at either
+    ///   end are kept, except the file's last page). kswapd, which the model's reclaim stands
+    ///   for, starts no writeback for XFS and evicts clean folios only. So on dirty pages the
+    ///   real `reclaim` behaves like a writeback without waiting. (Seen on 6.18: right after
+    ///   `reclaim` of two delalloc blocks FIEMAP shows them unwritten, `uu`, while the I/O is in
+    ///   flight (XFS converts delalloc to unwritten extents when it submits writeback, to written
+    ///   at I/O completion), or already written, `WW`.)
+    /// - **`drop_caches`**: machine-wide, and only the page cache (`1`, not `3`: dentries and
+    ///   inodes do not matter here). It calls `invalidate_mapping_pages` on every inode, which
+    ///   skips dirty, locked, mapped and writeback folios, like the model's clean-only drop. It
+    ///   does not sync first.
+    /// - **`mmap_write`** when `process_vm_writev` is refused (`EPERM`, `ENOSYS`): plain CPU
+    ///   stores, only to pages that start below the EOF read with `fstat` just before; a
+    ///   concurrent truncate below such a page between the check and the store raises `SIGBUS`
+    ///   and kills the process.
+    /// - **`pwrite` after `short_copy`**: the kernel (6.18, `iomap_write_iter`) retries a
+    ///   short copy with the bytes it got, so the write returns exactly `bytes` (and the file
+    ///   grows to `offset + bytes`), or `-EFAULT` for `bytes == 0`.
+    /// - **folio sizes**: XFS picks its own folio sizes (it supports large folios); the
+    ///   scenario's `folio_pages` cannot be imposed on the kernel.
+    pub fn run_op(&mut self, op: &OpKind, state: &mut ThreadState) -> Result<OpResult, NotRunnable> {
+        let len = match op {
+            OpKind::Pwrite { length, .. } | OpKind::MmapWrite { length, .. } | OpKind::Read { length, .. } => *length,
+            _ => 0,
+        };
+        if len > MAX_OP_BYTES {
+            return Err(NotRunnable(format!(
+                "{} of {len} bytes: the harness buffers at most {MAX_OP_BYTES} bytes per op",
+                op.name()
+            )));
+        }
+        let fd = self.file.as_fd();
+        Ok(match op {
+            OpKind::Pwrite { offset, length, fill } => match state.short_copy.take() {
+                Some(bytes) => ret_n(short_pwrite(fd, *offset, *length, *fill, bytes)),
+                None => ret_n(pwrite_all(fd, *offset, *length, *fill)),
+            },
+            OpKind::MmapWrite { offset, length, fill } => ret_n(self.mmap_write(state, *offset, *length, *fill)),
+            OpKind::Read { offset, length } => {
+                let Ok(len) = usize::try_from(*length) else { return Ok(ret_n(-i64::from(libc::EINVAL))) };
+                let mut data = vec![0u8; len];
+                match rustix::io::pread(fd, &mut data, *offset) {
+                    Ok(n) => {
+                        data.truncate(n);
+                        OpResult { ret: n as i64, data }
+                    }
+                    Err(e) => ret_n(-i64::from(e.raw_os_error())),
+                }
+            }
+            OpKind::Writeback { range } => {
+                let (off, len) = range.unwrap_or((0, 0));
+                ret_n(sys::sync_file_range_wait(fd, off, len).map_or_else(|e| neg_errno(&e), |()| 0))
+            }
+            OpKind::Reclaim { range } => {
+                let (off, len) = range.unwrap_or((0, 0));
+                ret_of(rustix::fs::fadvise(fd, off, NonZeroU64::new(len), Advice::DontNeed))
+            }
+            OpKind::Fallocate { offset, length } => {
+                ret_of(rustix::fs::fallocate(fd, FallocateFlags::empty(), *offset, *length))
+            }
+            OpKind::PunchHole { offset, length } => ret_of(rustix::fs::fallocate(
+                fd,
+                FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+                *offset,
+                *length,
+            )),
+            OpKind::Truncate { size } => ret_of(rustix::fs::ftruncate(fd, *size)),
+            OpKind::Fsync => ret_of(rustix::fs::fsync(fd)),
+            OpKind::DropCaches => {
+                ret_n(fs::write("/proc/sys/vm/drop_caches", "1").map_or_else(|e| neg_errno(&e), |()| 0))
+            }
+            OpKind::Errortag { name, value } => {
+                let path = errortag_path(self.errortag_dir.as_deref(), name)?;
+                ret_n(fs::write(path, value.to_string()).map_or_else(|e| neg_errno(&e), |()| 0))
+            }
+            OpKind::ShortCopy { bytes } => {
+                state.short_copy = Some(*bytes);
+                ret_n(0)
+            }
+        })
+    }
+
+    /// `mmap_write`: see [`RealFile::run_op`].
+    fn mmap_write(&self, state: &mut ThreadState, offset: u64, length: u64, fill: u8) -> i64 {
+        let page = sys::page_size();
+        let (Ok(start), Some(end)) = (usize::try_from(offset), offset.checked_add(length)) else {
+            return -i64::from(libc::EINVAL);
+        };
+        let Ok(end) = usize::try_from(end) else { return -i64::from(libc::EINVAL) };
+        if !matches!(state.mapping.as_ref(), Some(m) if m.len() >= end) {
+            // The scenario's whole span, once; bigger only if an op reaches past it.
+            let span = usize::try_from(self.span).unwrap_or(usize::MAX);
+            let Some(len) = span.max(end).checked_next_multiple_of(page) else { return -i64::from(libc::EINVAL) };
+            state.mapping = None;
+            match FileMapping::new(self.fd(), len) {
+                Ok(m) => state.mapping = Some(m),
+                Err(e) => return neg_errno(&e),
+            }
+        }
+        let Some(mapping) = state.mapping.as_ref() else { return -i64::from(libc::ENOMEM) };
+        let src = vec![fill; page];
+        let mut stored = 0usize;
+        let mut pos = start;
+        while pos < end {
+            let chunk_end = end.min((pos / page + 1) * page);
+            let n = chunk_end - pos;
+            if !state.direct_stores {
+                match mapping.store_via_kernel(pos, &src[..n]) {
+                    Ok(k) => {
+                        stored += k;
+                        if k < n {
+                            break;
+                        }
+                    }
+                    Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::ENOSYS)) => {
+                        state.direct_stores = true;
+                        continue;
+                    }
+                    Err(_) => break,
+                }
+            } else {
+                let Ok(size) = self.size() else { break };
+                if (pos / page * page) as u64 >= size {
+                    break;
+                }
+                #[allow(unsafe_code)]
+                // SAFETY: the page starts below EOF as read just now (a truncate racing in between
+                // would SIGBUS; documented on `run_op`); the range is inside the mapping.
+                let r = unsafe { mapping.store_direct(pos, n, fill) };
+                if r.is_err() {
+                    break;
+                }
+                stored += n;
+            }
+            pos = chunk_end;
+        }
+        let size = self.size().unwrap_or(0);
+        let inside = (offset + stored as u64).min(size.max(offset)) - offset;
+        inside as i64
+    }
+}
+
+/// `pwrite(2)` of `length` bytes of `fill`, continuing after short returns; returns the total,
+/// or `-errno` if the first call fails (an error after some progress ends the loop and the
+/// progress is reported, as `write(2)` does).
+fn pwrite_all(fd: BorrowedFd<'_>, offset: u64, length: u64, fill: u8) -> i64 {
+    let Ok(len) = usize::try_from(length) else { return -i64::from(libc::EINVAL) };
+    let buf = vec![fill; len];
+    let mut done = 0usize;
+    while done < len {
+        match rustix::io::pwrite(fd, &buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) if done == 0 => return -i64::from(e.raw_os_error()),
+            Err(_) => break,
+        }
+    }
+    done as i64
+}
+
+/// One `pwrite(2)` of `length` bytes whose source runs into a `PROT_NONE` page after `bytes`
+/// bytes (all of it readable if `bytes >= length`). Returns the kernel's answer as is.
+fn short_pwrite(fd: BorrowedFd<'_>, offset: u64, length: u64, fill: u8, bytes: u64) -> i64 {
+    let (Ok(len), Ok(bytes)) = (usize::try_from(length), usize::try_from(bytes.min(length))) else {
+        return -i64::from(libc::EINVAL);
+    };
+    let buf = match GuardedBuf::new(bytes, fill) {
+        Ok(b) => b,
+        Err(e) => return neg_errno(&e),
+    };
+    match sys::pwrite_raw(fd, buf.short_source(bytes), len, offset) {
+        Ok(n) => n as i64,
+        Err(e) => neg_errno(&e),
+    }
+}
+
+/// `<dir>/<name>` if this kernel has the error tag.
+fn errortag_path(dir: Option<&Path>, name: &str) -> Result<PathBuf, NotRunnable> {
+    let Some(dir) = dir else {
+        return Err(NotRunnable(format!("errortag {name}: this kernel has no XFS error injection (CONFIG_XFS_DEBUG)")));
+    };
+    let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let path = dir.join(name);
+    if !valid || !path.exists() {
+        return Err(NotRunnable(format!("errortag {name}: this kernel's XFS has no such error tag")));
+    }
+    Ok(path)
+}
+
+/// Says, before running anything, whether every op of `scenario` has a real counterpart on this
+/// kernel and `mount`: the scenario's page size must be the machine's, its block size the
+/// mount's, and each `errortag` must exist under `/sys/fs/xfs/<dev>/errortag/` (debug kernels
+/// only). The error lists every problem, separated by `; `.
+pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
+    let mut problems: Vec<String> = Vec::new();
+    let page = sys::page_size() as u64;
+    if scenario.geometry.page_size != page {
+        problems.push(format!("scenario page size {} but this machine's is {page}", scenario.geometry.page_size));
+    }
+    if scenario.geometry.block_size != mount.block_size() {
+        problems.push(format!(
+            "scenario block size {} but the mount has {}-byte blocks",
+            scenario.geometry.block_size,
+            mount.block_size()
+        ));
+    }
+    let dir = mount.errortag_dir();
+    let ops = scenario.setup.iter().chain(scenario.threads.iter().flat_map(|t| t.ops.iter()));
+    for op in ops {
+        if let OpKind::Errortag { name, .. } = &op.kind {
+            if let Err(e) = errortag_path(dir.as_deref(), name) {
+                if !problems.contains(&e.0) {
+                    problems.push(e.0);
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
