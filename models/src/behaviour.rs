@@ -114,6 +114,10 @@ pub struct Behaviour {
     pub drop_writes_errortag: bool,
     /// `page_mkwrite` uses the buffered-write `->iomap_end` (6.1); 6.2 has none (118e021b4b66).
     pub fault_iomap_end: bool,
+    /// Per-block dirty bits in `iomap_folio_state` (4ce02c679722, 6.6): a buffered write
+    /// dirties only the blocks it copied into, `page_mkwrite` the whole folio, and writeback
+    /// writes only dirty blocks. Before 6.6 a dirty folio writes every uptodate block.
+    pub per_block_dirty: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -142,6 +146,7 @@ pub const PRESETS: &[Preset] = &[
             cleanup_eof_cap: false,
             drop_writes_errortag: true,
             fault_iomap_end: true,
+            per_block_dirty: false,
             mutation: Mutation::None,
         },
     },
@@ -155,6 +160,7 @@ pub const PRESETS: &[Preset] = &[
             cleanup_eof_cap: false,
             drop_writes_errortag: true,
             fault_iomap_end: true,
+            per_block_dirty: false,
             mutation: Mutation::None,
         },
     },
@@ -172,27 +178,27 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.6",
-        summary: "6.3 + per-block dirty state in iomap_folio_state (4ce02c679722); not modelled yet: the \
-                  model's per-block state is the oracle's, so its knobs equal 6.2's",
-        behaviour: LINUX_6_2,
+        summary: "6.3 + per-block dirty state in iomap_folio_state (4ce02c679722): writeback writes only \
+                  dirty blocks; the release walk's ifs punch (iomap_write_delalloc_ifs_punch) is not modelled yet",
+        behaviour: LINUX_6_6,
     },
     Preset {
         name: "linux-6.12",
         summary: "6.6 + zero-range flush over dirty unwritten (c5c810b94cfd), release-walk re-seek \
-                  (7a9d43eace88), COW punch fixes; none of these paths is modelled yet: knobs equal 6.2's",
-        behaviour: LINUX_6_2,
+                  (7a9d43eace88), COW punch fixes; none of these paths is modelled yet: knobs equal 6.6's",
+        behaviour: LINUX_6_6,
     },
     Preset {
         name: "linux-6.13",
         summary: "6.12 + ioend size clamped to the i_size sampled at writeback (51d20d1dacbe); crashes \
-                  are not modelled yet: knobs equal 6.2's",
-        behaviour: LINUX_6_2,
+                  are not modelled yet: knobs equal 6.6's",
+        behaviour: LINUX_6_6,
     },
     Preset {
         name: "linux-6.18",
         summary: "the series this machine runs: 6.13 plus nothing the model distinguishes yet; the \
                   reference preset `iomc conform` compares the real kernel with",
-        behaviour: LINUX_6_2,
+        behaviour: LINUX_6_6,
     },
 ];
 
@@ -204,8 +210,12 @@ const LINUX_6_2: Behaviour = Behaviour {
     cleanup_eof_cap: true,
     drop_writes_errortag: false,
     fault_iomap_end: false,
+    per_block_dirty: false,
     mutation: Mutation::None,
 };
+
+/// The 6.6 knobs: 6.2 plus per-block dirty state.
+const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, ..LINUX_6_2 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -235,6 +245,7 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("cleanup_eof_cap", "on|off: seek walk capped at EOF, tail beyond EOF always punched"),
     ("drop_writes_errortag", "on|off: the xfs drop_writes error tag is accepted"),
     ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
+    ("per_block_dirty", "on|off: per-block dirty bits; writeback writes only dirty blocks (6.6, 4ce02c679722)"),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -269,6 +280,7 @@ impl Behaviour {
             "cleanup_eof_cap" => self.cleanup_eof_cap = flag()?,
             "drop_writes_errortag" => self.drop_writes_errortag = flag()?,
             "fault_iomap_end" => self.fault_iomap_end = flag()?,
+            "per_block_dirty" => self.per_block_dirty = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -300,6 +312,7 @@ impl Behaviour {
             ("cleanup_eof_cap", onoff(self.cleanup_eof_cap)),
             ("drop_writes_errortag", onoff(self.drop_writes_errortag)),
             ("fault_iomap_end", onoff(self.fault_iomap_end)),
+            ("per_block_dirty", onoff(self.per_block_dirty)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

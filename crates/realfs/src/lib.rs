@@ -58,8 +58,8 @@
 //! See [`RealFile::run_op`]; in short: `pwrite` → `pwrite(2)`; `mmap_write` → stores into a
 //! `MAP_SHARED` mapping, made through `process_vm_writev(2)` so that a page beyond EOF yields
 //! `EFAULT` instead of `SIGBUS`; `read` → `pread(2)`; `writeback` → `sync_file_range(2)` (wait
-//! before, write, wait after); `reclaim` → `posix_fadvise(POSIX_FADV_DONTNEED)`, which *writes
-//! back* dirty pages first (unlike kswapd); `fallocate`, `punch_hole` → `fallocate(2)`;
+//! before, write, wait after); `reclaim` → `madvise(MADV_PAGEOUT)` on a shared mapping of the
+//! range (kswapd's `shrink_folio_list`, no writeback); `fallocate`, `punch_hole` → `fallocate(2)`;
 //! `truncate` → `ftruncate(2)`; `fsync` → `fsync(2)`; `drop_caches` → `echo 1 >
 //! /proc/sys/vm/drop_caches` (machine-wide); `errortag` → `/sys/fs/xfs/<dev>/errortag/<name>`
 //! (debug kernels only); `short_copy` → the next `pwrite` copies from a buffer that runs into a

@@ -11,14 +11,13 @@
 
 use std::fmt;
 use std::fs;
-use std::num::NonZeroU64;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use iomc_scenario::observe::OpResult;
 use iomc_scenario::{Geometry, OpKind, Scenario};
-use rustix::fs::{Advice, FallocateFlags, Mode, OFlags};
+use rustix::fs::{FallocateFlags, Mode, OFlags};
 
 use crate::mount::XfsMount;
 use crate::sys::{self, FileMapping, GuardedBuf};
@@ -195,7 +194,7 @@ impl RealFile {
     /// | `mmap_write` | a store of `fill` over the range into the thread's `MAP_SHARED` mapping, page by page through `process_vm_writev(2)`, stopping at the first page that fails (a page wholly beyond EOF: `EFAULT` where a CPU store would raise `SIGBUS`) | bytes stored inside EOF: `min(offset + stored, size) - offset`, `size` from `fstat` right after the store (a concurrent size change between the store and the `fstat` makes this approximate) |
     /// | `read` | one `pread(2)` | bytes read (`data` holds them) or `-errno` |
     /// | `writeback` | `sync_file_range(2)` with `WAIT_BEFORE \| WRITE \| WAIT_AFTER` over the range (whole file: offset 0, nbytes 0) | 0 or `-errno` |
-    /// | `reclaim` | `posix_fadvise(POSIX_FADV_DONTNEED)` over the range | 0 or `-errno` |
+    /// | `reclaim` | `madvise(MADV_PAGEOUT)` over a shared mapping of the range, its resident pages faulted in first | 0 or `-errno` |
     /// | `fallocate` | `fallocate(2)`, mode 0 (extends the size) | 0 or `-errno` |
     /// | `punch_hole` | `fallocate(2)`, `PUNCH_HOLE \| KEEP_SIZE` | 0 or `-errno` |
     /// | `truncate` | `ftruncate(2)` | 0 or `-errno` |
@@ -206,16 +205,15 @@ impl RealFile {
     ///
     /// Where the real call differs from what the model's op does:
     ///
-    /// - **`reclaim`**: `posix_fadvise(DONTNEED)` (`generic_fadvise` in `mm/fadvise.c`) first
-    ///   *starts* writeback of the range's dirty pages (`__filemap_fdatawrite_range(...,
-    ///   WB_SYNC_NONE)`, not waiting for it), then invalidates only the clean, unlocked,
-    ///   unmapped, not-under-writeback folios wholly inside the range (partial pages at either
-    ///   end are kept, except the file's last page). kswapd, which the model's reclaim stands
-    ///   for, starts no writeback for XFS and evicts clean folios only. So on dirty pages the
-    ///   real `reclaim` behaves like a writeback without waiting. (Seen on 6.18: right after
-    ///   `reclaim` of two delalloc blocks FIEMAP shows them unwritten, `uu`, while the I/O is in
-    ///   flight (XFS converts delalloc to unwritten extents when it submits writeback, to written
-    ///   at I/O completion), or already written, `WW`.)
+    /// - **`reclaim`**: `madvise(MADV_PAGEOUT)` sends the folios it maps through the reclaim
+    ///   path kswapd uses (`reclaim_pages` -> `shrink_folio_list`), which writes nothing for XFS
+    ///   and evicts clean folios only, as the model's reclaim does. It differs from kswapd in
+    ///   that a folio also mapped by another process or thread mapping is skipped, and a large
+    ///   folio reaching outside the range may be skipped, where kswapd would unmap and evict it:
+    ///   the real op may evict less, never more. `posix_fadvise(POSIX_FADV_DONTNEED)`, the
+    ///   obvious stand-in, was tried first and rejected: it *starts* writeback of dirty pages
+    ///   (`generic_fadvise` -> `__filemap_fdatawrite_range(WB_SYNC_NONE)`), so right after it
+    ///   FIEMAP showed delalloc blocks as unwritten (I/O in flight) or written, at random.
     /// - **`drop_caches`**: machine-wide, and only the page cache (`1`, not `3`: dentries and
     ///   inodes do not matter here). It calls `invalidate_mapping_pages` on every inode, which
     ///   skips dirty, locked, mapped and writeback folios, like the model's clean-only drop. It
@@ -263,8 +261,10 @@ impl RealFile {
                 ret_n(sys::sync_file_range_wait(fd, off, len).map_or_else(|e| neg_errno(&e), |()| 0))
             }
             OpKind::Reclaim { range } => {
-                let (off, len) = range.unwrap_or((0, 0));
-                ret_of(rustix::fs::fadvise(fd, off, NonZeroU64::new(len), Advice::DontNeed))
+                // kswapd's path (MADV_PAGEOUT: shrink_folio_list, no writeback), not fadvise,
+                // which starts writeback of dirty pages first.
+                let (off, len) = range.unwrap_or((0, self.span));
+                ret_n(sys::pageout(fd, off, len).map_or_else(|e| neg_errno(&e), |()| 0))
             }
             OpKind::Fallocate { offset, length } => {
                 ret_of(rustix::fs::fallocate(fd, FallocateFlags::empty(), *offset, *length))

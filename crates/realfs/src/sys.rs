@@ -328,3 +328,64 @@ pub fn fiemap(fd: BorrowedFd<'_>, start: u64, len: u64) -> io::Result<Vec<Extent
     }
     Ok(out)
 }
+
+/// Reclaim as kswapd does it, for the file pages of `[offset, offset + len)` that are resident:
+/// map the range shared and read-only, fault in (map) each resident page, then
+/// `madvise(MADV_PAGEOUT)`, which hands the mapped folios to the reclaim path
+/// (`reclaim_pages` → `shrink_folio_list`). That path writes nothing for XFS (no
+/// `->writepage`): dirty folios and folios under writeback stay, clean unlocked ones are
+/// unmapped and evicted, a folio mapped elsewhere too is skipped. Unlike
+/// `posix_fadvise(POSIX_FADV_DONTNEED)`, it starts no writeback.
+///
+/// Pages are touched with `process_vm_readv` to our own pid, so a page that a concurrent
+/// truncate moved beyond EOF gives `EFAULT` (skipped) instead of `SIGBUS`. `offset` is rounded
+/// down and the end up to pages.
+pub fn pageout(fd: BorrowedFd<'_>, offset: u64, len: u64) -> io::Result<()> {
+    let page = page_size() as u64;
+    let start = offset / page * page;
+    let end = offset.saturating_add(len).div_ceil(page) * page;
+    let Ok(map_len) = usize::try_from(end - start) else {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    if map_len == 0 {
+        return Ok(());
+    }
+    let Ok(map_off) = i64::try_from(start) else {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    };
+    // SAFETY: a new read-only shared mapping at a kernel-chosen address aliases no Rust object;
+    // it is unmapped below on every path; no Rust reference into it is formed.
+    let base = unsafe {
+        libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), map_off)
+    };
+    if base == libc::MAP_FAILED {
+        return Err(last_errno());
+    }
+    let pages = map_len / page as usize;
+    let mut resident = vec![0u8; pages];
+    // SAFETY: `base..base+map_len` is the mapping just made; `resident` has one byte per page
+    // and lives across the call.
+    let mut r = unsafe { libc::mincore(base, map_len, resident.as_mut_ptr()) };
+    if r == 0 {
+        let pid = rustix::process::getpid().as_raw_nonzero().get();
+        let mut byte = 0u8;
+        for (i, _) in resident.iter().enumerate().filter(|(_, b)| **b & 1 != 0) {
+            let local = libc::iovec { iov_base: std::ptr::addr_of_mut!(byte).cast::<c_void>(), iov_len: 1 };
+            let remote = libc::iovec {
+                iov_base: base.cast::<u8>().wrapping_add(i * page as usize).cast::<c_void>(),
+                iov_len: 1,
+            };
+            // SAFETY: the kernel reads one byte of our own mapping (inside `[base, base +
+            // map_len)`) into `byte`, a live local; a page beyond EOF gives EFAULT, which we
+            // ignore (nothing to evict there).
+            let _ = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+        }
+        // SAFETY: advice on exactly the mapping made above; MADV_PAGEOUT changes no memory we
+        // reference (a later access would fault the page back in).
+        r = unsafe { libc::madvise(base, map_len, libc::MADV_PAGEOUT) };
+    }
+    let err = (r < 0).then(last_errno);
+    // SAFETY: exactly the mapping made above; nothing refers into it.
+    let _ = unsafe { libc::munmap(base, map_len) };
+    err.map_or(Ok(()), Err)
+}

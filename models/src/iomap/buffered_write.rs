@@ -227,6 +227,9 @@ pub fn iomap_write_end(
     } else {
         st.iomap_set_range_uptodate(geo, folio.id, pos, len);
         let f = &mut st.folios[folio.id];
+        // 6.6+ `__iomap_write_end`: iomap_set_range_dirty over the copied bytes, then
+        // filemap_dirty_folio (not iomap_dirty_folio: the other blocks stay clean).
+        f.iomap_set_range_dirty(geo, pos, pos + copied);
         if !f.dirty {
             f.dirty = true;
             cx.ev("filemap_dirty_folio", What::FolioDirty { pos: fpos });

@@ -67,6 +67,8 @@ fn iomap_folio_mkwrite_iter(cx: &Ctx<'_>, iter: &IomapIter, folio: &LockedFolio<
     if !f.uptodate {
         cx.warn("iomap_folio_mkwrite_iter", format!("WARN_ON_ONCE(!folio_test_uptodate) at {}", iter.pos));
     }
+    // folio_mark_dirty -> iomap_dirty_folio (6.6+): every block of the folio dirty.
+    f.ifs_dirty.fill(true);
     if !f.dirty {
         f.dirty = true;
         cx.ev("iomap_folio_mkwrite_iter", What::FolioDirty { pos: folio.pos(&cx.w.geo) });

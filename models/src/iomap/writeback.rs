@@ -80,6 +80,8 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
             f.dirty = false;
             f.wrprotect_gen += 1;
             f.changed.fill(false);
+            // 6.6+: the blocks to write are the dirty ones; iomap_writepage_map clears the bits.
+            let dirty_blocks = std::mem::replace(&mut f.ifs_dirty, vec![false; f.changed.len()]);
             cx.ev("folio_clear_dirty_for_io", What::FolioClean { pos: fpos });
             if fpos >= i_size {
                 // iomap_do_writepage: folio wholly beyond EOF is invalidated, not written.
@@ -91,9 +93,15 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
                 // Straddles EOF: zero the post-EOF part before writing.
                 f.data[(end_pos - fpos) as usize..].fill(0);
             }
+            // 6.1-6.5 write every uptodate block of a dirty folio; 6.6+ (per-block dirty bits,
+            // `ifs_block_is_dirty`) only the dirty ones of a folio of more than one block.
+            let per_block = w.behaviour.per_block_dirty && dirty_blocks.len() > 1;
             let blocks = (0..fsize / bs)
                 .map(|i| fpos + i * bs)
-                .filter(|b| *b < end_pos && f.block_uptodate(((b - fpos) / bs) as usize))
+                .filter(|b| {
+                    let i = ((b - fpos) / bs) as usize;
+                    *b < end_pos && f.block_uptodate(i) && (!per_block || dirty_blocks[i])
+                })
                 .collect();
             break Some((blocks, end_pos));
         };
@@ -111,13 +119,14 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
 struct FolioToWrite {
     id: crate::pagecache::FolioId,
     fpos: u64,
-    /// Uptodate blocks inside EOF (6.1/6.2 write every uptodate block of a dirty folio).
+    /// Uptodate blocks inside EOF (6.1-6.5 write every uptodate block of a dirty folio; 6.6+
+    /// only its dirty blocks).
     blocks: Vec<u64>,
     /// `min(folio end, i_size)` when it was cleared.
     end_pos: u64,
 }
 
-/// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1 and 6.2): map every block to write with
+/// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1, 6.2 and 6.6): map every block to write with
 /// `->map_blocks` (which revalidates the cached mapping), skip blocks mapped to a hole,
 /// start writeback, unlock, submit; then I/O completion and `folio_end_writeback`.
 fn iomap_writepage_map(

@@ -54,6 +54,11 @@ pub struct Folio {
     /// track dirtiness per folio only; this tells the `dirty-over-hole` invariant which blocks
     /// of a dirty folio really hold data that has to reach the disk.
     pub changed: Vec<bool>,
+    /// Per-block dirty bits of `iomap_folio_state` (6.6+, used when
+    /// [`Behaviour::per_block_dirty`](crate::Behaviour) is on): set by a buffered write over the
+    /// blocks it copied into and by `iomap_dirty_folio` over the whole folio, cleared when
+    /// writeback cleans the folio.
+    pub ifs_dirty: Vec<bool>,
     /// Bumped whenever writeback write-protects the folio's PTEs (`folio_clear_dirty_for_io`
     /// → `page_mkclean`): a mapping made writable before must fault again to store.
     pub wrprotect_gen: u32,
@@ -80,6 +85,17 @@ impl Folio {
         let last = ((to - fpos).div_ceil(geo.block_size) as usize).min(self.changed.len());
         for c in &mut self.changed[first..last] {
             *c = true;
+        }
+    }
+
+    /// `iomap_set_range_dirty` (fs/iomap/buffered-io.c, 6.6): set the dirty bits of the blocks
+    /// of `[from, to)` (file offsets).
+    pub fn iomap_set_range_dirty(&mut self, geo: &Geometry, from: u64, to: u64) {
+        let fpos = self.pos(geo);
+        let first = (from.saturating_sub(fpos) / geo.block_size) as usize;
+        let last = (to.saturating_sub(fpos).div_ceil(geo.block_size) as usize).min(self.ifs_dirty.len());
+        for d in self.ifs_dirty.iter_mut().take(last).skip(first) {
+            *d = true;
         }
     }
 
@@ -130,6 +146,7 @@ impl MappingState {
             refs: 0,
             wrprotect_gen: 0,
             changed: vec![false; (nr_pages * geo.page_size / geo.block_size) as usize],
+            ifs_dirty: vec![false; (nr_pages * geo.page_size / geo.block_size) as usize],
             data: vec![0u8; (nr_pages * geo.page_size) as usize],
         });
         for i in index..index + nr_pages {
@@ -202,6 +219,9 @@ impl MappingState {
                 refs: if i == 0 { f.refs } else { 0 },
                 wrprotect_gen: f.wrprotect_gen,
                 changed: bits(&f.changed),
+                // Simplification: each page keeps its blocks' dirty bits (the kernel frees the
+                // iomap_folio_state on split and marks every piece of a dirty folio dirty).
+                ifs_dirty: bits(&f.ifs_dirty),
                 data: f.data[i * ps..(i + 1) * ps].to_vec(),
             };
             let pid = if i == 0 {
