@@ -6,21 +6,26 @@ use iomc_models::iomap::UserBuf;
 use iomc_models::pagecache::{invalidate_mapping_pages, shrink_folio_range};
 use iomc_models::xfs;
 use iomc_models::{Ctx, OpDesc, World};
+use iomc_scenario::observe::OpResult;
 use iomc_scenario::OpKind;
 use iomc_sync::{Backend, Spawner};
 use std::sync::Arc;
 
 /// Per-actor state the scenario ops carry between them.
 #[derive(Default)]
-struct ActorState {
+pub(crate) struct ActorState {
     /// `short_copy`: the next pwrite can read only this many bytes of its buffer.
     short_copy: Option<u64>,
     /// The actor's shared writable mapping of the file.
     vma: xfs::Vma,
 }
 
-/// Run one scenario op as its kernel entry point, recording it in the history.
-fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
+/// Run one scenario op as its kernel entry point, recording it in the history, and return
+/// what it returned to its caller: the value it records with `rec.respond` (0 for
+/// `short_copy`, which only arms the next pwrite). With `KEEP` false (exploration) the
+/// returned `data` is always empty, so nothing is allocated or copied; with `KEEP` true a
+/// read's bytes are copied into it (they also go to the history).
+pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) -> OpResult {
     let w = cx.w;
     let span = w.geo.span;
     let rec = &w.rec;
@@ -36,78 +41,108 @@ fn run_op(cx: &Ctx<'_>, op: &OpKind, st: &mut ActorState) {
                 // no signal): a short return is a model bug, e.g. a stale map ending the write.
                 cx.warn("short-write", format!("pwrite of {length} bytes at {offset} returned {ret}"));
             }
+            OpResult { ret, data: Vec::new() }
         }
         OpKind::Read { offset, length } => {
             let h = rec.invoke(cx.actor, OpDesc::Read { offset, length });
             let data = xfs::xfs_file_buffered_read(cx, offset, length);
-            rec.respond(h, data.len() as i64, data);
+            let ret = data.len() as i64;
+            let kept = if KEEP { data.clone() } else { Vec::new() };
+            rec.respond(h, ret, data);
+            OpResult { ret, data: kept }
         }
         OpKind::Writeback { range } => {
             let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
             let h = rec.invoke(cx.actor, OpDesc::Neutral("writeback"));
             xfs::xfs_vm_writepages(cx, s, e);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::Reclaim { range } => {
             let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
             let h = rec.invoke(cx.actor, OpDesc::Neutral("reclaim"));
             shrink_folio_range(cx, s, e);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::Fallocate { offset, length } => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("fallocate"));
             xfs::xfs_file_fallocate(cx, offset, length);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::PunchHole { offset, length } => {
             let h = rec.invoke(cx.actor, OpDesc::Zero { offset, length });
             xfs::xfs_free_file_space(cx, offset, length);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::Truncate { size } => {
             let h = rec.invoke(cx.actor, OpDesc::Zero { offset: size, length: span.saturating_sub(size) });
             xfs::xfs_setattr_size(cx, size);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::Fsync => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("fsync"));
             xfs::xfs_file_fsync(cx);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::DropCaches => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("drop_caches"));
             invalidate_mapping_pages(cx, 0, span);
             rec.respond(h, 0, Vec::new());
+            OpResult::default()
         }
         OpKind::Errortag { ref name, value } => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("errortag"));
-            let ret = xfs::xfs_errortag_set(cx, name, value);
-            if ret.is_err() {
+            let ret = xfs::xfs_errortag_set(cx, name, value).err().unwrap_or(0);
+            if ret != 0 {
                 let why = format!(
                     "xfs_errortag_set({name}) = -EINVAL: this kernel has no {name} error tag \
                      (removed in 6e8af15ccdc4, \"xfs: drop write error injection is unfixable, remove it\")"
                 );
                 cx.warn("unsupported", why);
             }
-            rec.respond(h, ret.err().unwrap_or(0), Vec::new());
+            rec.respond(h, ret, Vec::new());
+            OpResult { ret, data: Vec::new() }
         }
-        OpKind::ShortCopy { bytes } => st.short_copy = Some(bytes),
+        OpKind::ShortCopy { bytes } => {
+            st.short_copy = Some(bytes);
+            OpResult::default()
+        }
         OpKind::MmapWrite { offset, length, fill } => {
             let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
             let ret = xfs::xfs_mmap_store(cx, &mut st.vma, offset, length, fill);
             rec.respond(h, ret, Vec::new());
+            OpResult { ret, data: Vec::new() }
         }
     }
 }
 
 /// Build a world for `backend`, run the scenario once, and check it.
 pub fn execute(p: &Prepared, backend: Backend) -> Option<Violation> {
+    let (world, _) = run_scenario::<false>(p, backend);
+    if !p.instrument.oracle {
+        return None;
+    }
+    oracle::check(&world, p)
+}
+
+/// Build a world for `backend`, run the setup ops on this thread (actor 0), run each scenario
+/// thread as a model thread and join them; return the world (for the oracle) and, with `KEEP`,
+/// per scenario thread what each of its ops returned ([`run_op`]). Without `KEEP` the result
+/// list stays empty and allocates nothing (the exploration hot path). A thread that panicked
+/// (a model bug, recorded as a `model-panic` warning) or could not be spawned gets an empty
+/// result list.
+pub(crate) fn run_scenario<const KEEP: bool>(p: &Prepared, backend: Backend) -> (Arc<World>, Vec<Vec<OpResult>>) {
     let world = Arc::new(World::with_recording(backend, p.geo.clone(), p.behaviour, p.instrument.record));
     {
         let cx = Ctx { w: &world, actor: 0 };
         let mut st = ActorState::default();
         for op in &p.scenario.setup {
-            run_op(&cx, &op.kind, &mut st);
+            run_op::<false>(&cx, &op.kind, &mut st);
         }
     }
     let spawner = Spawner::new(backend);
@@ -122,9 +157,14 @@ pub fn execute(p: &Prepared, backend: Backend) -> Option<Violation> {
             }
             let cx = Ctx { w: &w, actor };
             let mut st = ActorState::default();
+            let mut results = Vec::new();
             for op in &ops {
-                run_op(&cx, op, &mut st);
+                let r = run_op::<KEEP>(&cx, op, &mut st);
+                if KEEP {
+                    results.push(r);
+                }
             }
+            results
         });
         match spawned {
             Ok(h) => handles.push(h),
@@ -135,16 +175,24 @@ pub fn execute(p: &Prepared, backend: Backend) -> Option<Violation> {
         }
     }
     let mut panicked = Vec::new();
+    let mut results = Vec::new();
     for h in handles {
-        if let Err(p) = h.join() {
-            panicked.push(iomc_explore::panic_message(&*p));
+        match h.join() {
+            Ok(r) if KEEP => results.push(r),
+            Ok(_) => {}
+            Err(p) => {
+                panicked.push(iomc_explore::panic_message(&*p));
+                if KEEP {
+                    results.push(Vec::new());
+                }
+            }
         }
+    }
+    if KEEP {
+        results.resize(p.scenario.threads.len(), Vec::new());
     }
     if let Some(msg) = panicked.first() {
         world.rec.warn(0, "model-panic", msg.clone());
     }
-    if !p.instrument.oracle {
-        return None;
-    }
-    oracle::check(&world, p)
+    (world, results)
 }

@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod json;
 pub mod matrix;
 pub mod mutants;
+pub mod observe;
 pub mod oracle;
 pub mod render;
 pub mod token;

@@ -201,7 +201,7 @@ fn compare(
 }
 
 /// What a read through the page cache returns for `[0, span)` now (zero beyond EOF).
-fn cache_view(w: &World) -> Vec<u8> {
+pub(crate) fn cache_view(w: &World) -> Vec<u8> {
     let geo = &w.geo;
     let bs = geo.block_size;
     let st = w.mapping.i_pages.lock();
