@@ -118,6 +118,11 @@ pub struct Behaviour {
     /// dirties only the blocks it copied into, `page_mkwrite` the whole folio, and writeback
     /// writes only dirty blocks. Before 6.6 a dirty folio writes every uptodate block.
     pub per_block_dirty: bool,
+    /// The buffered write path creates large folios (6.6, d6bb59a9444d "iomap: Create large
+    /// folios in the buffered write path"): `iomap_write_iter` works in chunks of the largest
+    /// folio and `iomap_get_folio` asks `__filemap_get_folio` for `fgf_set_order(len)`. Before,
+    /// every folio a write creates is order 0.
+    pub write_large_folios: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -147,6 +152,7 @@ pub const PRESETS: &[Preset] = &[
             drop_writes_errortag: true,
             fault_iomap_end: true,
             per_block_dirty: false,
+            write_large_folios: false,
             mutation: Mutation::None,
         },
     },
@@ -161,6 +167,7 @@ pub const PRESETS: &[Preset] = &[
             drop_writes_errortag: true,
             fault_iomap_end: true,
             per_block_dirty: false,
+            write_large_folios: false,
             mutation: Mutation::None,
         },
     },
@@ -179,7 +186,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "linux-6.6",
         summary: "6.3 + per-block dirty state in iomap_folio_state (4ce02c679722): writeback writes only \
-                  dirty blocks; the release walk's ifs punch (iomap_write_delalloc_ifs_punch) is not modelled yet",
+                  dirty blocks; large folios on the buffered write path (d6bb59a9444d); the release walk's ifs punch (iomap_write_delalloc_ifs_punch) is not modelled yet",
         behaviour: LINUX_6_6,
     },
     Preset {
@@ -211,11 +218,12 @@ const LINUX_6_2: Behaviour = Behaviour {
     drop_writes_errortag: false,
     fault_iomap_end: false,
     per_block_dirty: false,
+    write_large_folios: false,
     mutation: Mutation::None,
 };
 
 /// The 6.6 knobs: 6.2 plus per-block dirty state.
-const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, ..LINUX_6_2 };
+const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, write_large_folios: true, ..LINUX_6_2 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -246,6 +254,7 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("drop_writes_errortag", "on|off: the xfs drop_writes error tag is accepted"),
     ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
     ("per_block_dirty", "on|off: per-block dirty bits; writeback writes only dirty blocks (6.6, 4ce02c679722)"),
+    ("write_large_folios", "on|off: buffered writes create large folios sized by the write (6.6, d6bb59a9444d)"),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -281,6 +290,7 @@ impl Behaviour {
             "drop_writes_errortag" => self.drop_writes_errortag = flag()?,
             "fault_iomap_end" => self.fault_iomap_end = flag()?,
             "per_block_dirty" => self.per_block_dirty = flag()?,
+            "write_large_folios" => self.write_large_folios = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -313,6 +323,7 @@ impl Behaviour {
             ("drop_writes_errortag", onoff(self.drop_writes_errortag)),
             ("fault_iomap_end", onoff(self.fault_iomap_end)),
             ("per_block_dirty", onoff(self.per_block_dirty)),
+            ("write_large_folios", onoff(self.write_large_folios)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

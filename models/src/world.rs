@@ -13,8 +13,12 @@ pub struct Geometry {
     pub block_size: u64,
     /// Page size in bytes (power of two).
     pub page_size: u64,
-    /// Folio sizes (in pages) the page cache may create, ascending.
+    /// Folio sizes (in pages) the page cache may create, ascending: readahead and faults pick
+    /// the largest that fits.
     pub folio_pages: Vec<u64>,
+    /// Folio sizes (in pages) the 6.6+ buffered write path may create (`fgf_set_order`),
+    /// ascending; usually the same list. `iomc conform` widens it to what the kernel may use.
+    pub write_folio_pages: Vec<u64>,
     /// Bytes of file offset space modelled (a multiple of the largest folio).
     pub span: u64,
 }
@@ -30,7 +34,12 @@ impl Geometry {
     }
     /// Largest folio the page cache may create, in pages.
     pub fn max_folio_pages(&self) -> u64 {
-        self.folio_pages.iter().copied().max().unwrap_or(1)
+        self.folio_pages.iter().chain(&self.write_folio_pages).copied().max().unwrap_or(1)
+    }
+
+    /// Geometry with the same folio sizes on every path.
+    pub fn new(block_size: u64, page_size: u64, folio_pages: Vec<u64>, span: u64) -> Geometry {
+        Geometry { block_size, page_size, write_folio_pages: folio_pages.clone(), folio_pages, span }
     }
     /// Round `x` down to a block boundary.
     pub fn block_down(&self, x: u64) -> u64 {

@@ -10,6 +10,8 @@ use iomc_harness::{
 };
 use iomc_models::{Behaviour, PRESETS};
 use iomc_scenario::{collect_files, Scenario};
+
+mod conform;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -191,6 +193,43 @@ enum Cmd {
         /// Directory for the counterexample scenario file and its replay token.
         #[arg(long, default_value = "fuzz-found")]
         out: PathBuf,
+    },
+    /// Run scenarios on a real XFS (loop-mounted, on the running kernel) and compare with the
+    /// model: every serialization op by op, then real threads' outcomes within the model's.
+    Conform {
+        /// Scenario files or directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Use this existing XFS mount (its block size must be the scenario's) instead of making
+        /// a loop-mounted image per block size.
+        #[arg(long)]
+        mount: Option<PathBuf>,
+        /// Real threaded runs per scenario.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        runs: u32,
+        /// Most serializations per scenario (all of them when there are no more).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        orders: u64,
+        /// Seed for random serializations and the real runs' delays.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Preset to compare with (default: the one named for the running kernel's series).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Override a knob of the preset: knob=value (repeatable).
+        #[arg(long = "set")]
+        sets: Vec<String>,
+        /// Only the sequential differential (no real threads).
+        #[arg(long)]
+        sequential_only: bool,
+        /// Generate this many scenarios (1, 2 and 4 KiB blocks) and run the sequential
+        /// differential on each instead of reading scenario files; a difference shrinks to a
+        /// minimal scenario file.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        generate: Option<u32>,
+        /// Where differences are saved as scenario files.
+        #[arg(long, default_value = "iomc-found")]
+        found_dir: PathBuf,
     },
     /// List scenarios (with summary and source) and presets (with their knobs).
     List {
@@ -560,6 +599,48 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
     EXIT_OK
 }
 
+fn cmd_conform(paths: &[PathBuf], mut args: conform::ConformArgs, generate: Option<u32>) -> u8 {
+    if let Err(missing) = iomc_realfs::preflight() {
+        eprintln!("error: cannot run on the real kernel: {missing}");
+        return EXIT_BAD_INPUT;
+    }
+    let (preset, why) = match conform::reference_preset(args.preset.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Some(mut b) = Behaviour::preset(&preset) {
+        for o in &args.sets {
+            if let Err(e) = b.set(o) {
+                eprintln!("error: --set: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    println!("{why}");
+    let mut mounts = conform::Mounts::new(args.mount.clone());
+    let code = match generate {
+        Some(n) => conform::generated(&args, &mut mounts, n),
+        None => {
+            args.scenarios = match load(paths) {
+                Ok(s) => s,
+                Err(errs) => {
+                    for e in errs {
+                        eprintln!("{e}");
+                    }
+                    mounts.unmount_all();
+                    return EXIT_BAD_INPUT;
+                }
+            };
+            conform::run(&mut args, &mut mounts)
+        }
+    };
+    mounts.unmount_all();
+    code
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -568,12 +649,20 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK });
         }
     };
-    // A second Ctrl-C kills the process the usual way.
-    let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::Relaxed) {
-            std::process::exit(130);
+    if let Cmd::Conform { .. } = cli.cmd {
+        // Real mounts: Ctrl-C unmounts and detaches them, then exits 130.
+        if let Err(e) = iomc_realfs::install_cleanup_on_signal() {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
         }
-    });
+    } else {
+        // A second Ctrl-C kills the process the usual way.
+        let _ = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+        });
+    }
     let code = match cli.cmd {
         Cmd::Check { paths, explore, trace, format, found_dir } => {
             cmd_check(&paths, &explore, trace, format, &found_dir)
@@ -603,6 +692,20 @@ fn main() -> ExitCode {
             cmd_fuzz(&cfg)
         }
         Cmd::List { paths } => cmd_list(&paths),
+        Cmd::Conform { paths, mount, runs, orders, seed, preset, sets, sequential_only, generate, found_dir } => {
+            let args = conform::ConformArgs {
+                scenarios: Vec::new(),
+                mount,
+                runs,
+                orders: usize::try_from(orders).unwrap_or(usize::MAX),
+                seed,
+                preset,
+                sets,
+                sequential_only,
+                found_dir,
+            };
+            cmd_conform(&paths, args, generate)
+        }
     };
     ExitCode::from(code)
 }

@@ -40,8 +40,9 @@ pub fn iomap_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf, ops: &dyn
     }
 }
 
-/// `iomap_write_iter` (fs/iomap/buffered-io.c, 6.1 and 6.2): copy page-sized chunks within the
-/// current mapping. Returns bytes written in this mapping, or a negative errno if none.
+/// `iomap_write_iter` (fs/iomap/buffered-io.c, 6.1, 6.2 and 6.6): copy page-sized chunks
+/// (6.6+ with large folios on the write path: chunks up to the largest folio, cut to the folio
+/// `iomap_write_begin` returns) within the current mapping. Returns bytes written in this mapping, or a negative errno if none.
 /// `start` is where the whole write began (to index the user buffer).
 pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start: u64, ops: &dyn IomapOps) -> i64 {
     let geo = &cx.w.geo;
@@ -50,10 +51,12 @@ pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start
     let mut written: u64 = 0;
     let mut status: i64;
     loop {
-        let offset = pos % geo.page_size;
+        let chunk =
+            if cx.w.behaviour.write_large_folios { geo.page_size * geo.max_folio_pages() } else { geo.page_size };
+        let offset = pos % chunk;
         let consumed = pos - start;
         let remaining = buf.length - consumed;
-        let mut bytes = (geo.page_size - offset).min(remaining).min(length);
+        let mut bytes = (chunk - offset).min(remaining).min(length);
         loop {
             // fault_in_iov_iter_readable: nothing readable at all is -EFAULT.
             if buf.readable <= consumed {
@@ -68,6 +71,8 @@ pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start
                 }
                 Ok(Some(f)) => f,
             };
+            // The folio may be smaller than the chunk: copy up to its end.
+            bytes = bytes.min(f_end(&folio, geo) - pos);
             // copy_folio_from_iter_atomic: stops at the first unreadable byte.
             let copied = bytes.min(buf.readable - consumed);
             status = iomap_write_end(cx, iter, pos, bytes, copied, buf.fill, folio);
@@ -95,6 +100,11 @@ pub fn iomap_write_iter(cx: &Ctx<'_>, iter: &mut IomapIter, buf: &UserBuf, start
     }
 }
 
+/// End of `folio`'s bytes in the file.
+fn f_end(folio: &LockedFolio<'_>, geo: &crate::world::Geometry) -> u64 {
+    folio.pos(geo) + folio.size(geo)
+}
+
 /// `iomap_write_begin` (fs/iomap/buffered-io.c): get and lock the folio for
 /// `[pos, pos+len)`; 6.2 (d7b64041164c) then asks `->iomap_valid` and, if the mapping is stale,
 /// sets IOMAP_F_STALE, unlocks and returns no folio. Then `__iomap_write_begin`.
@@ -115,7 +125,8 @@ pub fn iomap_write_begin<'w>(
     }
     // Mutation: ask before the folio lock, when the answer can still change while we wait.
     let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap));
-    let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, FolioCreate::Order0) else {
+    let create = if cx.w.behaviour.write_large_folios { FolioCreate::Write { len } } else { FolioCreate::Order0 };
+    let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, create) else {
         return Err(super::EIO);
     };
     let verdict = match early {

@@ -13,6 +13,13 @@ pub enum FolioCreate {
     /// FGP_CREAT as the 6.1/6.2 buffered write path uses it: an order-0 folio (large folios on
     /// the write path came in 6.6).
     Order0,
+    /// FGP_CREAT with `fgf_set_order(len)` (6.6+ `iomap_get_folio`): the largest allowed folio
+    /// of at most `2^(ilog2(len) - PAGE_SHIFT)` pages, aligned at `index` (an unaligned index
+    /// lowers the order to its lowest set bit) and free, else smaller.
+    Write {
+        /// The bytes the write wants in this folio.
+        len: u64,
+    },
     /// Readahead (`page_cache_ra_order`): the largest allowed folio that is aligned, free and
     /// starts before EOF.
     Readahead,
@@ -58,6 +65,22 @@ pub fn folio_unlock(cx: &Ctx<'_>, folio: LockedFolio<'_>) {
 
 /// Where a new folio for `index` would go: `(head, nr_pages)`.
 fn new_folio_shape(st: &MappingState, geo: &Geometry, index: u64, create: FolioCreate) -> (u64, u64) {
+    if let FolioCreate::Write { len } = create {
+        // fgf_set_order: order ilog2(len) - PAGE_SHIFT, 0 below two pages.
+        let shift = len.max(1).ilog2();
+        let page_shift = geo.page_size.ilog2();
+        let mut cap = if shift > page_shift { 1u64 << (shift - page_shift) } else { 1 };
+        if index != 0 {
+            cap = cap.min(1 << index.trailing_zeros());
+        }
+        for &n in geo.write_folio_pages.iter().rev().filter(|n| **n <= cap) {
+            let fits = index + n <= geo.nr_pages()
+                && (index..index + n).all(|i| !matches!(st.slots[i as usize], Slot::Folio(_)));
+            if fits {
+                return (index, n);
+            }
+        }
+    }
     if create == FolioCreate::Readahead {
         let mut sizes = geo.folio_pages.clone();
         sizes.sort_unstable_by(|a, b| b.cmp(a));

@@ -107,7 +107,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn geo(bs: u64, folio_pages: Vec<u64>, pages: u64) -> Geometry {
-        Geometry { block_size: bs, page_size: 4096, folio_pages, span: pages * 4096 }
+        Geometry::new(bs, 4096, folio_pages, pages * 4096)
     }
 
     /// Brute force: byte `b` is data iff its page holds a shadow entry, or a folio that is

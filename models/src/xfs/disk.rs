@@ -63,7 +63,7 @@ mod tests {
     /// buffer), the data where it was; `read` and `read_into` agree.
     #[test]
     fn reads_are_poison_except_where_written() {
-        let geo = Geometry { block_size: 4096, page_size: 4096, folio_pages: vec![1], span: 8192 };
+        let geo = Geometry::new(4096, 4096, vec![1], 8192);
         let d = Disk::new(Backend::Std, &geo);
         let base = PBLK_BASE * 4096;
         d.write(base + 4096, &[7u8; 4096]);

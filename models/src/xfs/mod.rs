@@ -200,7 +200,7 @@ mod tests {
     use crate::world::World;
 
     fn world(bs: u64) -> World {
-        let geo = Geometry { block_size: bs, page_size: 4096, folio_pages: vec![1], span: 16384 };
+        let geo = Geometry::new(bs, 4096, vec![1], 16384);
         World::new(Backend::Std, geo, Behaviour::preset("linux-6.2").unwrap())
     }
 
