@@ -15,7 +15,7 @@ iomc() { cargo run --release --locked -q -p iomc -- "$@"; }
 found=$(mktemp -d)
 trap 'rm -rf "$found"' EXIT
 checked=()
-for f in scenarios/*.toml; do
+for f in scenarios/*.toml tests/conform/*.toml; do
   case " ${KNOWN_DIFFERENCES[*]} " in *" $f "*) ;; *) checked+=("$f") ;; esac
 done
 iomc conform "${checked[@]}" --runs 300 --found-dir "$found"

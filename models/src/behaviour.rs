@@ -123,6 +123,11 @@ pub struct Behaviour {
     /// folio and `iomap_get_folio` asks `__filemap_get_folio` for `fgf_set_order(len)`. Before,
     /// every folio a write creates is order 0.
     pub write_large_folios: bool,
+    /// `iomap_zero_range` writes back a range with dirty page cache over an unwritten extent
+    /// and zeroes what the flush made written (c5c810b94cfd and 7d9b474ee4cc, 6.12). Before it,
+    /// `iomap_zero_iter` skips HOLE and UNWRITTEN mappings even over dirty cache (kernel.md §9.4).
+    /// Modelled on the truncate-down path (`iomap_truncate_page`) so far.
+    pub zero_range_flush: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -153,6 +158,7 @@ pub const PRESETS: &[Preset] = &[
             fault_iomap_end: true,
             per_block_dirty: false,
             write_large_folios: false,
+            zero_range_flush: false,
             mutation: Mutation::None,
         },
     },
@@ -168,6 +174,7 @@ pub const PRESETS: &[Preset] = &[
             fault_iomap_end: true,
             per_block_dirty: false,
             write_large_folios: false,
+            zero_range_flush: false,
             mutation: Mutation::None,
         },
     },
@@ -191,21 +198,21 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.12",
-        summary: "6.6 + zero-range flush over dirty unwritten (c5c810b94cfd), release-walk re-seek \
-                  (7a9d43eace88), COW punch fixes; none of these paths is modelled yet: knobs equal 6.6's",
-        behaviour: LINUX_6_6,
+        summary: "6.6 + zero-range flush over dirty unwritten (c5c810b94cfd, 7d9b474ee4cc; on the \
+                  truncate path), release-walk re-seek (7a9d43eace88) and COW punch fixes (not modelled yet)",
+        behaviour: LINUX_6_12,
     },
     Preset {
         name: "linux-6.13",
         summary: "6.12 + ioend size clamped to the i_size sampled at writeback (51d20d1dacbe); crashes \
-                  are not modelled yet: knobs equal 6.6's",
-        behaviour: LINUX_6_6,
+                  are not modelled yet: knobs equal 6.12's",
+        behaviour: LINUX_6_12,
     },
     Preset {
         name: "linux-6.18",
         summary: "the series this machine runs: 6.13 plus nothing the model distinguishes yet; the \
                   reference preset `iomc conform` compares the real kernel with",
-        behaviour: LINUX_6_6,
+        behaviour: LINUX_6_12,
     },
 ];
 
@@ -219,11 +226,15 @@ const LINUX_6_2: Behaviour = Behaviour {
     fault_iomap_end: false,
     per_block_dirty: false,
     write_large_folios: false,
+    zero_range_flush: false,
     mutation: Mutation::None,
 };
 
 /// The 6.6 knobs: 6.2 plus per-block dirty state.
 const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, write_large_folios: true, ..LINUX_6_2 };
+
+/// The 6.12 knobs: 6.6 plus the zero-range flush.
+const LINUX_6_12: Behaviour = Behaviour { zero_range_flush: true, ..LINUX_6_6 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -255,6 +266,7 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
     ("per_block_dirty", "on|off: per-block dirty bits; writeback writes only dirty blocks (6.6, 4ce02c679722)"),
     ("write_large_folios", "on|off: buffered writes create large folios sized by the write (6.6, d6bb59a9444d)"),
+    ("zero_range_flush", "on|off: zeroing flushes dirty cache over unwritten, then zeroes (6.12, c5c810b94cfd)"),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -291,6 +303,7 @@ impl Behaviour {
             "fault_iomap_end" => self.fault_iomap_end = flag()?,
             "per_block_dirty" => self.per_block_dirty = flag()?,
             "write_large_folios" => self.write_large_folios = flag()?,
+            "zero_range_flush" => self.zero_range_flush = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -324,6 +337,7 @@ impl Behaviour {
             ("fault_iomap_end", onoff(self.fault_iomap_end)),
             ("per_block_dirty", onoff(self.per_block_dirty)),
             ("write_large_folios", onoff(self.write_large_folios)),
+            ("zero_range_flush", onoff(self.zero_range_flush)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

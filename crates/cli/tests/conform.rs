@@ -50,22 +50,39 @@ fn a_shipped_scenario_agrees_with_the_real_kernel() {
     assert!(out.contains("1 scenarios agree with the real kernel, 0 differ"), "{out}");
 }
 
-/// Negative control: a knob that changes sequential semantics (6.6's per-block dirty bits
-/// turned off: writeback writes the clean unwritten block of a large folio) is caught by the
-/// sequential differential, with the op sequence and both extent maps.
+/// Negative controls: each knob that changes sequential semantics, turned off on the newest
+/// preset, is caught by the sequential differential, with the op sequence and both extent
+/// maps: 6.6's per-block dirty bits (writeback would write the clean unwritten blocks of a
+/// read page) and 6.6's large folios on the write path (writeback of one page of an 8 KiB
+/// write would leave the other block delalloc-turned-unwritten).
 #[test]
 fn a_model_that_changes_sequential_semantics_is_caught() {
     if can_run().is_none() {
         return;
     }
-    let args = ["scenarios/large-folio-readahead.toml", "--sequential-only", "--set", "per_block_dirty=off"];
-    let (code, out) = conform(&args);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("DIFFERS large-folio-readahead"), "{out}");
-    assert!(out.contains("model size 16384, extents WWWW"), "{out}");
-    assert!(out.contains("real  size 16384, extents WWWu"), "{out}");
-    let (code, out) = conform(&["scenarios/large-folio-readahead.toml", "--sequential-only"]);
-    assert_eq!(code, Some(0), "{out}");
+    let cases = [
+        (
+            "tests/conform/per-block-dirty.toml",
+            "per_block_dirty=off",
+            "model size 4096, extents WWWW",
+            "real  size 4096, extents uWuu",
+        ),
+        (
+            "tests/conform/write-large-folio.toml",
+            "write_large_folios=off",
+            "model size 8192, extents uW",
+            "real  size 8192, extents WW",
+        ),
+    ];
+    for (file, knob, model, real) in cases {
+        let (code, out) = conform(&[file, "--sequential-only", "--set", knob]);
+        assert_eq!(code, Some(1), "{file} --set {knob}: {out}");
+        assert!(out.contains("DIFFERS"), "{out}");
+        assert!(out.contains(model), "{out}");
+        assert!(out.contains(real), "{out}");
+        let (code, out) = conform(&[file, "--sequential-only"]);
+        assert_eq!(code, Some(0), "{file}: {out}");
+    }
 }
 
 /// The real runs really interleave: a pwrite and an mmap store to the same bytes end in either

@@ -63,19 +63,40 @@ fn linux_6_1_counterexample_is_found_shrunk_and_written() {
     }
 }
 
-/// The bias toward partial blocks and adjacent ranges finds more linux-6.1 races than uniform
-/// offsets, for the same seeds and case counts (measured, deterministic: fixed seeds).
+/// Every generated scenario runs cleanly on the model (a pass or the race, never a model error)
+/// and the biased generator finds linux-6.1 zeroed-data races on its own. Whether it finds
+/// *more* than uniform offsets is not asserted: races are rare per scenario (measured here: 2
+/// and 1 of 600 scenarios at 100 PCT executions each, biased and uniform), too rare to separate
+/// within the test budget; `bias_puts_writes_next_to_setup_writes` (iomc-scenario) measures
+/// what the bias does. This test found two model errors (a folio split under writeback and
+/// under a mapped store).
 #[test]
-fn bias_finds_more_linux_6_1_races() {
-    let count = |biased: bool| {
-        (0..6)
-            .filter(|seed| fuzz(&cfg("linux-6.1", 100, *seed, biased, None), |_| {}).unwrap().counterexample.is_some())
+fn generated_scenarios_run_cleanly_and_the_biased_ones_find_races() {
+    use iomc_explore::{ShuttleKind, Strategy as Explore, DEFAULT_PCT_DEPTH};
+    use iomc_scenario::generate::{scenarios, GenConfig};
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    const CASES: usize = 600;
+    let racy = |biased: bool| {
+        let mut runner = TestRunner::deterministic();
+        let gen = scenarios(GenConfig { biased, max_threads: 3 }, vec![("linux-6.1".into(), Verdict::ZeroedData)]);
+        let pct = Explore::Shuttle { kind: ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH }, iterations: 100, seed: 7 };
+        (0..CASES)
+            .filter(|_| {
+                let s = Arc::new(gen.new_tree(&mut runner).unwrap().current());
+                let p = Arc::new(Prepared::new(s, "linux-6.1", &[]).unwrap());
+                let r = check(p.clone(), &pct, Budget::default(), None);
+                assert!(
+                    matches!(r.outcome, Outcome::Verdict(Verdict::ZeroedData | Verdict::Pass)),
+                    "{:?} on\n{}",
+                    r.outcome,
+                    p.scenario.to_toml(&[])
+                );
+                r.outcome == Outcome::Verdict(Verdict::ZeroedData)
+            })
             .count()
     };
-    let (b, u) = (count(true), count(false));
-    println!(
-        "seeds (of 6) whose 100 generated scenarios expose a linux-6.1 zeroed-data race: biased {b}, unbiased {u}"
-    );
-    assert!(b >= u, "biased {b} < unbiased {u}");
-    assert!(b > 0);
+    let (b, u) = (racy(true), racy(false));
+    println!("of {CASES} generated scenarios, with a linux-6.1 zeroed-data race: biased {b}, unbiased {u}");
+    assert!(b > 0, "no biased scenario of {CASES} showed the linux-6.1 race");
 }

@@ -70,6 +70,12 @@ impl RealFile {
         Ok(FinalViews { size, cache, durable })
     }
 
+    /// Pages of `[0, size)` resident in the page cache (`mincore`).
+    pub fn resident_pages(&self) -> Result<usize> {
+        let len = usize::try_from(self.size()?).map_err(|_| Error::Invalid("file too large".into()))?;
+        sys::resident_pages(self.fd(), len).map_err(io_err("mincore"))
+    }
+
     /// `[0, size)` with `pread`, looping over short reads; stops early at EOF (a concurrent
     /// truncate), so the result may be shorter than `size`.
     fn read_all(&self, size: u64) -> Result<Vec<u8>> {

@@ -12,8 +12,8 @@
 //! land far from earlier data, and the wrong choice is harmless. So offsets are drawn, with
 //! weight 3 of 4, from "interesting" points: block boundaries, one byte and half a block off
 //! them, and the edges of the setup's writes (adjacent ranges); lengths likewise end on such
-//! points. `iomc fuzz --unbiased` turns it off; the test `bias_finds_more_linux_6_1_races`
-//! measures the difference (same seeds, same case count).
+//! points. `iomc fuzz --unbiased` turns it off; the test `bias_puts_writes_next_to_setup_writes`
+//! measures what it changes, and what it was found not to change.
 
 use crate::ops::{ArgKind, ArgValue, Args, OpSpec, OPS};
 use crate::{ExploreDefaults, Geometry, Loc, Op, OpKind, Scenario, ThreadSpec, Verdict};
@@ -247,26 +247,32 @@ mod tests {
         assert_eq!(seen, want);
     }
 
+    /// What the bias does, measured over 300 scenarios per generator: thread writes that start
+    /// or end exactly at an edge of a setup write (adjacent ranges) are several times more
+    /// frequent. What it does not do (measured, so not claimed): a partial block shared with
+    /// setup data is about as frequent either way (0.38 biased, 0.39 uniform: uniform offsets cut
+    /// blocks too), and the linux-6.1 race shows in about as many scenarios (iomc-harness
+    /// `generated` test: 2 and 1 of 600).
     #[test]
-    fn bias_puts_more_writes_on_partial_blocks() {
-        let partial = |biased: bool| {
+    fn bias_puts_writes_next_to_setup_writes() {
+        let rate = |biased: bool| {
             let mut runner = TestRunner::deterministic();
             let strat = scenarios(GenConfig { biased, max_threads: 4 }, vec![]);
-            let (mut part, mut all) = (0, 0);
+            let (mut hits, mut all) = (0, 0);
             for _ in 0..300 {
                 let s = strat.new_tree(&mut runner).unwrap().current();
-                let bs = s.geometry.block_size;
+                let edges = edges_of(&s.setup);
                 for op in s.threads.iter().flat_map(|t| &t.ops) {
                     if let OpKind::Pwrite { offset, length, .. } = op.kind {
                         all += 1;
-                        part += usize::from(offset % bs != 0 || (offset + length) % bs != 0);
+                        hits += usize::from(edges.contains(&offset) || edges.contains(&(offset + length)));
                     }
                 }
             }
-            part as f64 / all as f64
+            hits as f64 / all as f64
         };
-        let (b, u) = (partial(true), partial(false));
-        println!("pwrites touching a partial block: biased {b:.2}, unbiased {u:.2}");
-        assert!(b > 0.5);
+        let (b, u) = (rate(true), rate(false));
+        println!("thread pwrites starting or ending at a setup write's edge: biased {b:.2}, unbiased {u:.2}");
+        assert!(b > 3.0 * u, "biased {b:.2} is not several times unbiased {u:.2}");
     }
 }

@@ -56,7 +56,6 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
         index = head + nr;
         let guard = w.mapping.folio_locks[head as usize].lock();
         let fpos = head * geo.page_size;
-        let fsize = nr * geo.page_size;
         // Under the folio lock: still ours and dirty? Then clear dirty and pick the blocks.
         let blocks: Option<(Vec<u64>, u64)> = loop {
             let mut st = w.mapping.i_pages.lock();
@@ -77,6 +76,10 @@ pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u
                 continue;
             }
             cx.ev("write_cache_pages", What::FolioLocked { pos: fpos });
+            // A truncate may have split the folio while we waited for its lock (the model's
+            // split always succeeds; the kernel's fails while we hold a reference): write what
+            // the folio is now.
+            let fsize = f.nr_pages * geo.page_size;
             f.dirty = false;
             f.wrprotect_gen += 1;
             f.changed.fill(false);

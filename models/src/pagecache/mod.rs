@@ -217,7 +217,9 @@ impl MappingState {
                 writeback: f.writeback,
                 ifs: ifs_bits.filter(|_| bpp > 1),
                 refs: if i == 0 { f.refs } else { 0 },
-                wrprotect_gen: f.wrprotect_gen,
+                // unmap_folio before the split: every PTE of the old folio is gone, so a
+                // store through a mapping made before must fault again.
+                wrprotect_gen: f.wrprotect_gen + 1,
                 changed: bits(&f.changed),
                 // Simplification: each page keeps its blocks' dirty bits (the kernel frees the
                 // iomap_folio_state on split and marks every piece of a dirty folio dirty).

@@ -38,6 +38,13 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
         let mut st = w.mapping.i_pages.lock();
         let fpos = folio.pos(geo);
         let fend = fpos + folio.size(geo);
+        if fend <= start || end <= fpos {
+            // The folio now at `head` is another, smaller one (the large folio found before was
+            // removed meanwhile) and lies outside the range: `find_lock_entries` would not have
+            // returned it.
+            folio.unlock_put(cx, &mut st);
+            continue;
+        }
         let partial = !(start <= fpos && fend <= end);
         if partial && folio.nr_pages > 1 {
             let pages = st.split_folio(geo, folio.id);

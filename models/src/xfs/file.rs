@@ -22,21 +22,25 @@ pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
 }
 
 /// Zero the cached bytes between EOF and `upto` inside the EOF block (the part of
-/// `iomap_zero_range` that matters when the EOF block is cached).
-fn zero_cached_eof_tail(cx: &Ctx<'_>, upto: u64) {
+/// `iomap_zero_range` that matters when the EOF block is cached). Returns `did_zero` as
+/// `iomap_zero_range` reports it: bytes were zeroed over a delalloc or written block (6.1
+/// `iomap_zero_iter` skips holes and unwritten extents).
+fn zero_cached_eof_tail(cx: &Ctx<'_>, upto: u64) -> bool {
     let geo = &cx.w.geo;
     let mut st = cx.w.mapping.i_pages.lock();
     let i_size = st.i_size;
     let end = upto.min(geo.block_up(i_size));
     if upto <= i_size || end <= i_size {
-        return;
+        return false;
     }
-    if let Some(id) = st.folio_at_pos(geo, i_size) {
-        let f = &mut st.folios[id];
-        let fpos = f.pos(geo);
-        f.data[(i_size - fpos) as usize..(end - fpos) as usize].fill(0);
-        cx.ev("iomap_zero_range", What::Zero { from: i_size, to: end });
-    }
+    let Some(id) = st.folio_at_pos(geo, i_size) else { return false };
+    let f = &mut st.folios[id];
+    let fpos = f.pos(geo);
+    f.data[(i_size - fpos) as usize..(end - fpos) as usize].fill(0);
+    cx.ev("iomap_zero_range", What::Zero { from: i_size, to: end });
+    drop(st);
+    let block = cx.w.ip.ilock.lock().df[(i_size / geo.block_size) as usize];
+    matches!(block, Bmap::Delalloc | Bmap::Written(_))
 }
 
 /// `xfs_file_buffered_read` (fs/xfs/xfs_file.c, 6.1 and 6.2): IOLOCK shared around
@@ -59,7 +63,8 @@ pub fn xfs_file_fsync(cx: &Ctx<'_>) {
 }
 
 /// `xfs_file_fallocate` mode 0 → `xfs_alloc_file_space` (6.1 and 6.2): IOLOCK and MMAPLOCK
-/// exclusive; allocate UNWRITTEN blocks over holes and delalloc in the range; extend i_size.
+/// exclusive; allocate UNWRITTEN blocks over holes and delalloc in the range; a larger size
+/// goes through `xfs_vn_setattr_size` → `xfs_setattr_size` with both locks held.
 pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64) {
     let w = cx.w;
     let bs = w.geo.block_size;
@@ -72,44 +77,66 @@ pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64) {
             _ => None,
         });
     }
-    let old = {
-        let mut st = w.mapping.i_pages.lock();
-        let old = st.i_size;
-        if offset + len > old {
-            cx.ev("xfs_file_fallocate", What::Size { was: old, now: offset + len });
-            st.i_size = offset + len;
-        }
-        old
-    };
-    // xfs_vn_setattr_size -> truncate_setsize
-    pagecache_isize_extended(cx, old, offset + len);
+    let old = w.mapping.i_pages.lock().i_size;
+    if offset + len > old {
+        xfs_setattr_size_locked(cx, offset + len);
+    }
 }
 
-/// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 and 6.2): IOLOCK and MMAPLOCK exclusive; zero
-/// the rest of the new EOF block, set i_size, `truncate_pagecache` and free the blocks beyond
-/// the new EOF (`xfs_itruncate_extents`). Growing zeroes the old EOF block's cached tail.
-/// Simplification: the EOF-block zeroing covers cached bytes only.
+/// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 and 6.2) for `ftruncate`: takes IOLOCK and
+/// MMAPLOCK exclusive, then [`xfs_setattr_size_locked`].
 pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
     let w = cx.w;
-    let geo = &w.geo;
     let _iolock = w.ip.i_rwsem.write();
     let _mmaplock = w.mapping.invalidate_lock.write();
+    xfs_setattr_size_locked(cx, new_size);
+}
+
+/// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 to 6.18) with IOLOCK and MMAPLOCK held: zero
+/// the old EOF block's tail when growing (`xfs_zero_range`) or the rest of the new EOF block
+/// when shrinking (`iomap_truncate_page`); `truncate_setsize` (i_size, page cache); then, "so
+/// that the null files problem cannot expose stale data", write back and wait for
+/// `[i_disk_size, new_size)` if anything was zeroed or the in-memory size was ahead of the
+/// on-disk one; then the transaction: free the blocks beyond the new EOF
+/// (`xfs_itruncate_extents`) and log the new on-disk size. Simplification: the EOF-block
+/// zeroing covers cached bytes only.
+fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
+    let w = cx.w;
+    let geo = &w.geo;
     let old = w.mapping.i_pages.lock().i_size;
     if new_size >= old {
-        zero_cached_eof_tail(cx, new_size);
+        let did_zeroing = zero_cached_eof_tail(cx, new_size);
         {
             let mut st = w.mapping.i_pages.lock();
             cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
             st.i_size = new_size;
         }
         pagecache_isize_extended(cx, old, new_size);
+        write_out_to_new_size(cx, did_zeroing, old, new_size);
         return;
     }
-    // iomap_truncate_page: zero the rest of the new EOF block through the page cache, so a later
-    // extension cannot expose old bytes from disk. Simplification: done with a buffered write
-    // of zeroes (iomap_zero_range would skip holes and unwritten extents instead).
+    // iomap_truncate_page -> iomap_zero_range: zero the rest of the new EOF block through the
+    // page cache, so a later extension cannot expose old bytes. iomap_zero_iter skips HOLE and
+    // UNWRITTEN mappings (they read as zeroes on disk), even over dirty cache before 6.12; 6.12
+    // first writes back a dirty range over unwritten and zeroes what became written.
+    // Simplification: the zeroing is a buffered write of zeroes (same folio lock, validity
+    // check and dirtying as iomap_zero_iter's iomap_write_begin).
     let tail_end = geo.block_up(new_size);
-    if tail_end > new_size && w.ip.ilock.lock().df[(new_size / geo.block_size) as usize] != Bmap::Hole {
+    let tail_fsb = (new_size / geo.block_size) as usize;
+    let mut tail_block = w.ip.ilock.lock().df[tail_fsb];
+    if tail_end > new_size && w.behaviour.zero_range_flush && matches!(tail_block, Bmap::Unwritten(_)) {
+        let dirty = {
+            let st = w.mapping.i_pages.lock();
+            st.folio_at_pos(geo, new_size).is_some_and(|id| st.folios[id].dirty || st.folios[id].writeback)
+        };
+        if dirty {
+            cx.ev("iomap_zero_range", What::Note("dirty cache over unwritten: flush and remap"));
+            iomap_writepages(cx, &XFS_WRITEBACK_OPS, new_size, tail_end, true);
+            tail_block = w.ip.ilock.lock().df[tail_fsb];
+        }
+    }
+    let mut did_zeroing = false;
+    if tail_end > new_size && matches!(tail_block, Bmap::Delalloc | Bmap::Written(_)) {
         let len = tail_end - new_size;
         iomap_file_buffered_write(
             cx,
@@ -117,6 +144,7 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
             UserBuf { fill: 0, length: len, readable: len },
             &XFS_BUFFERED_WRITE_IOMAP_OPS,
         );
+        did_zeroing = true;
     }
     {
         let mut st = w.mapping.i_pages.lock();
@@ -124,9 +152,22 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
         st.i_size = new_size;
     }
     truncate_pagecache_range(cx, new_size, geo.span);
+    write_out_to_new_size(cx, did_zeroing, old, new_size);
     let mut core = w.ip.ilock.lock();
     let first = new_size.div_ceil(geo.block_size);
     core.update(cx, "xfs_itruncate_extents", first, geo.nr_blocks(), |_, b| (b != Bmap::Hole).then_some(Bmap::Hole));
+}
+
+/// The write-out step of `xfs_setattr_size`: `filemap_write_and_wait_range(i_disk_size,
+/// new_size - 1)` when `did_zeroing || (new_size > i_disk_size && old_size != i_disk_size)`,
+/// then the transaction logs `new_size` as the on-disk size.
+fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u64) {
+    let disk_size = cx.w.ip.ilock.lock().disk_size;
+    if did_zeroing || (new_size > disk_size && old != disk_size) {
+        cx.ev("xfs_setattr_size", What::Note("filemap_write_and_wait_range(i_disk_size, new size)"));
+        iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true);
+    }
+    cx.w.ip.ilock.lock().disk_size = new_size;
 }
 
 /// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 and 6.2) for FALLOC_FL_PUNCH_HOLE: IOLOCK
