@@ -63,7 +63,7 @@ fn linux_6_1_counterexample_is_found_shrunk_and_written() {
     }
 }
 
-/// Every generated scenario runs cleanly on the model (a pass or the race, never a model error)
+/// Every generated scenario runs cleanly on the model (a verdict, never a model error)
 /// and the biased generator finds linux-6.1 zeroed-data races on its own. Whether it finds
 /// *more* than uniform offsets is not asserted: races are rare per scenario (measured here: 2
 /// and 1 of 600 scenarios at 100 PCT executions each, biased and uniform), too rare to separate
@@ -86,12 +86,7 @@ fn generated_scenarios_run_cleanly_and_the_biased_ones_find_races() {
                 let s = Arc::new(gen.new_tree(&mut runner).unwrap().current());
                 let p = Arc::new(Prepared::new(s, "linux-6.1", &[]).unwrap());
                 let r = check(p.clone(), &pct, Budget::default(), None);
-                assert!(
-                    matches!(r.outcome, Outcome::Verdict(Verdict::ZeroedData | Verdict::Pass)),
-                    "{:?} on\n{}",
-                    r.outcome,
-                    p.scenario.to_toml(&[])
-                );
+                assert!(matches!(r.outcome, Outcome::Verdict(_)), "{:?} on\n{}", r.outcome, p.scenario.to_toml(&[]));
                 r.outcome == Outcome::Verdict(Verdict::ZeroedData)
             })
             .count()
