@@ -126,8 +126,22 @@ pub struct Behaviour {
     /// `iomap_zero_range` writes back a range with dirty page cache over an unwritten extent
     /// and zeroes what the flush made written (c5c810b94cfd and 7d9b474ee4cc, 6.12). Before it,
     /// `iomap_zero_iter` skips HOLE and UNWRITTEN mappings even over dirty cache (kernel.md §9.4).
-    /// Modelled on the truncate-down path (`iomap_truncate_page`) so far.
+    /// Every zeroing caller goes through `iomap_zero_range` (models/src/iomap/zero.rs).
     pub zero_range_flush: bool,
+    /// i_size moves in `iomap_write_iter` after `iomap_write_end`, not in `iomap_write_end`,
+    /// so `iomap_zero_range` never changes it (943bc0882ceb "iomap: don't increase i_size if
+    /// it's not a write operation", 6.10 [id and release from memory]; read in the 6.11, 6.12
+    /// and 6.18 sources, absent from 6.6). Before, zeroing the EOF gap of a write that then
+    /// fails leaves i_size at the end of the zeroed range.
+    pub write_iter_isize: bool,
+    /// `xfs_file_write_zero_eof` zeroes the EOF gap under XFS_MMAPLOCK_EXCL (acfbac776496
+    /// "xfs: take XFS_MMAPLOCK_EXCL xfs_file_write_zero_eof", 6.12); before, page faults can
+    /// run during that zeroing (IOLOCK only).
+    pub zero_eof_mmaplock: bool,
+    /// `iomap_zero_range` zeroes an unaligned first block that needs writeback directly in the
+    /// page cache, whatever its mapping, instead of flushing (Brian Foster, 6.13 [commit id not
+    /// verified]; read in the 6.13.7 and 6.18.2 sources, absent from 6.12.0).
+    pub zero_range_partial_eof: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -159,6 +173,9 @@ pub const PRESETS: &[Preset] = &[
             per_block_dirty: false,
             write_large_folios: false,
             zero_range_flush: false,
+            write_iter_isize: false,
+            zero_eof_mmaplock: false,
+            zero_range_partial_eof: false,
             mutation: Mutation::None,
         },
     },
@@ -175,6 +192,9 @@ pub const PRESETS: &[Preset] = &[
             per_block_dirty: false,
             write_large_folios: false,
             zero_range_flush: false,
+            write_iter_isize: false,
+            zero_eof_mmaplock: false,
+            zero_range_partial_eof: false,
             mutation: Mutation::None,
         },
     },
@@ -198,21 +218,24 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.12",
-        summary: "6.6 + zero-range flush over dirty unwritten (c5c810b94cfd, 7d9b474ee4cc; on the \
-                  truncate path), release-walk re-seek (7a9d43eace88) and COW punch fixes (not modelled yet)",
+        summary: "6.6 + iomap_zero_range flushes dirty cache over holes and unwritten extents (c5c810b94cfd, \
+                  7d9b474ee4cc); i_size moved out of iomap_write_end (943bc0882ceb, 6.10); EOF zeroing under \
+                  MMAPLOCK_EXCL (acfbac776496); release-walk re-seek (7a9d43eace88) and COW punch fixes \
+                  (not modelled yet)",
         behaviour: LINUX_6_12,
     },
     Preset {
         name: "linux-6.13",
-        summary: "6.12 + ioend size clamped to the i_size sampled at writeback (51d20d1dacbe); crashes \
-                  are not modelled yet: knobs equal 6.12's",
-        behaviour: LINUX_6_12,
+        summary: "6.12 + iomap_zero_range zeroes a dirty unaligned first block directly instead of \
+                  flushing; ioend size clamped to the i_size sampled at writeback (51d20d1dacbe; crashes \
+                  are not modelled yet)",
+        behaviour: LINUX_6_13,
     },
     Preset {
         name: "linux-6.18",
         summary: "the series this machine runs: 6.13 plus nothing the model distinguishes yet; the \
                   reference preset `iomc conform` compares the real kernel with",
-        behaviour: LINUX_6_12,
+        behaviour: LINUX_6_13,
     },
 ];
 
@@ -227,14 +250,22 @@ const LINUX_6_2: Behaviour = Behaviour {
     per_block_dirty: false,
     write_large_folios: false,
     zero_range_flush: false,
+    write_iter_isize: false,
+    zero_eof_mmaplock: false,
+    zero_range_partial_eof: false,
     mutation: Mutation::None,
 };
 
 /// The 6.6 knobs: 6.2 plus per-block dirty state.
 const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, write_large_folios: true, ..LINUX_6_2 };
 
-/// The 6.12 knobs: 6.6 plus the zero-range flush.
-const LINUX_6_12: Behaviour = Behaviour { zero_range_flush: true, ..LINUX_6_6 };
+/// The 6.12 knobs: 6.6 plus the zero-range flush, i_size moved out of `iomap_write_end`
+/// (6.10) and the MMAPLOCK around EOF zeroing.
+const LINUX_6_12: Behaviour =
+    Behaviour { zero_range_flush: true, write_iter_isize: true, zero_eof_mmaplock: true, ..LINUX_6_6 };
+
+/// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block.
+const LINUX_6_13: Behaviour = Behaviour { zero_range_partial_eof: true, ..LINUX_6_12 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -266,7 +297,10 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("fault_iomap_end", "on|off: page_mkwrite runs the buffered-write ->iomap_end"),
     ("per_block_dirty", "on|off: per-block dirty bits; writeback writes only dirty blocks (6.6, 4ce02c679722)"),
     ("write_large_folios", "on|off: buffered writes create large folios sized by the write (6.6, d6bb59a9444d)"),
-    ("zero_range_flush", "on|off: zeroing flushes dirty cache over unwritten, then zeroes (6.12, c5c810b94cfd)"),
+    ("zero_range_flush", "on|off: zeroing flushes dirty cache over holes/unwritten, then zeroes (6.12, c5c810b94cfd)"),
+    ("write_iter_isize", "on|off: i_size moves in iomap_write_iter, so zeroing never moves it (6.10, 943bc0882ceb)"),
+    ("zero_eof_mmaplock", "on|off: an extending write zeroes the EOF gap under MMAPLOCK_EXCL (6.12, acfbac776496)"),
+    ("zero_range_partial_eof", "on|off: zeroing writes a dirty unaligned first block directly, no flush (6.13)"),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -304,6 +338,9 @@ impl Behaviour {
             "per_block_dirty" => self.per_block_dirty = flag()?,
             "write_large_folios" => self.write_large_folios = flag()?,
             "zero_range_flush" => self.zero_range_flush = flag()?,
+            "write_iter_isize" => self.write_iter_isize = flag()?,
+            "zero_eof_mmaplock" => self.zero_eof_mmaplock = flag()?,
+            "zero_range_partial_eof" => self.zero_range_partial_eof = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -338,6 +375,9 @@ impl Behaviour {
             ("per_block_dirty", onoff(self.per_block_dirty)),
             ("write_large_folios", onoff(self.write_large_folios)),
             ("zero_range_flush", onoff(self.zero_range_flush)),
+            ("write_iter_isize", onoff(self.write_iter_isize)),
+            ("zero_eof_mmaplock", onoff(self.zero_eof_mmaplock)),
+            ("zero_range_partial_eof", onoff(self.zero_range_partial_eof)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

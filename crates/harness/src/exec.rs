@@ -3,7 +3,7 @@
 use crate::oracle::{self, Violation};
 use crate::Prepared;
 use iomc_models::iomap::UserBuf;
-use iomc_models::pagecache::{invalidate_mapping_pages, shrink_folio_range};
+use iomc_models::pagecache::{invalidate_mapping_pages, madvise_pageout_range};
 use iomc_models::xfs;
 use iomc_models::{Ctx, OpDesc, World};
 use iomc_scenario::observe::OpResult;
@@ -61,7 +61,7 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
         OpKind::Reclaim { range } => {
             let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
             let h = rec.invoke(cx.actor, OpDesc::Neutral("reclaim"));
-            shrink_folio_range(cx, s, e);
+            madvise_pageout_range(cx, s, e);
             rec.respond(h, 0, Vec::new());
             OpResult::default()
         }

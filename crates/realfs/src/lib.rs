@@ -13,8 +13,8 @@
 //!   `losetup`, and XFS in the kernel. The error is one line naming what is missing and how to
 //!   get it (e.g. `mkfs.xfs not found: apt-get install -y xfsprogs`).
 //! - [`XfsMount::create`]`(block_size) -> Result<XfsMount>`: a fresh 300 MiB sparse image in a
-//!   temporary directory, `mkfs.xfs -b size=block_size`, mounted with
-//!   `mount -o loop,allocsize=4096`.
+//!   temporary directory, `mkfs.xfs -b size=block_size`, mounted with `mount -o loop` (default
+//!   dynamic preallocation: none beyond EOF for files under 64 KiB, see [`runnable`]).
 //! - [`XfsMount::existing`]`(dir, block_size) -> Result<XfsMount>`: uses an XFS already mounted at
 //!   `dir` (checked with `statfs`) and never unmounts it.
 //! - [`install_cleanup_on_signal`]`() -> Result<()>`: a SIGINT/SIGTERM/SIGHUP handler that
@@ -83,7 +83,7 @@ use std::io;
 
 pub use iomc_scenario::observe::{BlockState, FinalViews, OpResult, RunOutcome, Snapshot};
 pub use mount::{install_cleanup_on_signal, preflight, Missing, XfsMount};
-pub use ops::{runnable, NotRunnable, RealFile, ThreadState};
+pub use ops::{runnable, NotRunnable, RealFile, ThreadState, PREALLOC_MIN_FILE_BYTES};
 pub use threads::{run_sequential, run_threads, SeqRun, SeqStep};
 
 /// Everything that can stop this crate from running or observing a scenario. A failing system

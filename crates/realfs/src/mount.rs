@@ -1,10 +1,12 @@
 //! A small XFS on a loop device, made for one run of the harness and torn down after it.
 //!
 //! [`XfsMount::create`] makes a sparse 300 MiB image in a temporary directory, formats it with
-//! `mkfs.xfs -q -f -b size=N` and mounts it with `mount -o loop,allocsize=4096` (the `mount`
-//! command sets up the loop device with autoclear, so unmounting also detaches it).
-//! `allocsize=4096` keeps XFS's speculative preallocation beyond EOF to one page, so the extent
-//! map inside EOF is what the ops made.
+//! `mkfs.xfs -q -f -b size=N` and mounts it with `mount -o loop` (the `mount` command sets up
+//! the loop device with autoclear, so unmounting also detaches it). The mount keeps XFS's
+//! default dynamic speculative preallocation, which reserves nothing beyond EOF while a file is
+//! smaller than 64 KiB ([`crate::PREALLOC_MIN_FILE_BYTES`]), so the extent map is what the ops
+//! made. (`allocsize=4096` does not do that with blocks under 4 KiB: it rounds every EOF
+//! reservation up to a 4 KiB boundary, `XFS_ALLOC_ALIGN` in `xfs_buffered_write_iomap_begin`.)
 //!
 //! # Cleanup
 //!
@@ -298,14 +300,7 @@ impl XfsMount {
         reg.insert(id, entry);
         let mounted = run(
             &program("mount")?,
-            &[
-                "-t".as_ref(),
-                "xfs".as_ref(),
-                "-o".as_ref(),
-                "loop,allocsize=4096".as_ref(),
-                image.as_os_str(),
-                mountpoint.as_os_str(),
-            ],
+            &["-t".as_ref(), "xfs".as_ref(), "-o".as_ref(), "loop".as_ref(), image.as_os_str(), mountpoint.as_os_str()],
         );
         drop(reg);
         let mount = XfsMount {

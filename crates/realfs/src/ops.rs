@@ -399,10 +399,16 @@ fn errortag_path(dir: Option<&Path>, name: &str) -> Result<PathBuf, NotRunnable>
     Ok(path)
 }
 
+/// The file size from which XFS's default dynamic speculative preallocation reserves blocks
+/// beyond EOF (`XFS_DEFAULT_ALLOCSIZE_LOG`, 64 KiB, as `m_allocsize_blocks` in
+/// `xfs_iomap_prealloc_size`).
+pub const PREALLOC_MIN_FILE_BYTES: u64 = 64 * 1024;
+
 /// Says, before running anything, whether every op of `scenario` has a real counterpart on this
 /// kernel and `mount`: the scenario's page size must be the machine's, its block size the
 /// mount's, and each `errortag` must exist under `/sys/fs/xfs/<dev>/errortag/` (debug kernels
-/// only). The error lists every problem, separated by `; `.
+/// only), and no op may reach past [`PREALLOC_MIN_FILE_BYTES`]. The error lists every problem,
+/// separated by `; `.
 pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
     let mut problems: Vec<String> = Vec::new();
     let page = sys::page_size() as u64;
@@ -416,8 +422,20 @@ pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
             mount.block_size()
         ));
     }
+    // The mount has XFS's default (dynamic) speculative preallocation, which reserves nothing
+    // beyond EOF while the file is smaller than 64 KiB (`xfs_iomap_prealloc_size`: "we don't do
+    // any preallocation at all if the file is smaller than the minimum preallocation"); the
+    // model has none, so it stands for files that stay under that size.
+    let ops = || scenario.setup.iter().chain(scenario.threads.iter().flat_map(|t| t.ops.iter()));
+    let end = ops().map(|op| op.kind.end()).max().unwrap_or(0);
+    if end > PREALLOC_MIN_FILE_BYTES {
+        problems.push(format!(
+            "the file may grow to {end} bytes: XFS preallocates beyond EOF once a file reaches \
+             {PREALLOC_MIN_FILE_BYTES} bytes, and the model has no speculative preallocation"
+        ));
+    }
     let dir = mount.errortag_dir();
-    let ops = scenario.setup.iter().chain(scenario.threads.iter().flat_map(|t| t.ops.iter()));
+    let ops = ops();
     for op in ops {
         if let OpKind::Errortag { name, .. } = &op.kind {
             if let Err(e) = errortag_path(dir.as_deref(), name) {

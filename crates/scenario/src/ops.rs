@@ -141,9 +141,10 @@ pub const OPS: &[OpSpec] = &[
         name: "reclaim",
         args: &[OFFSET, LENGTH],
         range_optional: true,
-        summary: "try once to evict each clean folio in the range (whole file without one)",
-        kernel: "shrink_folio_list -> remove_mapping (kswapd)",
-        real: "posix_fadvise(POSIX_FADV_DONTNEED)",
+        summary: "try once to evict each clean folio in the range (whole file without one); a large folio \
+                  partly in the range is split first",
+        kernel: "madvise(MADV_PAGEOUT): split_folio, shrink_folio_list -> __remove_mapping (kswapd's eviction)",
+        real: "madvise(MADV_PAGEOUT) over a shared mapping with the cached pages faulted in",
         generate: GenSpec { weight: 3, max_length: None },
     },
     OpSpec {

@@ -21,7 +21,7 @@ pub struct UserBuf {
 /// `iomap_file_buffered_write` (fs/iomap/buffered-io.c, 6.1 and 6.2): iterate mappings over
 /// `[pos, pos+buf.length)`, copying through the page cache. Returns bytes written or an errno.
 pub fn iomap_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf, ops: &dyn IomapOps) -> i64 {
-    let mut iter = IomapIter::new(pos, buf.length, IterFlags { write: true, fault: false });
+    let mut iter = IomapIter::new(pos, buf.length, IterFlags { write: true, ..IterFlags::default() });
     let mut ret: i64 = 0;
     loop {
         match iomap_iter(cx, &mut iter, ops) {
@@ -153,7 +153,8 @@ pub fn iomap_block_needs_zeroing(iomap: &Iomap, block_pos: u64, i_size: u64) -> 
     iomap.ty != IomapType::Mapped || iomap.new || block_pos >= i_size
 }
 
-/// `__iomap_write_begin` (fs/iomap/buffered-io.c, 6.1 text, same in 6.2): for each block of
+/// `__iomap_write_begin` (fs/iomap/buffered-io.c, 6.1 text, same in 6.2; 6.6 order of the
+/// per-block state allocation with `per_block_dirty`): for each block of
 /// `[pos, pos+len)` that is not uptodate and only partly written, zero or read the rest of it,
 /// decided from the cached `iomap`. Simplification: decided block by block; the kernel merges
 /// adjacent non-uptodate blocks into one range that gets the same decision.
@@ -165,6 +166,15 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
     let mut reads: Vec<u64> = Vec::new();
     {
         let mut st = w.mapping.i_pages.lock();
+        if w.behaviour.per_block_dirty {
+            // 6.6 (the per-block dirty series): a write covering the whole folio dirties all of
+            // it and gets no iomap_folio_state; otherwise ifs_alloc comes before the uptodate
+            // check.
+            if pos <= fpos && pos + len >= fpos + folio.size(geo) {
+                return;
+            }
+            st.iomap_page_create(geo, folio.id);
+        }
         if st.folios[folio.id].uptodate {
             return;
         }
@@ -214,9 +224,11 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
 /// preceding user copy: copy `copied` bytes, reject a short copy into a folio that is not
 /// uptodate (return 0), else mark `[pos, pos+len)` uptodate, dirty the folio, extend i_size,
 /// unlock and put. Simplification: the copy and the end are one step under the folio lock.
+/// For `iomap_zero_iter` (`iter.flags.zero`) the "copy" is `folio_zero_range`, and from 6.10
+/// (knob `write_iter_isize`) i_size moves in `iomap_write_iter` only, so zeroing never moves it.
 pub fn iomap_write_end(
     cx: &Ctx<'_>,
-    _iter: &mut IomapIter,
+    iter: &mut IomapIter,
     pos: u64,
     len: u64,
     copied: u64,
@@ -230,7 +242,9 @@ pub fn iomap_write_end(
     let f = &mut st.folios[folio.id];
     f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
     f.mark_changed(geo, pos, pos + copied);
-    if copied > 0 {
+    if iter.flags.zero {
+        cx.ev("iomap_zero_iter", What::Zero { from: pos, to: pos + copied });
+    } else if copied > 0 {
         cx.ev("copy_folio_from_iter_atomic", What::Copy { from: pos, to: pos + copied, fill });
     }
     let ret = if copied < len && !f.uptodate {
@@ -248,13 +262,14 @@ pub fn iomap_write_end(
         copied
     };
     let old_size = st.i_size;
-    if pos + ret > old_size {
+    let moves_size = !(iter.flags.zero && w.behaviour.write_iter_isize);
+    if moves_size && pos + ret > old_size {
         st.i_size = pos + ret;
         cx.ev("i_size_write", What::Size { was: old_size, now: pos + ret });
     }
     folio.unlock_put(cx, &mut st);
     drop(st);
-    if old_size < pos {
+    if moves_size && old_size < pos {
         crate::pagecache::pagecache_isize_extended(cx, old_size, pos);
     }
     if ret < len {

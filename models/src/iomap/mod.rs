@@ -7,6 +7,7 @@ mod page_mkwrite;
 mod punch;
 mod read;
 mod writeback;
+mod zero;
 
 pub use buffered_write::{
     iomap_block_needs_zeroing, iomap_file_buffered_write, iomap_write_begin, iomap_write_end, iomap_write_iter, UserBuf,
@@ -16,6 +17,7 @@ pub use page_mkwrite::{iomap_page_mkwrite, FaultRetry};
 pub use punch::{iomap_file_buffered_write_punch_delalloc, iomap_write_delalloc_release, iomap_write_delalloc_scan};
 pub use read::{filemap_read, iomap_read_folio};
 pub use writeback::{iomap_writepages, Ioend, WritepageCtx};
+pub use zero::{iomap_truncate_page, iomap_zero_range};
 
 pub use crate::events::IomapType;
 use crate::world::Ctx;
@@ -66,6 +68,8 @@ pub struct IterFlags {
     pub write: bool,
     /// IOMAP_FAULT
     pub fault: bool,
+    /// IOMAP_ZERO (`iomap_zero_range`)
+    pub zero: bool,
 }
 
 /// `struct iomap_ops` plus the 6.2 `page_ops->iomap_valid` hook, as the filesystem provides them.

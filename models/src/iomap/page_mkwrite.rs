@@ -45,7 +45,7 @@ pub fn iomap_page_mkwrite<'w>(
         }
         (fpos, folio.size(geo).min(st.i_size - fpos))
     };
-    let mut iter = IomapIter::new(fpos, len, IterFlags { write: true, fault: true });
+    let mut iter = IomapIter::new(fpos, len, IterFlags { write: true, fault: true, zero: false });
     loop {
         match iomap_iter(cx, &mut iter, ops) {
             Ok(true) => iter.processed = iomap_folio_mkwrite_iter(cx, &iter, &folio) as i64,

@@ -5,8 +5,9 @@ use crate::world::Ctx;
 
 /// Try once to evict each folio in `[start, end)`: trylock, then evict only if it is still in
 /// the mapping, clean, not under writeback and not referenced; free its per-block state and
-/// leave a shadow entry when `shadow`.
-fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: bool) {
+/// leave a shadow entry when `shadow`. With `split_partial`, a large folio the range covers only
+/// in part is first split (see [`madvise_pageout_range`]) and its pages in the range handled.
+fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: bool, split_partial: bool) {
     let w = cx.w;
     let geo = &w.geo;
     let heads: Vec<u64> = {
@@ -25,21 +26,43 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
                 continue;
             };
             let f = &st.folios[id];
-            let why = if f.dirty {
-                Some("dirty")
-            } else if f.writeback {
-                Some("under writeback")
-            } else if f.refs > 0 {
-                Some("referenced")
+            let partial = pos < start || pos + f.size(geo) > end;
+            let ids = if split_partial && f.nr_pages > 1 && partial {
+                // split_folio fails (-EBUSY) under writeback, with extra references, or when
+                // filemap_release_folio -> iomap_release_folio refuses: a dirty folio with
+                // per-block state.
+                if f.writeback || f.refs > 0 || (f.dirty && f.ifs.is_some()) {
+                    cx.ev(func, What::FolioKept { pos, why: "large folio partly in range, cannot split" });
+                    continue;
+                }
+                cx.ev("split_folio", What::Note("large folio partly in the range split into pages"));
+                let pages = st.split_folio(geo, id);
+                pages
+                    .into_iter()
+                    .filter(|p| st.folios[*p].pos(geo) < end && st.folios[*p].pos(geo) + geo.page_size > start)
+                    .collect()
             } else {
-                None
+                vec![id]
             };
-            match why {
-                Some(why) => cx.ev(func, What::FolioKept { pos, why }),
-                None => {
-                    let size = f.size(geo);
-                    st.delete_folio(id, shadow);
-                    cx.ev(func, What::FolioEvicted { pos, size, shadow });
+            for id in ids {
+                let f = &st.folios[id];
+                let pos = f.pos(geo);
+                let why = if f.dirty {
+                    Some("dirty")
+                } else if f.writeback {
+                    Some("under writeback")
+                } else if f.refs > 0 {
+                    Some("referenced")
+                } else {
+                    None
+                };
+                match why {
+                    Some(why) => cx.ev(func, What::FolioKept { pos, why }),
+                    None => {
+                        let size = f.size(geo);
+                        st.delete_folio(id, shadow);
+                        cx.ev(func, What::FolioEvicted { pos, size, shadow });
+                    }
                 }
             }
         }
@@ -47,16 +70,22 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
     }
 }
 
-/// `shrink_folio_list` → `__remove_mapping` (mm/vmscan.c) with `iomap_release_folio`
-/// (fs/iomap/buffered-io.c), 6.1 and 6.2, applied once to each folio in `[start, end)`.
-/// Simplification: the LRU scan is replaced by the scenario's explicit range; mapped folios
-/// are unmapped without cost (no PTE state is modelled beyond the dirty bit).
-pub fn shrink_folio_range(cx: &Ctx<'_>, start: u64, end: u64) {
-    evict_range(cx, start, end, "shrink_folio_list", true);
+/// `madvise(MADV_PAGEOUT)` over `[start, end)` of a shared mapping that has every cached page
+/// mapped (`madvise_cold_or_pageout_pte_range` → `reclaim_pages` → `shrink_folio_list`, mm/
+/// madvise.c and mm/vmscan.c, 6.1 to 6.18; `shrink_folio_list` → `__remove_mapping` with
+/// `iomap_release_folio`): try once to evict each clean, unreferenced folio not under
+/// writeback, leaving a shadow entry; a large folio the range covers only in part is split
+/// first (`split_folio`, after a trylock), which kswapd never does. The scenario op `reclaim`
+/// is this, the real counterpart `iomc conform` runs; over whole folios it is what kswapd does
+/// to them. Simplification: the LRU scan is replaced by the explicit range; mapped folios are
+/// unmapped without cost; a split and the eviction of the pages in the range are one step
+/// under the head page's lock (the kernel relocks each page).
+pub fn madvise_pageout_range(cx: &Ctx<'_>, start: u64, end: u64) {
+    evict_range(cx, start, end, "shrink_folio_list", true, true);
 }
 
 /// `invalidate_mapping_pages` (mm/truncate.c, 6.1 and 6.2), as `drop_caches` uses it: like
 /// reclaim, but no shadow entries are left.
 pub fn invalidate_mapping_pages(cx: &Ctx<'_>, start: u64, end: u64) {
-    evict_range(cx, start, end, "invalidate_mapping_pages", false);
+    evict_range(cx, start, end, "invalidate_mapping_pages", false, false);
 }

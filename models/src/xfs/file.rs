@@ -3,44 +3,45 @@
 
 use super::{Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
 use crate::events::What;
-use crate::iomap::{filemap_read, iomap_file_buffered_write, iomap_writepages, UserBuf, EINVAL};
+use crate::iomap::{
+    filemap_read, iomap_file_buffered_write, iomap_truncate_page, iomap_writepages, iomap_zero_range, UserBuf, EINVAL,
+};
 use crate::pagecache::{pagecache_isize_extended, truncate_pagecache_range};
 use crate::world::Ctx;
 
-/// `xfs_file_buffered_write` (fs/xfs/xfs_file.c, 6.1 and 6.2): IOLOCK exclusive around
-/// `iomap_file_buffered_write`. Simplification: `xfs_file_write_checks`' zeroing of the gap
-/// between EOF and a write that starts beyond it covers only cached bytes of the EOF block;
-/// the ENOSPC/EDQUOT retry is not modelled.
+/// `xfs_file_buffered_write` (fs/xfs/xfs_file.c, 6.1 to 6.18): IOLOCK exclusive,
+/// `xfs_file_write_checks` (zeroing the gap between EOF and a write that starts beyond it),
+/// then `iomap_file_buffered_write`. Simplification: the ENOSPC/EDQUOT retry is not modelled.
 pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
     let w = cx.w;
     let _iolock = w.ip.i_rwsem.write();
     cx.ev("xfs_file_buffered_write", What::Lock { name: "IOLOCK", excl: true });
-    zero_cached_eof_tail(cx, pos);
+    if let Err(e) = xfs_file_write_zero_eof(cx, pos) {
+        cx.ev("xfs_file_buffered_write", What::Unlock { name: "IOLOCK" });
+        return e;
+    }
     let ret = iomap_file_buffered_write(cx, pos, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
     cx.ev("xfs_file_buffered_write", What::Unlock { name: "IOLOCK" });
     ret
 }
 
-/// Zero the cached bytes between EOF and `upto` inside the EOF block (the part of
-/// `iomap_zero_range` that matters when the EOF block is cached). Returns `did_zero` as
-/// `iomap_zero_range` reports it: bytes were zeroed over a delalloc or written block (6.1
-/// `iomap_zero_iter` skips holes and unwritten extents).
-fn zero_cached_eof_tail(cx: &Ctx<'_>, upto: u64) -> bool {
-    let geo = &cx.w.geo;
-    let mut st = cx.w.mapping.i_pages.lock();
-    let i_size = st.i_size;
-    let end = upto.min(geo.block_up(i_size));
-    if upto <= i_size || end <= i_size {
-        return false;
+/// `xfs_file_write_zero_eof` (fs/xfs/xfs_file.c, 6.12 to 6.18; the same step inline in
+/// `xfs_file_write_checks` before): a write starting beyond i_size first zeroes
+/// `[i_size, pos)`; 6.12 (acfbac776496) holds XFS_MMAPLOCK_EXCL around it.
+fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64) -> Result<(), i64> {
+    let w = cx.w;
+    let isize = w.mapping.i_pages.lock().i_size;
+    if pos <= isize {
+        return Ok(());
     }
-    let Some(id) = st.folio_at_pos(geo, i_size) else { return false };
-    let f = &mut st.folios[id];
-    let fpos = f.pos(geo);
-    f.data[(i_size - fpos) as usize..(end - fpos) as usize].fill(0);
-    cx.ev("iomap_zero_range", What::Zero { from: i_size, to: end });
-    drop(st);
-    let block = cx.w.ip.ilock.lock().df[(i_size / geo.block_size) as usize];
-    matches!(block, Bmap::Delalloc | Bmap::Written(_))
+    let _mmaplock = w.behaviour.zero_eof_mmaplock.then(|| w.mapping.invalidate_lock.write());
+    xfs_zero_range(cx, isize, pos - isize).map(|_| ())
+}
+
+/// `xfs_zero_range` (fs/xfs/xfs_iomap.c, 6.1 to 6.18): `iomap_zero_range` with the
+/// buffered-write iomap ops. Returns `did_zero`.
+fn xfs_zero_range(cx: &Ctx<'_>, pos: u64, len: u64) -> Result<bool, i64> {
+    iomap_zero_range(cx, pos, len, &XFS_BUFFERED_WRITE_IOMAP_OPS, &XFS_WRITEBACK_OPS)
 }
 
 /// `xfs_file_buffered_read` (fs/xfs/xfs_file.c, 6.1 and 6.2): IOLOCK shared around
@@ -93,63 +94,32 @@ pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
 }
 
 /// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 to 6.18) with IOLOCK and MMAPLOCK held: zero
-/// the old EOF block's tail when growing (`xfs_zero_range`) or the rest of the new EOF block
-/// when shrinking (`iomap_truncate_page`); `truncate_setsize` (i_size, page cache); then, "so
-/// that the null files problem cannot expose stale data", write back and wait for
+/// from the old EOF to the new one when growing (`xfs_zero_range`) or the rest of the new EOF
+/// block when shrinking (`xfs_truncate_page`); `truncate_setsize` (i_size, page cache); then,
+/// "so that the null files problem cannot expose stale data", write back and wait for
 /// `[i_disk_size, new_size)` if anything was zeroed or the in-memory size was ahead of the
 /// on-disk one; then the transaction: free the blocks beyond the new EOF
-/// (`xfs_itruncate_extents`) and log the new on-disk size. Simplification: the EOF-block
-/// zeroing covers cached bytes only.
+/// (`xfs_itruncate_extents`) and log the new on-disk size. Simplification: a zeroing error
+/// (only -EIO from a mapping the model's WARN rejects) is reported by the WARN, not returned.
 fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
     let w = cx.w;
     let geo = &w.geo;
     let old = w.mapping.i_pages.lock().i_size;
-    if new_size >= old {
-        let did_zeroing = zero_cached_eof_tail(cx, new_size);
-        {
-            let mut st = w.mapping.i_pages.lock();
-            cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
-            st.i_size = new_size;
-        }
-        pagecache_isize_extended(cx, old, new_size);
-        write_out_to_new_size(cx, did_zeroing, old, new_size);
-        return;
-    }
-    // iomap_truncate_page -> iomap_zero_range: zero the rest of the new EOF block through the
-    // page cache, so a later extension cannot expose old bytes. iomap_zero_iter skips HOLE and
-    // UNWRITTEN mappings (they read as zeroes on disk), even over dirty cache before 6.12; 6.12
-    // first writes back a dirty range over unwritten and zeroes what became written.
-    // Simplification: the zeroing is a buffered write of zeroes (same folio lock, validity
-    // check and dirtying as iomap_zero_iter's iomap_write_begin).
-    let tail_end = geo.block_up(new_size);
-    let tail_fsb = (new_size / geo.block_size) as usize;
-    let mut tail_block = w.ip.ilock.lock().df[tail_fsb];
-    if tail_end > new_size && w.behaviour.zero_range_flush && matches!(tail_block, Bmap::Unwritten(_)) {
-        let dirty = {
-            let st = w.mapping.i_pages.lock();
-            st.folio_at_pos(geo, new_size).is_some_and(|id| st.folios[id].dirty || st.folios[id].writeback)
-        };
-        if dirty {
-            cx.ev("iomap_zero_range", What::Note("dirty cache over unwritten: flush and remap"));
-            iomap_writepages(cx, &XFS_WRITEBACK_OPS, new_size, tail_end, true);
-            tail_block = w.ip.ilock.lock().df[tail_fsb];
-        }
-    }
-    let mut did_zeroing = false;
-    if tail_end > new_size && matches!(tail_block, Bmap::Delalloc | Bmap::Written(_)) {
-        let len = tail_end - new_size;
-        iomap_file_buffered_write(
-            cx,
-            new_size,
-            UserBuf { fill: 0, length: len, readable: len },
-            &XFS_BUFFERED_WRITE_IOMAP_OPS,
-        );
-        did_zeroing = true;
-    }
+    let zeroed = if new_size > old {
+        xfs_zero_range(cx, old, new_size - old)
+    } else {
+        iomap_truncate_page(cx, new_size, &XFS_BUFFERED_WRITE_IOMAP_OPS, &XFS_WRITEBACK_OPS)
+    };
+    let did_zeroing = zeroed.unwrap_or(false);
     {
         let mut st = w.mapping.i_pages.lock();
         cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
         st.i_size = new_size;
+    }
+    if new_size >= old {
+        pagecache_isize_extended(cx, old, new_size);
+        write_out_to_new_size(cx, did_zeroing, old, new_size);
+        return;
     }
     truncate_pagecache_range(cx, new_size, geo.span);
     write_out_to_new_size(cx, did_zeroing, old, new_size);
@@ -163,18 +133,20 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
 /// then the transaction logs `new_size` as the on-disk size.
 fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u64) {
     let disk_size = cx.w.ip.ilock.lock().disk_size;
-    if did_zeroing || (new_size > disk_size && old != disk_size) {
+    // filemap_write_and_wait_range(i_disk_size, new_size - 1) writes nothing when the range
+    // is empty (lend < lstart).
+    if (did_zeroing || (new_size > disk_size && old != disk_size)) && disk_size < new_size {
         cx.ev("xfs_setattr_size", What::Note("filemap_write_and_wait_range(i_disk_size, new size)"));
         iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true);
     }
     cx.w.ip.ilock.lock().disk_size = new_size;
 }
 
-/// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 and 6.2) for FALLOC_FL_PUNCH_HOLE: IOLOCK
+/// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 to 6.18) for FALLOC_FL_PUNCH_HOLE: IOLOCK
 /// and MMAPLOCK exclusive; `xfs_flush_unmap_range` writes back and drops the page cache over
 /// the range rounded out to max(block, page); the whole blocks inside are unmapped; then
-/// `xfs_zero_range` zeroes the partial blocks at the edges through the page cache, skipping
-/// holes and unwritten extents (they already read as zeroes).
+/// `xfs_zero_range` over the range (capped at EOF) zeroes the partial blocks at the edges
+/// through the page cache, and a range reaching an EOF inside a page writes that page back.
 pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     let w = cx.w;
     let geo = &w.geo;
@@ -193,17 +165,19 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
             (b != Bmap::Hole).then_some(Bmap::Hole)
         });
     }
+    // "xfs_zero_range is smart enough to skip any holes, including those we just created, but
+    // we must take care not to zero beyond EOF and enlarge i_size."
     let i_size = w.mapping.i_pages.lock().i_size;
-    let end = end.min(i_size);
-    for (s, e) in [(offset, inner_start.min(end)), (inner_end.max(inner_start).max(offset), end)] {
-        if s >= e {
-            continue;
-        }
-        let mapped = matches!(w.ip.ilock.lock().df[(s / bs) as usize], Bmap::Written(_) | Bmap::Delalloc);
-        if mapped {
-            let buf = UserBuf { fill: 0, length: e - s, readable: e - s };
-            iomap_file_buffered_write(cx, s, buf, &XFS_BUFFERED_WRITE_IOMAP_OPS);
-        }
+    if offset >= i_size {
+        return;
+    }
+    let len = len.min(i_size - offset);
+    let _ = xfs_zero_range(cx, offset, len);
+    // "If we zeroed right up to EOF and EOF straddles a page boundary we must make sure that
+    // the post-EOF area is also zeroed because the page could be mmap'd": writeback of the EOF
+    // page zeroes it.
+    if offset + len >= i_size && (offset + len) % geo.page_size > 0 {
+        iomap_writepages(cx, &XFS_WRITEBACK_OPS, (offset + len) / geo.page_size * geo.page_size, geo.span, true);
     }
 }
 

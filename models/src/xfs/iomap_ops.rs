@@ -11,15 +11,21 @@ use crate::world::Ctx;
 /// ILOCK_EXCL, return the existing extent at `pos` (flags 0), or reserve delalloc over the
 /// hole up to the end of the write or the next extent and return it DELALLOC with
 /// IOMAP_F_NEW; the validity cookie is `if_seq` sampled under the ILOCK.
+/// For IOMAP_ZERO a hole is reported as a hole up to the next extent or the end of the range
+/// ("We never need to allocate blocks for zeroing or unsharing a hole").
 /// Simplification: no speculative preallocation beyond EOF, no COW fork, no extent size hints.
-pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, _flags: IterFlags) -> Result<Iomap, Errno> {
+pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
     let geo = &cx.w.geo;
     let bs = geo.block_size;
     let mut core = cx.w.ip.ilock.lock();
     let fsb = pos / bs;
     let end_fsb = (pos + len).div_ceil(bs).min(geo.nr_blocks());
     let (start, elen, b) = core.extent_at(fsb);
-    let iomap = if b != Bmap::Hole {
+    let iomap = if b == Bmap::Hole && flags.zero {
+        // xfs_hole_to_iomap(ip, iomap, offset_fsb, imap.br_startoff)
+        let end = end_fsb.min(start + elen).max(fsb + 1);
+        Iomap { offset: fsb * bs, length: (end - fsb) * bs, cookie: core.if_seq, ..Iomap::NONE }
+    } else if b != Bmap::Hole {
         iomap_from_extent(&core, geo, fsb)
     } else {
         // xfs_bmapi_reserve_delalloc over [fsb, min(end of write, next extent)).
