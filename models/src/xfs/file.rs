@@ -135,7 +135,7 @@ fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u6
     let disk_size = cx.w.ip.ilock.lock().disk_size;
     // filemap_write_and_wait_range(i_disk_size, new_size - 1) writes nothing when the range
     // is empty (lend < lstart).
-    if (did_zeroing || (new_size > disk_size && old != disk_size)) && disk_size < new_size {
+    if (did_zeroing || old != disk_size) && new_size > disk_size {
         cx.ev("xfs_setattr_size", What::Note("filemap_write_and_wait_range(i_disk_size, new size)"));
         iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true);
     }
@@ -176,7 +176,7 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     // "If we zeroed right up to EOF and EOF straddles a page boundary we must make sure that
     // the post-EOF area is also zeroed because the page could be mmap'd": writeback of the EOF
     // page zeroes it.
-    if offset + len >= i_size && (offset + len) % geo.page_size > 0 {
+    if offset + len >= i_size && !(offset + len).is_multiple_of(geo.page_size) {
         iomap_writepages(cx, &XFS_WRITEBACK_OPS, (offset + len) / geo.page_size * geo.page_size, geo.span, true);
     }
 }
