@@ -80,7 +80,13 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
 /// to them. Simplification: the LRU scan is replaced by the explicit range; mapped folios are
 /// unmapped without cost; a split and the eviction of the pages in the range are one step
 /// under the head page's lock (the kernel relocks each page).
+///
+/// madvise(2) works on whole pages (`len = PAGE_ALIGN(len_in)`; the real side maps from the
+/// page holding `start`), so the range is rounded out to pages before "covers in part" is
+/// decided: `[0, 4097)` covers an 8 KiB folio whole.
 pub fn madvise_pageout_range(cx: &Ctx<'_>, start: u64, end: u64) {
+    let page = cx.w.geo.page_size;
+    let (start, end) = (start / page * page, end.div_ceil(page) * page);
     evict_range(cx, start, end, "shrink_folio_list", true, true);
 }
 

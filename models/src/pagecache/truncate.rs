@@ -3,13 +3,13 @@
 use crate::events::What;
 use crate::world::Ctx;
 
-/// `truncate_pagecache_range` → `truncate_inode_pages_range` (mm/truncate.c, 6.1 and 6.2) over
+/// `truncate_pagecache_range` → `truncate_inode_pages_range` (mm/truncate.c, 6.1 to 6.18) over
 /// bytes `[start, end)`: folios wholly inside are removed even if dirty (their data is
 /// discarded); a partially covered folio waits for writeback, has the covered part zeroed and
 /// stays in the cache, still dirty if it was (`iomap_invalidate_folio` of part of a folio
 /// keeps it). A partially covered large folio is split first (`split_folio`) and its pages
-/// handled one by one. Simplification: the split always succeeds (the kernel's fails while
-/// others hold references; a lookup racing with it re-checks the folio it locked).
+/// handled one by one; when the split fails (see [`can_split`]) a dirty folio stays whole with
+/// the covered part zeroed and a clean one is dropped whole (6.1 to 6.18).
 /// Simplification: the split pages are handled in the same step as the split, under the lock of
 /// the head page only (the kernel keeps every split page locked).
 pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
@@ -46,6 +46,19 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
             continue;
         }
         let partial = !(start <= fpos && fend <= end);
+        if partial && folio.nr_pages > 1 && !can_split(&st.folios[folio.id]) {
+            // split_folio failed (-EBUSY): a dirty folio stays whole with the truncated part
+            // zeroed ("return false": the caller skips it); a clean one is dropped whole.
+            if st.folios[folio.id].dirty {
+                cx.ev("split_folio", What::Note("dirty large folio with per-block state cannot be split: kept whole"));
+                zero_partial(cx, &mut st, folio.id, start.max(fpos), end.min(fend));
+            } else {
+                st.delete_folio(folio.id, false);
+                cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
+            }
+            folio.unlock_put(cx, &mut st);
+            continue;
+        }
         if partial && folio.nr_pages > 1 {
             let pages = st.split_folio(geo, folio.id);
             cx.ev("split_folio", What::Note("large folio split into pages"));
@@ -72,6 +85,15 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
         }
         folio.unlock_put(cx, &mut st);
     }
+}
+
+/// Whether `split_folio` of a locked page-cache folio can succeed (`__folio_split`, mm/
+/// huge_memory.c, 6.1 to 6.18): `filemap_release_folio` → `iomap_release_folio` refuses a
+/// dirty folio that has per-block state (a dirty folio written whole has none, 6.6+), and
+/// `can_split_folio` refuses one that another task holds a reference to (ours is the one
+/// `filemap_lock_folio` took).
+fn can_split(f: &super::Folio) -> bool {
+    !(f.refs > 1 || (f.dirty && f.ifs.is_some()))
 }
 
 /// `truncate_inode_partial_folio`'s zeroing of `[zs, ze)` inside folio `id`.
