@@ -140,6 +140,12 @@ impl RealFile {
             }
         };
         let (path, file) = path;
+        // No readahead beyond what an op touches: the kernel's readahead I/O completes at a
+        // time no serialization controls (a read-around page still locked makes
+        // `filemap_range_needs_writeback` true for a later zeroing), and the model brings in
+        // only the pages an op covers (README, "where the model differs").
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::Random)
+            .map_err(|e| io_err(format!("posix_fadvise(POSIX_FADV_RANDOM) on {}", path.display()))(e.into()))?;
         Ok(RealFile {
             file,
             remover: Arc::new(Remover(path)),

@@ -145,7 +145,12 @@ impl FileMapping {
             rustix::mm::mmap(std::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, fd, 0)
         }?;
         let base = NonNull::new(base).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
-        Ok(FileMapping { base, len })
+        let mapping = FileMapping { base, len };
+        // No fault read-around (VM_RAND_READ): a fault reads only the faulted page, as in the
+        // model (see `RealFile::create` for why).
+        // SAFETY: advice on exactly the mapping just made; MADV_RANDOM changes no memory.
+        unsafe { rustix::mm::madvise(base.as_ptr(), len, rustix::mm::Advice::Random) }?;
+        Ok(mapping)
     }
 
     /// Length of the mapping in bytes.
@@ -366,6 +371,11 @@ pub fn pageout(fd: BorrowedFd<'_>, offset: u64, len: u64) -> io::Result<()> {
     // SAFETY: `base..base+map_len` is the mapping just made; `resident` has one byte per page
     // and lives across the call.
     let mut r = unsafe { libc::mincore(base, map_len, resident.as_mut_ptr()) };
+    if r == 0 {
+        // SAFETY: advice on exactly the mapping made above; MADV_RANDOM changes no memory.
+        // Touching resident pages must not start read-around (see `RealFile::create`).
+        r = unsafe { libc::madvise(base, map_len, libc::MADV_RANDOM) };
+    }
     if r == 0 {
         let pid = rustix::process::getpid().as_raw_nonzero().get();
         let mut byte = 0u8;

@@ -59,10 +59,16 @@ pub fn iomap_page_mkwrite<'w>(
     Ok(folio)
 }
 
-/// `iomap_folio_mkwrite_iter` (fs/iomap/buffered-io.c, 6.1 and 6.2): WARN if the folio is not
-/// uptodate, then `folio_mark_dirty` on the whole folio.
+/// `iomap_folio_mkwrite_iter` (fs/iomap/buffered-io.c, 6.1 to 6.18): WARN if the folio is not
+/// uptodate, then `folio_mark_dirty` on the whole folio (from 6.6 through `iomap_dirty_folio`,
+/// which allocates per-block state).
 fn iomap_folio_mkwrite_iter(cx: &Ctx<'_>, iter: &IomapIter, folio: &LockedFolio<'_>) -> u64 {
     let mut st = cx.w.mapping.i_pages.lock();
+    if cx.w.behaviour.per_block_dirty {
+        // folio_mark_dirty -> iomap_dirty_folio (6.6+) allocates the per-block state first
+        // (ifs_alloc), so a folio once written whole has it from its first fault on.
+        st.iomap_page_create(&cx.w.geo, folio.id);
+    }
     let f = &mut st.folios[folio.id];
     if !f.uptodate {
         cx.warn("iomap_folio_mkwrite_iter", format!("WARN_ON_ONCE(!folio_test_uptodate) at {}", iter.pos));
