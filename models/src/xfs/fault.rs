@@ -27,8 +27,9 @@ impl IomapOps for XfsPageMkwriteIomapOps {
 
 /// One process's writable PTEs over the file: page index → (folio, write-protect generation
 /// and EOF when the PTE was made writable). Private to the actor. Bytes a store puts beyond the
-/// EOF its fault saw are not file data (POSIX leaves them undefined), so they are neither
-/// counted as stored nor tracked as changed.
+/// EOF its fault saw are not tracked as changed (ghost state; POSIX leaves them undefined), but
+/// the op's result counts every byte stored below the EOF of the moment, as the real runner
+/// does (`min(offset + stored, size) - offset`).
 #[derive(Clone, Debug, Default)]
 pub struct Vma {
     /// page index -> (folio, write-protect generation, EOF when the fault made it writable).
@@ -82,8 +83,8 @@ fn xfs_filemap_page_mkwrite<'w>(cx: &Ctx<'w>, index: u64, faulted: FolioId) -> R
 /// per page, store through the PTE if it is still writable (the folio was not write-protected
 /// by writeback nor removed), else take the write fault (`do_shared_fault`: `filemap_fault`,
 /// unlock, `page_mkwrite`, install the PTE, unlock) and store after the fault returns, without
-/// the folio lock. Returns the bytes stored inside EOF (a page beyond EOF gets SIGBUS and
-/// ends the store).
+/// the folio lock. Returns the bytes stored inside the EOF of the moment (a page beyond EOF
+/// gets SIGBUS and ends the store).
 pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fill: u8) -> i64 {
     let w = cx.w;
     let ps = w.geo.page_size;
@@ -95,7 +96,8 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
         let chunk_end = end.min((index + 1) * ps);
         if let Some(&(id, gen, eof)) = vma.ptes.get(&index) {
             let mut st = w.mapping.i_pages.lock();
-            let i_size = st.i_size.min(eof);
+            let now = st.i_size;
+            let i_size = now.min(eof);
             let f = &mut st.folios[id];
             if f.in_mapping && f.wrprotect_gen == gen {
                 let fpos = f.pos(&w.geo);
@@ -103,7 +105,7 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
                 // Bytes stored beyond EOF are not file data (ghost state only tracks file data).
                 f.mark_changed(&w.geo, pos, chunk_end.min(i_size));
                 cx.ev("store to user mapping", What::Copy { from: pos, to: chunk_end, fill });
-                stored += chunk_end.min(i_size).saturating_sub(pos);
+                stored += chunk_end.min(now).saturating_sub(pos);
                 pos = chunk_end;
                 continue;
             }

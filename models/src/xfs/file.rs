@@ -117,7 +117,11 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
         st.i_size = new_size;
     }
     if new_size >= old {
+        // truncate_setsize: pagecache_isize_extended, then truncate_pagecache(new_size) in
+        // both directions: growing, the folio holding the new EOF gets its part past EOF
+        // zeroed and, if large and splittable (clean), split there.
         pagecache_isize_extended(cx, old, new_size);
+        truncate_pagecache_range(cx, new_size, geo.span);
         write_out_to_new_size(cx, did_zeroing, old, new_size);
         return;
     }
