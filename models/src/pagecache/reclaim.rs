@@ -10,9 +10,12 @@ use crate::world::Ctx;
 fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: bool, split_partial: bool) {
     let w = cx.w;
     let geo = &w.geo;
-    let heads: Vec<u64> = {
+    let (heads, end) = {
         let st = w.mapping.i_pages.lock();
-        st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect()
+        // MADV_PAGEOUT sees only mapped pages, and none wholly beyond EOF can be mapped.
+        let end = if split_partial { end.min(st.i_size.div_ceil(geo.page_size) * geo.page_size) } else { end };
+        let heads: Vec<u64> = st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect();
+        (heads, end)
     };
     for head in heads {
         let pos = head * geo.page_size;
@@ -83,7 +86,9 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
 ///
 /// madvise(2) works on whole pages (`len = PAGE_ALIGN(len_in)`; the real side maps from the
 /// page holding `start`), so the range is rounded out to pages before "covers in part" is
-/// decided: `[0, 4097)` covers an 8 KiB folio whole.
+/// decided: `[0, 4097)` covers an 8 KiB folio whole. Pages wholly beyond EOF cannot be
+/// mapped (the fault gets SIGBUS), so the range ends at EOF rounded up to a page: a large
+/// folio straddling EOF is seen only through its pages inside EOF.
 pub fn madvise_pageout_range(cx: &Ctx<'_>, start: u64, end: u64) {
     let page = cx.w.geo.page_size;
     let (start, end) = (start / page * page, end.div_ceil(page) * page);
