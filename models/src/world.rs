@@ -21,6 +21,11 @@ pub struct Geometry {
     pub write_folio_pages: Vec<u64>,
     /// Bytes of file offset space modelled (a multiple of the largest folio).
     pub span: u64,
+    /// The `reclaim` op reaches only uptodate folios. Off for checks, where `reclaim` is
+    /// kswapd's and takes any clean folio; `iomc conform` turns it on because the real
+    /// counterpart maps only the pages `mincore` reports (cached and uptodate): faulting in a
+    /// folio that is not uptodate would read it.
+    pub pageout_uptodate_only: bool,
 }
 
 impl Geometry {
@@ -39,7 +44,14 @@ impl Geometry {
 
     /// Geometry with the same folio sizes on every path.
     pub fn new(block_size: u64, page_size: u64, folio_pages: Vec<u64>, span: u64) -> Geometry {
-        Geometry { block_size, page_size, write_folio_pages: folio_pages.clone(), folio_pages, span }
+        Geometry {
+            block_size,
+            page_size,
+            write_folio_pages: folio_pages.clone(),
+            folio_pages,
+            span,
+            pageout_uptodate_only: false,
+        }
     }
     /// Round `x` down to a block boundary.
     pub fn block_down(&self, x: u64) -> u64 {

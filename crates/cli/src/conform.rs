@@ -73,13 +73,15 @@ pub enum Fared {
 pub const KERNEL_WRITE_FOLIO_PAGES: [u64; 5] = [1, 2, 4, 8, 16];
 
 /// `s` prepared on `preset` with the folio sizes the real kernel uses for it: order-0 folios
-/// from reads and faults, [`KERNEL_WRITE_FOLIO_PAGES`] from writes.
+/// from reads and faults, [`KERNEL_WRITE_FOLIO_PAGES`] from writes; `reclaim` reaching only
+/// uptodate folios, as the real counterpart does ([`iomc_models::Geometry`]).
 fn prepare_as_on_the_kernel(s: &Scenario, preset: &str, sets: &[String]) -> Result<Prepared, String> {
     let mut wide = s.clone();
     wide.geometry.folio_pages = KERNEL_WRITE_FOLIO_PAGES.to_vec();
     let mut p = Prepared::new(Arc::new(wide), preset, sets)?;
     p.geo.folio_pages = vec![1];
     p.geo.write_folio_pages = KERNEL_WRITE_FOLIO_PAGES.to_vec();
+    p.geo.pageout_uptodate_only = true;
     Ok(p)
 }
 
@@ -338,14 +340,18 @@ fn threaded(a: &ConformArgs, p: &Prepared, mount: &XfsMount, out: &mut String) -
     let s = &*p.scenario;
     let bound = loom_bound(s);
     let budget = Budget { cancel: Some(&crate::INTERRUPTED), ..Budget::default() };
+    let model_start = std::time::Instant::now();
     let model = observe::outcome_set(p, bound, budget)?;
+    let model_time = model_start.elapsed();
     if !model.complete {
         return Ok(Fared::Incomplete(format!(
             "the model's outcome set under loom bound {bound} is incomplete ({:?} after {} executions)",
             model.stop, model.executions
         )));
     }
+    let real_start = std::time::Instant::now();
     let seen = iomc_realfs::run_threads(mount, s, a.runs, a.seed).map_err(|e| e.to_string())?;
+    let real_time = real_start.elapsed();
     let unexplained: Vec<(&RunOutcome, &u32)> = seen.iter().filter(|(o, _)| !model.outcomes.contains(o)).collect();
     let never = model.outcomes.iter().filter(|o| !seen.contains_key(o)).count();
     let head = format!(
@@ -358,6 +364,17 @@ fn threaded(a: &ConformArgs, p: &Prepared, mount: &XfsMount, out: &mut String) -
     );
     if unexplained.is_empty() {
         let _ = writeln!(out, "     threaded: {head}");
+        let per_s = |n: u64, t: std::time::Duration| n as f64 / t.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "     speed: real {:.0} runs/s ({} in {:.2?}); model {:.0} executions/s ({} in {:.2?})",
+            per_s(u64::from(a.runs), real_time),
+            a.runs,
+            real_time,
+            per_s(model.executions, model_time),
+            model.executions,
+            model_time
+        );
         return Ok(Fared::Agrees);
     }
     let _ = writeln!(out, "DIFFERS {} [{}]: observed outcomes the model does not allow; {head}", s.name, p.preset);

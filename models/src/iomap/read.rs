@@ -10,6 +10,15 @@ use crate::world::Ctx;
 /// (`xfs_read_iomap_begin` under ILOCK shared): zeroes for holes, delalloc, unwritten and
 /// beyond EOF, disk contents for written extents.
 pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
+    read_folio_unless_uptodate(cx, folio, None);
+}
+
+/// `filemap_update_page` (mm/filemap.c, 6.1 to 6.18) for a read of `want` (`[pos, end)`,
+/// cut at the folio and EOF) from a locked folio: `filemap_range_uptodate` →
+/// `iomap_is_partially_uptodate` leaves a folio alone whose blocks under the read are
+/// uptodate; otherwise `filemap_read_folio` → [`iomap_read_folio`]. Both checks are made in
+/// the step that takes the xarray lock first, as the kernel makes them under the folio lock.
+fn read_folio_unless_uptodate(cx: &Ctx<'_>, folio: &LockedFolio<'_>, want: Option<(u64, u64)>) {
     let w = cx.w;
     let geo = &w.geo;
     let bs = geo.block_size;
@@ -19,6 +28,15 @@ pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
         let mut st = w.mapping.i_pages.lock();
         if st.folios[folio.id].uptodate {
             return;
+        }
+        if let Some((pos, end)) = want {
+            let stop = end.min(fpos + fsize).min(st.i_size);
+            let f = &st.folios[folio.id];
+            let first = ((pos.max(fpos) - fpos) / bs) as usize;
+            let last = (stop.saturating_sub(fpos)).div_ceil(bs) as usize;
+            if stop > pos && f.ifs.is_some() && (first..last).all(|b| f.block_uptodate(b)) {
+                return;
+            }
         }
         st.iomap_page_create(geo, folio.id);
         let f = &st.folios[folio.id];
@@ -77,7 +95,7 @@ pub fn filemap_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
         let Some(folio) = filemap_get_folio(cx, p / geo.page_size, FolioCreate::Readahead) else {
             break;
         };
-        iomap_read_folio(cx, &folio);
+        read_folio_unless_uptodate(cx, &folio, Some((p, end)));
         let mut st = w.mapping.i_pages.lock();
         let i_size = st.i_size;
         let f = &st.folios[folio.id];

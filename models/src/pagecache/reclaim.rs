@@ -29,6 +29,10 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
                 continue;
             };
             let f = &st.folios[id];
+            if split_partial && geo.pageout_uptodate_only && !f.uptodate {
+                cx.ev(func, What::FolioKept { pos, why: "not uptodate, so not mapped (iomc conform)" });
+                continue;
+            }
             let partial = pos < start || pos + f.size(geo) > end;
             let ids = if split_partial && f.nr_pages > 1 && partial {
                 // split_folio fails (-EBUSY) under writeback, with extra references, or when
