@@ -22,6 +22,6 @@ elif [ "${CI:-}" = true ]; then
 else
   echo "conformance skipped: not root (iomc conform needs root, loop devices and xfsprogs)"
 fi
-passed=$(awk '/^test result:/ { p += $4 } /checks met their expectation/ { p += $1 } /^[0-9]+ scenarios agree with the real kernel/ { p += $1 } END { print p + 0 }' "$log")
+passed=$(awk '/^test result:/ { p += $4 } /checks met their expectation/ { p += $1 } /^[0-9]+ scenarios agree with the real kernel/ { p += $1 } /^generated conformance: [0-9]+ sequences agree/ { p += 1 } END { print p + 0 }' "$log")
 failed=$(awk '/^test result:/ { f += $6 } /checks met their expectation/ { f += $3 - $1 } /^[0-9]+ scenarios agree with the real kernel/ { f += $8 } END { print f + 0 }' "$log")
 echo "tests: ${passed} passed, ${failed} failed"
