@@ -144,7 +144,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "try once to evict each clean folio in the range (whole file without one); a large folio \
                   partly in the range is split first",
         kernel: "madvise(MADV_PAGEOUT): split_folio, shrink_folio_list -> __remove_mapping (kswapd's eviction)",
-        real: "madvise(MADV_PAGEOUT) over a shared mapping with the cached pages faulted in",
+        real: "madvise(MADV_PAGEOUT) over a shared mapping with the cached, uptodate pages faulted in (no read-around)",
         generate: GenSpec { weight: 3, max_length: None },
     },
     OpSpec {
