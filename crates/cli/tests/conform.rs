@@ -86,16 +86,20 @@ fn a_model_that_changes_sequential_semantics_is_caught() {
 }
 
 /// The real runs really interleave: a pwrite and an mmap store to the same bytes end in either
-/// order, and both outcomes the model allows are observed within the default 1,000 runs.
+/// order, and a write racing writeback and a hole punch (generic-524) ends with or without the
+/// punched range written; both outcomes the model allows are observed within the default 1,000
+/// runs in each.
 #[test]
 fn real_threads_show_every_order_the_model_allows() {
     if can_run().is_none() {
         return;
     }
-    let (code, out) = conform(&["tests/conform/order-pwrite-mmap.toml"]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("1000 real runs: 2 distinct outcomes; the model allows 2"), "{out}");
-    assert!(out.contains("0 of those never observed"), "{out}");
+    for file in ["tests/conform/order-pwrite-mmap.toml", "scenarios/generic-524-writeback-stale-map.toml"] {
+        let (code, out) = conform(&[file]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("1000 real runs: 2 distinct outcomes; the model allows 2"), "{file}: {out}");
+        assert!(out.contains("0 of those never observed"), "{file}: {out}");
+    }
 }
 
 /// A scenario with an op that has no real counterpart here is said to be not runnable, and a
