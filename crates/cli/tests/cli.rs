@@ -73,6 +73,23 @@ fn bad_scenario_is_exit_2_with_file_line_and_column() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// An `[expect]` key with a knob the model does not have is bad input at that key.
+#[test]
+fn unknown_knob_in_expect_is_exit_2_at_the_key() {
+    let d = tmp("badknob");
+    let f = d.join("badknob.toml");
+    std::fs::write(
+        &f,
+        "name = \"bad\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n\
+         [[thread]]\nname = \"w\"\nops = [ { op = \"pwrite\", offset = 0, length = 1, fill = 1 } ]\n[expect]\n\"linux-6.2 nosuch=on\" = \"pass\"\n",
+    )
+    .unwrap();
+    let o = iomc(&["check", f.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains("badknob.toml:12:1:") && err.contains("unknown knob \"nosuch\""), "{err}");
+}
+
 #[test]
 fn bad_flags_and_tokens_are_exit_2() {
     let o = iomc(&["check", "scenarios/xfs-196.toml", "--set", "nosuch=on"]);
@@ -145,9 +162,9 @@ fn matrix_reports_a_mismatch_as_a_junit_failure() {
     let o = iomc(&["matrix", "scenarios/xfs-559.toml", "--set", "iomap_valid=off", "--junit", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let parsed = junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
-    // linux-6.1 (zeroed-data either way) and the six presets of "linux-6.2..", which all lose
-    // the write without the validity check.
-    assert_eq!(parsed.tests, 7);
+    // linux-6.1 and "linux-6.2 iomap_valid=off" (zeroed-data either way) and the six presets of
+    // "linux-6.2..", which all lose the write without the validity check.
+    assert_eq!(parsed.tests, 8);
     assert_eq!(parsed.failures, 6);
 }
 

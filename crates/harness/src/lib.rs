@@ -73,10 +73,17 @@ impl Instrument {
 }
 
 impl Prepared {
-    /// Bind `scenario` to `preset` with `overrides` (`knob=value`).
+    /// Bind `scenario` to `preset` with `overrides` (`knob=value`). `preset` may carry knobs of
+    /// its own, as an `[expect]` key does (`"linux-6.2 iomap_valid=off"`); `overrides` apply
+    /// after them.
     pub fn new(scenario: Arc<Scenario>, preset: &str, overrides: &[String]) -> Result<Prepared, String> {
-        let mut behaviour = Behaviour::preset(preset)
-            .ok_or_else(|| format!("unknown preset {preset:?} (known: {})", Behaviour::preset_names().join(", ")))?;
+        let mut words = preset.split_whitespace();
+        let base = words.next().unwrap_or("");
+        let mut behaviour = Behaviour::preset(base)
+            .ok_or_else(|| format!("unknown preset {base:?} (known: {})", Behaviour::preset_names().join(", ")))?;
+        for o in words {
+            behaviour.set(o).map_err(|e| format!("preset {preset:?}: {e}"))?;
+        }
         for o in overrides {
             behaviour.set(o)?;
         }

@@ -227,8 +227,9 @@ fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>>
 }
 
 /// `[expect]`: each key a preset, or a range `"<preset>.."` standing for that preset and every
-/// later one in `known_presets` (which lists presets oldest first). A preset named twice is an
-/// error.
+/// later one in `known_presets` (which lists presets oldest first), or a preset with knobs
+/// changed, `"linux-6.2 iomap_valid=off"` (kept as that text; the knobs are checked when the
+/// scenario is bound to it). A preset named twice is an error.
 fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) -> R<Vec<(String, Verdict, Loc)>> {
     let mut out: Vec<(String, Verdict, Loc)> = Vec::new();
     for (key, item) in tbl.t.iter() {
@@ -243,10 +244,24 @@ fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) ->
                 ),
             );
         }
-        let (first, range) = match key.strip_suffix("..") {
+        // "<preset> knob=value ...": that preset with knobs changed (checked against the model's
+        // knobs when the scenario is bound to a preset).
+        let mut words = key.split_whitespace();
+        let head = words.next().unwrap_or("");
+        let knobs: Vec<&str> = words.collect();
+        if let Some(bad) = knobs.iter().find(|k| !k.contains('=') || k.starts_with('=') || k.ends_with('=')) {
+            return fail(key_at, format!("{}: {bad:?} is not knob=value", key_text(key)));
+        }
+        let (first, range) = match head.strip_suffix("..") {
             Some(first) => (first, true),
-            None => (key, false),
+            None => (head, false),
         };
+        if range && !knobs.is_empty() {
+            return fail(
+                key_at,
+                format!("{}: a range \"<preset>..\" cannot change knobs; name one preset", key_text(key)),
+            );
+        }
         let Some(pos) = known_presets.iter().position(|p| *p == first) else {
             let known = if known_presets.is_empty() {
                 "no presets are known".to_string()
@@ -263,10 +278,11 @@ fn parse_expect(tbl: &Tbl<'_>, known_presets: &[&str], index: &LineIndex<'_>) ->
         };
         let presets = if range { &known_presets[pos..] } else { &known_presets[pos..=pos] };
         for preset in presets {
-            if let Some((_, _, loc)) = out.iter().find(|(p, _, _)| p == preset) {
+            let preset = std::iter::once(*preset).chain(knobs.iter().copied()).collect::<Vec<_>>().join(" ");
+            if let Some((_, _, loc)) = out.iter().find(|(p, _, _)| *p == preset) {
                 return fail(key_at, format!("{} names preset {preset:?} again (first named at {loc})", key_text(key)));
             }
-            out.push((preset.to_string(), verdict.clone(), index.loc(key_at)));
+            out.push((preset, verdict.clone(), index.loc(key_at)));
         }
     }
     if out.is_empty() {

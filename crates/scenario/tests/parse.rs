@@ -463,6 +463,29 @@ fn expect_ranges() {
     assert!(err.message.contains("unknown preset \"linux-9\""), "{err}");
 }
 
+/// `"<preset> knob=value ..."` expects a verdict for a preset with knobs changed; the key is
+/// kept as written (whitespace normalized). A word that is not knob=value, or knobs on a range,
+/// is an error at the key.
+#[test]
+fn expect_with_knobs() {
+    let known = ["linux-6.1", "linux-6.2", "linux-6.3"];
+    let text = VALID.replace(
+        "\"linux-6.2\" = \"pass\"",
+        "\"linux-6.2\" = \"pass\"\n\"linux-6.2  iomap_valid=off\" = \"zeroed-data\"",
+    );
+    let s = Scenario::parse("x.toml", &text, &known).unwrap();
+    assert_eq!(s.expected("linux-6.2 iomap_valid=off"), Some(&Verdict::ZeroedData));
+    assert_eq!(s.expected("linux-6.2"), Some(&Verdict::Pass));
+    assert_eq!(s.expect.len(), 3);
+    let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-6.2 iomap_valid\" = \"pass\"");
+    let err = Scenario::parse("x.toml", &text, &known).unwrap_err();
+    assert_eq!((err.line, err.col), (37, 1), "{err}");
+    assert!(err.message.contains("\"iomap_valid\" is not knob=value"), "{err}");
+    let text = VALID.replace("\"linux-6.2\" = \"pass\"", "\"linux-6.2.. iomap_valid=off\" = \"pass\"");
+    let err = Scenario::parse("x.toml", &text, &known).unwrap_err();
+    assert!(err.message.contains("cannot change knobs"), "{err}");
+}
+
 #[test]
 fn empty_expect() {
     let text = VALID.replace("\"linux-6.1\" = \"zeroed-data\"\n\"linux-6.2\" = \"pass\"\n", "");
