@@ -310,6 +310,19 @@ impl Behaviour {
         self.mutation == m
     }
 
+    /// A preset with knobs changed, written as an `[expect]` key: `"linux-6.2 iomap_valid=off"`
+    /// (a bare preset name works too).
+    pub fn from_spec(spec: &str) -> Result<Behaviour, String> {
+        let mut words = spec.split_whitespace();
+        let base = words.next().unwrap_or("");
+        let mut b = Behaviour::preset(base)
+            .ok_or_else(|| format!("unknown preset {base:?} (known: {})", Behaviour::preset_names().join(", ")))?;
+        for w in words {
+            b.set(w).map_err(|e| format!("preset {spec:?}: {e}"))?;
+        }
+        Ok(b)
+    }
+
     /// The preset called `name`.
     pub fn preset(name: &str) -> Option<Behaviour> {
         PRESETS.iter().find(|p| p.name == name).map(|p| p.behaviour)

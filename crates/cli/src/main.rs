@@ -275,10 +275,8 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
         match Scenario::load(&f, &presets) {
             Ok(s) => {
                 // An [expect] key with knobs: every knob must be one the model has.
-                for (key, _, loc) in s.expect.iter().filter(|(k, _, _)| k.contains(' ')) {
-                    let mut words = key.split_whitespace();
-                    let Some(mut b) = words.next().and_then(Behaviour::preset) else { continue };
-                    if let Some(e) = words.find_map(|w| b.set(w).err()) {
+                for (key, _, loc) in &s.expect {
+                    if let Err(e) = Behaviour::from_spec(key) {
                         errs.push(format!("{}:{loc}: error: [expect] key {key:?}: {e}", f.display()));
                     }
                 }

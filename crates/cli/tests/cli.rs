@@ -56,16 +56,20 @@ fn undoing_the_fix_is_a_mismatch_with_exit_1() {
     assert!(out.contains("FAIL") && out.contains("zeroed-data (expected pass)"), "{out}");
 }
 
+/// A one-thread scenario whose only op is `op` (offset 0, length 1, fill 1), expecting `pass`
+/// under the `[expect]` key `key`; the op is on line 10, the key on line 12.
+fn one_op_scenario(op: &str, key: &str) -> String {
+    format!(
+        "name = \"bad\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n\
+         [[thread]]\nname = \"w\"\nops = [ {{ op = \"{op}\", offset = 0, length = 1, fill = 1 }} ]\n[expect]\n\"{key}\" = \"pass\"\n"
+    )
+}
+
 #[test]
 fn bad_scenario_is_exit_2_with_file_line_and_column() {
     let d = tmp("bad");
     let f = d.join("bad.toml");
-    std::fs::write(
-        &f,
-        "name = \"bad\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n\
-         [[thread]]\nname = \"w\"\nops = [ { op = \"pwrit\", offset = 0, length = 1, fill = 1 } ]\n[expect]\n\"linux-6.1\" = \"pass\"\n",
-    )
-    .unwrap();
+    std::fs::write(&f, one_op_scenario("pwrit", "linux-6.1")).unwrap();
     let o = iomc(&["check", f.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
@@ -78,12 +82,7 @@ fn bad_scenario_is_exit_2_with_file_line_and_column() {
 fn unknown_knob_in_expect_is_exit_2_at_the_key() {
     let d = tmp("badknob");
     let f = d.join("badknob.toml");
-    std::fs::write(
-        &f,
-        "name = \"bad\"\nsummary = \"s\"\nsource = \"s\"\n[geometry]\nblock_size = 4096\npage_size = 4096\nfolio_pages = [1]\n\
-         [[thread]]\nname = \"w\"\nops = [ { op = \"pwrite\", offset = 0, length = 1, fill = 1 } ]\n[expect]\n\"linux-6.2 nosuch=on\" = \"pass\"\n",
-    )
-    .unwrap();
+    std::fs::write(&f, one_op_scenario("pwrite", "linux-6.2 nosuch=on")).unwrap();
     let o = iomc(&["check", f.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");

@@ -77,13 +77,7 @@ impl Prepared {
     /// its own, as an `[expect]` key does (`"linux-6.2 iomap_valid=off"`); `overrides` apply
     /// after them.
     pub fn new(scenario: Arc<Scenario>, preset: &str, overrides: &[String]) -> Result<Prepared, String> {
-        let mut words = preset.split_whitespace();
-        let base = words.next().unwrap_or("");
-        let mut behaviour = Behaviour::preset(base)
-            .ok_or_else(|| format!("unknown preset {base:?} (known: {})", Behaviour::preset_names().join(", ")))?;
-        for o in words {
-            behaviour.set(o).map_err(|e| format!("preset {preset:?}: {e}"))?;
-        }
+        let mut behaviour = Behaviour::from_spec(preset)?;
         for o in overrides {
             behaviour.set(o)?;
         }

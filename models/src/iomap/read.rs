@@ -34,7 +34,7 @@ fn read_folio_unless_uptodate(cx: &Ctx<'_>, folio: &LockedFolio<'_>, want: Optio
             let f = &st.folios[folio.id];
             let first = ((pos.max(fpos) - fpos) / bs) as usize;
             let last = (stop.saturating_sub(fpos)).div_ceil(bs) as usize;
-            if stop > pos && f.ifs.is_some() && (first..last).all(|b| f.block_uptodate(b)) {
+            if stop > pos && (first..last).all(|b| f.block_uptodate(b)) {
                 return;
             }
         }

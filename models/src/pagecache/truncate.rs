@@ -46,20 +46,14 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
             continue;
         }
         let partial = !(start <= fpos && fend <= end);
-        if partial && folio.nr_pages > 1 && !can_split(&st.folios[folio.id]) {
-            // split_folio failed (-EBUSY): a dirty folio stays whole with the truncated part
-            // zeroed ("return false": the caller skips it); a clean one is dropped whole.
-            if st.folios[folio.id].dirty {
-                cx.ev("split_folio", What::Note("dirty large folio with per-block state cannot be split: kept whole"));
-                zero_partial(cx, &mut st, folio.id, start.max(fpos), end.min(fend));
-            } else {
-                st.delete_folio(folio.id, false);
-                cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
-            }
-            folio.unlock_put(cx, &mut st);
-            continue;
+        // split_folio fails (-EBUSY) when `can_split` says so: a dirty folio then stays whole
+        // with the covered part zeroed ("return false": the caller skips it), a clean one is
+        // dropped whole.
+        let unsplittable = partial && folio.nr_pages > 1 && !can_split(&st.folios[folio.id]);
+        if unsplittable {
+            cx.ev("split_folio", What::Note("large folio cannot be split (-EBUSY)"));
         }
-        if partial && folio.nr_pages > 1 {
+        if partial && folio.nr_pages > 1 && !unsplittable {
             let pages = st.split_folio(geo, folio.id);
             cx.ev("split_folio", What::Note("large folio split into pages"));
             for (i, id) in pages.into_iter().enumerate() {
@@ -77,7 +71,7 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
             folio.unlock_put(cx, &mut st);
             continue;
         }
-        if start <= fpos && fend <= end {
+        if !partial || (unsplittable && !st.folios[folio.id].dirty) {
             st.delete_folio(folio.id, false);
             cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
         } else {
