@@ -142,6 +142,39 @@ pub struct Behaviour {
     /// page cache, whatever its mapping, instead of flushing (Brian Foster, 6.13 [commit id not
     /// verified]; read in the 6.13.7 and 6.18.2 sources, absent from 6.12.0).
     pub zero_range_partial_eof: bool,
+    /// `xfs_imap_valid` compares the cached writeback mapping's `data_seq` with the data fork's
+    /// `if_seq`, and every data-fork change bumps it (9f9bc034b849 "xfs: update fork seq counter
+    /// on data fork changes", 5.1). Before, only COW-fork changes bumped a sequence and a cached
+    /// data-fork mapping was reused whenever the offset fell inside it (trimmed to EOF by
+    /// `xfs_trim_extent_eof`): kernel.md §9.10.
+    pub writeback_seq_check: bool,
+    /// `xfs_bmapi_convert_delalloc` allocates delalloc as UNWRITTEN and I/O completion converts
+    /// it (a5949d3faedf "xfs: use unwritten extents for all delalloc conversions" [id from the
+    /// model's earlier notes], 5.8 [release from memory]); before, writeback allocated WRITTEN
+    /// extents directly.
+    pub delalloc_convert_unwritten: bool,
+    /// Dirty folios `write_cache_pages` collects (`filemap_get_folios_tag` into a pagevec or
+    /// folio_batch) before it maps any of them: `PAGEVEC_SIZE`, 15 in the 5.0, 6.1 and 6.6
+    /// sources, 31 in 6.18 (kernel.md §14; the release that raised it is not verified, so only
+    /// `linux-6.18` has 31).
+    pub writeback_batch: u8,
+    /// `xfs_discard_folio` punches `[pos, round_up(pos, folio_size))`, empty when `pos` is
+    /// folio-aligned (7348b322332d, 6.2 only; fixed by 8ac5b996bf51 in 6.3, which punches to the
+    /// folio's end; 6.1 punched the folio's remaining blocks by count): kernel.md §9.1.
+    pub discard_folio_round_up: bool,
+    /// A writeback mapping error that submitted nothing still clears the folio's per-block
+    /// dirty bits (7ea1d9b4a840 "iomap: clear the per-folio dirty bits on all writeback
+    /// failures", 6.8; backported to 6.6.23, but `linux-6.6` is 6.6.0). Only matters with
+    /// [`Behaviour::per_block_dirty`].
+    pub error_clears_ifs_dirty: bool,
+    /// The release walk punches the clean blocks inside a dirty folio
+    /// (`iomap_write_delalloc_ifs_punch`, 6.6, with 4ce02c679722's per-block dirty state):
+    /// kernel.md §9.2. Only matters with [`Behaviour::per_block_dirty`].
+    pub ifs_punch: bool,
+    /// The release walk re-seeks when SEEK_HOLE returns the offset SEEK_DATA just found, a
+    /// folio having gone in between (7a9d43eace88, 6.12); before, it WARNs
+    /// (`WARN_ON_ONCE(data_end <= start_byte)`) and goes on: kernel.md §9.3.
+    pub release_reseek: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -161,42 +194,21 @@ pub struct Preset {
 /// names (with commit ids); `[expect]` ranges (`"linux-6.2.."`) rely on this order.
 pub const PRESETS: &[Preset] = &[
     Preset {
+        name: "linux-5.0",
+        summary: "before 9f9bc034b849 (5.1): data-fork changes bump no sequence, so writeback reuses a \
+                  cached mapping that covers the offset (kernel.md §9.10); delalloc converts straight to \
+                  written extents; otherwise as 6.1",
+        behaviour: LINUX_5_0,
+    },
+    Preset {
         name: "linux-6.1",
         summary: "last release without the fix: no validity check; truncate page cache then punch, IOLOCK only",
-        behaviour: Behaviour {
-            iomap_valid: false,
-            write_failure_cleanup: WriteFailureCleanup::TruncateThenPunch,
-            cleanup_invalidate_lock: false,
-            cleanup_eof_cap: false,
-            drop_writes_errortag: true,
-            fault_iomap_end: true,
-            per_block_dirty: false,
-            write_large_folios: false,
-            zero_range_flush: false,
-            write_iter_isize: false,
-            zero_eof_mmaplock: false,
-            zero_range_partial_eof: false,
-            mutation: Mutation::None,
-        },
+        behaviour: LINUX_6_1,
     },
     Preset {
         name: "stale-check-only",
         summary: "6.1 plus ->iomap_valid: the intermediate state in which generic/346 failed",
-        behaviour: Behaviour {
-            iomap_valid: true,
-            write_failure_cleanup: WriteFailureCleanup::TruncateThenPunch,
-            cleanup_invalidate_lock: false,
-            cleanup_eof_cap: false,
-            drop_writes_errortag: true,
-            fault_iomap_end: true,
-            per_block_dirty: false,
-            write_large_folios: false,
-            zero_range_flush: false,
-            write_iter_isize: false,
-            zero_eof_mmaplock: false,
-            zero_range_partial_eof: false,
-            mutation: Mutation::None,
-        },
+        behaviour: Behaviour { iomap_valid: true, ..LINUX_6_1 },
     },
     Preset {
         name: "linux-6.2",
@@ -206,22 +218,23 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.3",
-        summary: "6.2 + xfs_discard_folio punches the whole folio (8ac5b996bf51); writeback errors are not \
-                  modelled yet, so its knobs equal 6.2's",
-        behaviour: LINUX_6_2,
+        summary: "6.2 + xfs_discard_folio punches to the folio's end (8ac5b996bf51): a writeback error \
+                  on a folio's first block no longer punches every delalloc extent (kernel.md §9.1)",
+        behaviour: LINUX_6_3,
     },
     Preset {
         name: "linux-6.6",
         summary: "6.3 + per-block dirty state in iomap_folio_state (4ce02c679722): writeback writes only \
-                  dirty blocks; large folios on the buffered write path (d6bb59a9444d); the release walk's ifs punch (iomap_write_delalloc_ifs_punch) is not modelled yet",
+                  dirty blocks; large folios on the buffered write path (d6bb59a9444d); the release walk punches clean blocks \
+                  of dirty folios (iomap_write_delalloc_ifs_punch, kernel.md §9.2)",
         behaviour: LINUX_6_6,
     },
     Preset {
         name: "linux-6.12",
         summary: "6.6 + iomap_zero_range flushes dirty cache over holes and unwritten extents (c5c810b94cfd, \
                   7d9b474ee4cc); i_size moved out of iomap_write_end (943bc0882ceb, 6.10); EOF zeroing under \
-                  MMAPLOCK_EXCL (acfbac776496); release-walk re-seek (7a9d43eace88) and COW punch fixes \
-                  (not modelled yet)",
+                  MMAPLOCK_EXCL (acfbac776496); release-walk re-seek (7a9d43eace88); writeback errors clear \
+                  per-block dirty bits (7ea1d9b4a840, 6.8); COW punch fixes not modelled yet",
         behaviour: LINUX_6_12,
     },
     Preset {
@@ -233,13 +246,41 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.18",
-        summary: "the series this machine runs: 6.13 plus nothing the model distinguishes yet; the \
-                  reference preset `iomc conform` compares the real kernel with",
-        behaviour: LINUX_6_13,
+        summary: "the series this machine runs: 6.13 plus writeback batches of 31 folios (PAGEVEC_SIZE); \
+                  the reference preset `iomc conform` compares the real kernel with",
+        behaviour: LINUX_6_18,
     },
 ];
 
-/// The 6.2 knobs, which every later preset starts from.
+/// The 5.0 knobs, which every later preset starts from: every knob spelt out once.
+const LINUX_5_0: Behaviour = Behaviour {
+    iomap_valid: false,
+    write_failure_cleanup: WriteFailureCleanup::TruncateThenPunch,
+    cleanup_invalidate_lock: false,
+    cleanup_eof_cap: false,
+    drop_writes_errortag: true,
+    fault_iomap_end: true,
+    per_block_dirty: false,
+    write_large_folios: false,
+    zero_range_flush: false,
+    write_iter_isize: false,
+    zero_eof_mmaplock: false,
+    zero_range_partial_eof: false,
+    writeback_seq_check: false,
+    delalloc_convert_unwritten: false,
+    writeback_batch: 15,
+    discard_folio_round_up: false,
+    error_clears_ifs_dirty: false,
+    ifs_punch: false,
+    release_reseek: false,
+    mutation: Mutation::None,
+};
+
+/// The 6.1 knobs: 5.0 plus the data-fork sequence check (5.1) and unwritten delalloc
+/// conversion (5.8).
+const LINUX_6_1: Behaviour = Behaviour { writeback_seq_check: true, delalloc_convert_unwritten: true, ..LINUX_5_0 };
+
+/// The 6.2 knobs: the fix series (and 7348b322332d's discard off-by-one).
 const LINUX_6_2: Behaviour = Behaviour {
     iomap_valid: true,
     write_failure_cleanup: WriteFailureCleanup::SeekScan,
@@ -247,25 +288,34 @@ const LINUX_6_2: Behaviour = Behaviour {
     cleanup_eof_cap: true,
     drop_writes_errortag: false,
     fault_iomap_end: false,
-    per_block_dirty: false,
-    write_large_folios: false,
-    zero_range_flush: false,
-    write_iter_isize: false,
-    zero_eof_mmaplock: false,
-    zero_range_partial_eof: false,
-    mutation: Mutation::None,
+    discard_folio_round_up: true,
+    ..LINUX_6_1
 };
 
-/// The 6.6 knobs: 6.2 plus per-block dirty state.
-const LINUX_6_6: Behaviour = Behaviour { per_block_dirty: true, write_large_folios: true, ..LINUX_6_2 };
+/// The 6.3 knobs: 6.2 with the discard range fixed.
+const LINUX_6_3: Behaviour = Behaviour { discard_folio_round_up: false, ..LINUX_6_2 };
+
+/// The 6.6 knobs: 6.3 plus per-block dirty state, large folios on writes and the ifs punch.
+const LINUX_6_6: Behaviour =
+    Behaviour { per_block_dirty: true, write_large_folios: true, ifs_punch: true, ..LINUX_6_3 };
 
 /// The 6.12 knobs: 6.6 plus the zero-range flush, i_size moved out of `iomap_write_end`
-/// (6.10) and the MMAPLOCK around EOF zeroing.
-const LINUX_6_12: Behaviour =
-    Behaviour { zero_range_flush: true, write_iter_isize: true, zero_eof_mmaplock: true, ..LINUX_6_6 };
+/// (6.10), the MMAPLOCK around EOF zeroing, the release-walk re-seek and the per-block dirty
+/// bits cleared on every writeback error (6.8).
+const LINUX_6_12: Behaviour = Behaviour {
+    zero_range_flush: true,
+    write_iter_isize: true,
+    zero_eof_mmaplock: true,
+    release_reseek: true,
+    error_clears_ifs_dirty: true,
+    ..LINUX_6_6
+};
 
 /// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block.
 const LINUX_6_13: Behaviour = Behaviour { zero_range_partial_eof: true, ..LINUX_6_12 };
+
+/// The 6.18 knobs: 6.13 with writeback batches of 31.
+const LINUX_6_18: Behaviour = Behaviour { writeback_batch: 31, ..LINUX_6_13 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -301,6 +351,28 @@ pub const KNOBS: &[(&str, &str)] = &[
     ("write_iter_isize", "on|off: i_size moves in iomap_write_iter, so zeroing never moves it (6.10, 943bc0882ceb)"),
     ("zero_eof_mmaplock", "on|off: an extending write zeroes the EOF gap under MMAPLOCK_EXCL (6.12, acfbac776496)"),
     ("zero_range_partial_eof", "on|off: zeroing writes a dirty unaligned first block directly, no flush (6.13)"),
+    (
+        "writeback_seq_check",
+        "on|off: writeback revalidates its cached map against the data fork's if_seq (5.1, 9f9bc034b849)",
+    ),
+    ("delalloc_convert_unwritten", "on|off: writeback allocates delalloc as unwritten, completion converts (5.8)"),
+    ("writeback_batch", "1..=64: dirty folios write_cache_pages collects before mapping any (15; 31 in 6.18)"),
+    (
+        "discard_folio_round_up",
+        "on|off: xfs_discard_folio punches [pos, round_up(pos, folio_size)) (6.2 only; 8ac5b996bf51)",
+    ),
+    (
+        "error_clears_ifs_dirty",
+        "on|off: a writeback error clears per-block dirty bits even with nothing submitted (6.8, 7ea1d9b4a840)",
+    ),
+    (
+        "ifs_punch",
+        "on|off: the release walk punches clean blocks inside dirty folios (6.6, iomap_write_delalloc_ifs_punch)",
+    ),
+    (
+        "release_reseek",
+        "on|off: the release walk re-seeks when SEEK_HOLE returns its start, not WARN (6.12, 7a9d43eace88)",
+    ),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -354,6 +426,18 @@ impl Behaviour {
             "write_iter_isize" => self.write_iter_isize = flag()?,
             "zero_eof_mmaplock" => self.zero_eof_mmaplock = flag()?,
             "zero_range_partial_eof" => self.zero_range_partial_eof = flag()?,
+            "writeback_seq_check" => self.writeback_seq_check = flag()?,
+            "delalloc_convert_unwritten" => self.delalloc_convert_unwritten = flag()?,
+            "writeback_batch" => {
+                self.writeback_batch = match value.parse::<u8>() {
+                    Ok(n @ 1..=64) => n,
+                    _ => return Err(format!("knob {knob} takes a number in 1..=64, got {value:?}")),
+                }
+            }
+            "discard_folio_round_up" => self.discard_folio_round_up = flag()?,
+            "error_clears_ifs_dirty" => self.error_clears_ifs_dirty = flag()?,
+            "ifs_punch" => self.ifs_punch = flag()?,
+            "release_reseek" => self.release_reseek = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -391,6 +475,13 @@ impl Behaviour {
             ("write_iter_isize", onoff(self.write_iter_isize)),
             ("zero_eof_mmaplock", onoff(self.zero_eof_mmaplock)),
             ("zero_range_partial_eof", onoff(self.zero_range_partial_eof)),
+            ("writeback_seq_check", onoff(self.writeback_seq_check)),
+            ("delalloc_convert_unwritten", onoff(self.delalloc_convert_unwritten)),
+            ("writeback_batch", self.writeback_batch.to_string()),
+            ("discard_folio_round_up", onoff(self.discard_folio_round_up)),
+            ("error_clears_ifs_dirty", onoff(self.error_clears_ifs_dirty)),
+            ("ifs_punch", onoff(self.ifs_punch)),
+            ("release_reseek", onoff(self.release_reseek)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

@@ -78,6 +78,8 @@ pub enum What {
     TruncatePagecache { from: u64, to: u64 },
     /// Block written to disk.
     DiskWrite { from: u64, to: u64, pblk: u64 },
+    /// Writeback could not map the block at `pos` (the delalloc conversion failed).
+    WritebackError { pos: u64, errno: i64 },
     /// A block skipped by writeback.
     WritebackSkip { from: u64, to: u64, why: &'static str },
     /// In-memory file size changed.
@@ -110,6 +112,9 @@ pub enum OpDesc {
     Read { offset: u64, length: u64 },
     /// Anything that must not change file contents (writeback, reclaim, fallocate...).
     Neutral(&'static str),
+    /// A writeback error was reported for `[offset, offset+length)` (a folio): its data may be
+    /// lost (`xfs_discard_folio` punched its delalloc), so it may read as a hole from now on.
+    Discard { offset: u64, length: u64 },
 }
 
 /// An operation's invocation and response in the execution's global order.

@@ -51,12 +51,16 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             rec.respond(h, ret, data);
             OpResult { ret, data: kept }
         }
-        OpKind::Writeback { range } => {
+        OpKind::Writeback { range, ref error } => {
             let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));
+            let inject = error.as_deref().map(|name| match name {
+                "EIO" => iomc_models::iomap::EIO,
+                _ => iomc_models::iomap::ENOSPC,
+            });
             let h = rec.invoke(cx.actor, OpDesc::Neutral("writeback"));
-            xfs::xfs_vm_writepages(cx, s, e);
-            rec.respond(h, 0, Vec::new());
-            OpResult::default()
+            let ret = xfs::xfs_vm_writepages(cx, s, e, inject).err().unwrap_or(0);
+            rec.respond(h, ret, Vec::new());
+            OpResult { ret, data: Vec::new() }
         }
         OpKind::Reclaim { range } => {
             let (s, e) = range.map(|(o, l)| (o, o + l)).unwrap_or((0, span));

@@ -14,6 +14,8 @@
 //!
 //! The disk starts as poison, so a byte that never got data shows as poison (`stale-data`); a
 //! zero that is not allowed is `zeroed-data`; anything else not allowed is `lost-write`.
+//! A folio whose writeback failed with a reported error (`xfs_discard_folio`) may read as a
+//! hole (zero) from then on: the error told the application its data may be lost.
 //! Before the flush, the quiescent invariants are checked: no block of a dirty folio that was
 //! changed since it was last cleaned, inside EOF, over a hole (`invariant:dirty-over-hole`), no delalloc inside EOF without a dirty folio over it
 //! (`invariant:orphan-delalloc`), no delalloc at or beyond EOF (`invariant:delalloc-beyond-eof`:
@@ -63,11 +65,14 @@ fn writes(ops: &[OpRecord]) -> Vec<Wr> {
         .filter_map(|(i, r)| {
             let (start, len, value) = match r.desc {
                 OpDesc::Write { offset, length, fill } => (offset, length, fill),
-                OpDesc::Zero { offset, length } => (offset, length, 0),
+                OpDesc::Zero { offset, length } | OpDesc::Discard { offset, length } => (offset, length, 0),
                 _ => return None,
             };
             let done = match r.desc {
                 OpDesc::Write { .. } => r.result.clamp(0, len as i64) as u64,
+                // A reported writeback error: the folio may read as a hole from then on, or
+                // keep what it had; it hides nothing.
+                OpDesc::Discard { .. } => 0,
                 _ => len,
             };
             Some(Wr { op: i, start, def_end: start + done, may_end: start + len, value, inv: r.inv, resp: r.resp })
@@ -118,6 +123,9 @@ fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
             format!("pwrite/store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
         }
         OpDesc::Zero { offset, length } => format!("zeroing of [{offset}, {}) by {who}", offset + length),
+        OpDesc::Discard { offset, length } => {
+            format!("writeback error discarding [{offset}, {}) in {who}", offset + length)
+        }
         _ => format!("op #{i} by {who}"),
     }
 }

@@ -78,9 +78,21 @@ pub fn describe(w: &What) -> String {
         What::TruncatePagecache { from, to } => format!("truncate page cache [{from}, {to})"),
         What::DiskWrite { from, to, pblk } => format!("[{from}, {to}) -> disk block {pblk}"),
         What::WritebackSkip { from, to, why } => format!("skips [{from}, {to}): {why}"),
+        What::WritebackError { pos, errno } => format!("fails at {pos}: {} (injected)", errno_name(errno)),
         What::Size { was, now } => format!("i_size {was} -> {now}"),
         What::ShortWrite { pos, why } => format!("at {pos}: {why}"),
         What::Note(s) => s.to_string(),
+    }
+}
+
+/// `-28` as `-ENOSPC`, for the errnos the model returns.
+fn errno_name(e: i64) -> String {
+    match e {
+        -5 => "-EIO".into(),
+        -14 => "-EFAULT".into(),
+        -22 => "-EINVAL".into(),
+        -28 => "-ENOSPC".into(),
+        _ => e.to_string(),
     }
 }
 

@@ -16,6 +16,9 @@ use std::fmt::Write;
 /// Error tags `errortag` accepts.
 pub const ERRORTAG_NAMES: &[&str] = &["drop_writes"];
 
+/// Errors a `writeback` op can inject into its delalloc conversions.
+pub const WRITEBACK_ERRORS: &[&str] = &["ENOSPC", "EIO"];
+
 /// The type of one op argument: how it is parsed and checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
@@ -63,6 +66,8 @@ pub struct ArgSpec {
     pub name: &'static str,
     /// Its type.
     pub kind: ArgKind,
+    /// May be left out (listed in brackets).
+    pub optional: bool,
 }
 
 /// How an op's generated instances look (see [`crate::generate`]).
@@ -95,9 +100,9 @@ pub struct OpSpec {
     pub generate: GenSpec,
 }
 
-const OFFSET: ArgSpec = ArgSpec { name: "offset", kind: ArgKind::Offset };
-const LENGTH: ArgSpec = ArgSpec { name: "length", kind: ArgKind::Length };
-const FILL: ArgSpec = ArgSpec { name: "fill", kind: ArgKind::Fill };
+const OFFSET: ArgSpec = ArgSpec { name: "offset", kind: ArgKind::Offset, optional: false };
+const LENGTH: ArgSpec = ArgSpec { name: "length", kind: ArgKind::Length, optional: false };
+const FILL: ArgSpec = ArgSpec { name: "fill", kind: ArgKind::Fill, optional: false };
 
 /// Every op, in the order listings show them.
 pub const OPS: &[OpSpec] = &[
@@ -130,11 +135,22 @@ pub const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "writeback",
-        args: &[OFFSET, LENGTH],
+        args: &[
+            OFFSET,
+            LENGTH,
+            ArgSpec {
+                name: "error",
+                kind: ArgKind::Name { what: "writeback error", names: WRITEBACK_ERRORS },
+                optional: true,
+            },
+        ],
         range_optional: true,
-        summary: "one writepages pass over the range (whole file without one), I/O submission and completion",
-        kernel: "xfs_vm_writepages -> iomap_writepages, xfs_end_ioend",
-        real: "sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER)",
+        summary: "one writepages pass over the range (whole file without one), I/O submission and completion; \
+                  with `error`, every delalloc conversion of the pass fails with it and the pass stops at the \
+                  first failing folio (xfs_discard_folio)",
+        kernel: "xfs_vm_writepages -> iomap_writepages, xfs_end_ioend; xfs_map_blocks -> xfs_discard_folio",
+        real: "sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER); with `error`: not runnable (no way to make \
+               one delalloc conversion fail on demand)",
         generate: GenSpec { weight: 3, max_length: None },
     },
     OpSpec {
@@ -167,7 +183,7 @@ pub const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "truncate",
-        args: &[ArgSpec { name: "size", kind: ArgKind::Size }],
+        args: &[ArgSpec { name: "size", kind: ArgKind::Size, optional: false }],
         range_optional: false,
         summary: "set the file size",
         kernel: "xfs_setattr_size",
@@ -195,8 +211,8 @@ pub const OPS: &[OpSpec] = &[
     OpSpec {
         name: "errortag",
         args: &[
-            ArgSpec { name: "name", kind: ArgKind::Name { what: "error tag", names: ERRORTAG_NAMES } },
-            ArgSpec { name: "value", kind: ArgKind::Small(1) },
+            ArgSpec { name: "name", kind: ArgKind::Name { what: "error tag", names: ERRORTAG_NAMES }, optional: false },
+            ArgSpec { name: "value", kind: ArgKind::Small(1), optional: false },
         ],
         range_optional: false,
         summary: "set an XFS error injection tag (a kernel without the tag rejects it: verdict `unsupported`)",
@@ -206,7 +222,7 @@ pub const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "short_copy",
-        args: &[ArgSpec { name: "bytes", kind: ArgKind::Bytes }],
+        args: &[ArgSpec { name: "bytes", kind: ArgKind::Bytes, optional: false }],
         range_optional: false,
         summary: "the thread's next pwrite copies only `bytes` bytes from its buffer, as if the user buffer faulted",
         kernel: "copy_folio_from_iter_atomic coming up short in iomap_write_iter",
@@ -299,6 +315,9 @@ pub enum OpKind {
     Writeback {
         /// `(offset, length)`, or `None` for the whole file.
         range: Option<(u64, u64)>,
+        /// An errno name from [`WRITEBACK_ERRORS`] every delalloc conversion of the pass fails
+        /// with, or `None`.
+        error: Option<String>,
     },
     /// Reclaim (eviction) of clean page cache over a range, or the whole file.
     Reclaim {
@@ -352,7 +371,7 @@ impl OpKind {
             "pwrite" => OpKind::Pwrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
             "mmap_write" => OpKind::MmapWrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
             "read" => OpKind::Read { offset: int("offset")?, length: int("length")? },
-            "writeback" => OpKind::Writeback { range: a.range() },
+            "writeback" => OpKind::Writeback { range: a.range(), error: a.str("error").map(str::to_string) },
             "reclaim" => OpKind::Reclaim { range: a.range() },
             "fallocate" => OpKind::Fallocate { offset: int("offset")?, length: int("length")? },
             "punch_hole" => OpKind::PunchHole { offset: int("offset")?, length: int("length")? },
@@ -380,9 +399,16 @@ impl OpKind {
             OpKind::Read { offset, length }
             | OpKind::Fallocate { offset, length }
             | OpKind::PunchHole { offset, length }
-            | OpKind::Writeback { range: Some((offset, length)) }
             | OpKind::Reclaim { range: Some((offset, length)) } => range(&mut a, *offset, *length),
-            OpKind::Writeback { range: None } | OpKind::Reclaim { range: None } => {}
+            OpKind::Reclaim { range: None } => {}
+            OpKind::Writeback { range: r, error } => {
+                if let Some((offset, length)) = r {
+                    range(&mut a, *offset, *length);
+                }
+                if let Some(e) = error {
+                    a.set("error", ArgValue::Str(e.clone()));
+                }
+            }
             OpKind::Truncate { size } => a.set("size", ArgValue::Int(*size)),
             OpKind::Fsync | OpKind::DropCaches => {}
             OpKind::Errortag { name, value } => {
@@ -482,7 +508,14 @@ pub fn markdown_table() -> String {
         String::from("| op | arguments | what it does | model (kernel path) | real kernel (`iomc conform`) |\n");
     out.push_str("|---|---|---|---|---|\n");
     for s in OPS {
-        let args: Vec<String> = s.args.iter().map(|a| format!("`{}`: {}", a.name, a.kind.describe())).collect();
+        let args: Vec<String> = s
+            .args
+            .iter()
+            .map(|a| {
+                let opt = if a.optional { " (optional)" } else { "" };
+                format!("`{}`: {}{opt}", a.name, a.kind.describe())
+            })
+            .collect();
         let mut args = if args.is_empty() { "none".to_string() } else { args.join("; ") };
         if s.range_optional {
             args.push_str(" (both or neither: the whole file)");
@@ -512,8 +545,9 @@ mod tests {
             OpKind::Pwrite { offset: 1, length: 2, fill: 3 },
             OpKind::MmapWrite { offset: 4, length: 5, fill: 6 },
             OpKind::Read { offset: 7, length: 8 },
-            OpKind::Writeback { range: None },
-            OpKind::Writeback { range: Some((9, 10)) },
+            OpKind::Writeback { range: None, error: None },
+            OpKind::Writeback { range: Some((9, 10)), error: None },
+            OpKind::Writeback { range: None, error: Some("ENOSPC".into()) },
             OpKind::Reclaim { range: None },
             OpKind::Reclaim { range: Some((11, 12)) },
             OpKind::Fallocate { offset: 13, length: 14 },
@@ -542,7 +576,11 @@ mod tests {
     fn ends_and_toml() {
         assert_eq!(OpKind::Truncate { size: 5 }.end(), 5);
         assert_eq!(OpKind::ShortCopy { bytes: 7 }.end(), 0);
-        assert_eq!(OpKind::Writeback { range: None }.end(), 0);
+        assert_eq!(OpKind::Writeback { range: None, error: None }.end(), 0);
+        assert_eq!(
+            OpKind::Writeback { range: Some((0, 8192)), error: Some("EIO".into()) }.to_toml(),
+            "{ op = \"writeback\", offset = 0, length = 8192, error = \"EIO\" }"
+        );
         assert_eq!(OpKind::Read { offset: 3, length: 4 }.end(), 7);
         assert_eq!(
             OpKind::Pwrite { offset: 0, length: 4096, fill: 0x42 }.to_toml(),

@@ -343,6 +343,7 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
         let field = match tbl.opt(a.name) {
             Some(f) => f,
             None if spec.range_optional && matches!(a.kind, ArgKind::Offset | ArgKind::Length) => continue,
+            None if a.optional => continue,
             None => tbl.req(a.name)?,
         };
         let value = match a.kind {

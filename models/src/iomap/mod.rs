@@ -26,6 +26,8 @@ use crate::world::Ctx;
 pub type Errno = i64;
 /// -EIO
 pub const EIO: Errno = -5;
+/// -ENOSPC
+pub const ENOSPC: Errno = -28;
 /// -EFAULT
 pub const EFAULT: Errno = -14;
 /// -EINVAL
@@ -96,4 +98,7 @@ pub trait WritebackOps {
     fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64) -> Result<(), Errno>;
     /// I/O completion for one ioend (`xfs_end_ioend`).
     fn end_ioend(&self, cx: &Ctx<'_>, ioend: &Ioend);
+    /// `->discard_folio(folio, pos)` after `->map_blocks` failed with `error` at `pos` in the
+    /// folio at `folio_pos` of `folio_size` bytes.
+    fn discard_folio(&self, cx: &Ctx<'_>, folio_pos: u64, folio_size: u64, pos: u64, error: Errno);
 }

@@ -1,7 +1,8 @@
 //! Writeback (mm/page-writeback.c `write_cache_pages`, fs/iomap `iomap_writepage_map`).
 
-use super::{Iomap, IomapType, WritebackOps};
+use super::{Errno, Iomap, IomapType, WritebackOps};
 use crate::events::What;
+use crate::pagecache::FolioId;
 use crate::world::Ctx;
 
 /// `struct iomap_writepage_ctx` with XFS's `data_seq` (`struct xfs_writepage_ctx`).
@@ -11,6 +12,9 @@ pub struct WritepageCtx {
     pub iomap: Iomap,
     /// `if_seq` when the mapping was looked up.
     pub data_seq: u64,
+    /// Fault injection, not kernel state: every delalloc conversion of this pass fails with
+    /// this errno (`xfs_bmapi_convert_delalloc` returning -ENOSPC or -EIO).
+    pub inject: Option<Errno>,
 }
 
 /// One block's I/O: an ioend of one block (the model submits and completes per folio).
@@ -28,100 +32,171 @@ pub struct Ioend {
     pub i_size: u64,
 }
 
-/// `write_cache_pages` → `iomap_do_writepage` → `iomap_writepage_map` (6.1 and 6.2), then
-/// submission and I/O completion, over the dirty folios in `[start, end)`. With `sync_all`
-/// (WB_SYNC_ALL) a folio under writeback is waited for, otherwise skipped.
+/// `write_cache_pages` → `iomap_do_writepage` → `iomap_writepage_map` (5.0-6.6; 6.18's
+/// `writeback_iter` → `iomap_writeback_folio` walks the same way), then submission and I/O
+/// completion, over the dirty folios in `[start, end)`. With `sync_all` (WB_SYNC_ALL) a folio
+/// under writeback is waited for, otherwise skipped; an error ends a WB_SYNC_NONE pass and is
+/// remembered by a WB_SYNC_ALL one, which goes on (`write_cache_pages`). Returns the first error.
+///
+/// Dirty folios are collected in batches of [`Behaviour::writeback_batch`](crate::Behaviour)
+/// (`filemap_get_folios_tag` into a pagevec or folio_batch, each with a reference) before any
+/// of them is locked and mapped: a folio removed after its batch was collected is skipped
+/// (`folio->mapping != mapping`), and one re-created after it waits for a later pass
+/// (kernel.md §14).
 /// Simplification: each folio's blocks are submitted and completed before the next folio is
-/// looked at (the kernel batches contiguous blocks into ioends and completes them later in a
+/// locked (the kernel merges contiguous blocks into ioends and completes them later in a
 /// workqueue); completion still runs as separate steps after the folio is unlocked, so
 /// everything can interleave between submission, conversion and `folio_end_writeback`.
-pub fn iomap_writepages(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u64, sync_all: bool) {
+pub fn iomap_writepages(
+    cx: &Ctx<'_>,
+    ops: &dyn WritebackOps,
+    start: u64,
+    end: u64,
+    sync_all: bool,
+    inject: Option<Errno>,
+) -> Result<(), Errno> {
+    let w = cx.w;
+    let geo = &w.geo;
+    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0, inject };
+    let mut index = start / geo.page_size;
+    let end_index = end.div_ceil(geo.page_size);
+    let batch_size = usize::from(w.behaviour.writeback_batch.max(1));
+    let mut ret = Ok(());
+    while index < end_index {
+        // filemap_get_folios_tag(PAGECACHE_TAG_DIRTY): up to a batch of dirty folios, each
+        // with a reference, and the index after the last.
+        let batch: Vec<(FolioId, u64)> = {
+            let mut st = w.mapping.i_pages.lock();
+            let mut found = Vec::new();
+            let mut i = index;
+            while i < end_index && found.len() < batch_size {
+                match st.folio_at(i) {
+                    Some(id) => {
+                        let (head, nr, dirty) = (st.folios[id].index, st.folios[id].nr_pages, st.folios[id].dirty);
+                        if dirty {
+                            st.folios[id].refs += 1;
+                            found.push((id, head));
+                        }
+                        i = head + nr;
+                    }
+                    None => i += 1,
+                }
+            }
+            index = i;
+            found
+        };
+        if batch.is_empty() {
+            break;
+        }
+        let mut rest = batch.iter();
+        for &(id, head) in rest.by_ref() {
+            if let Err(e) = write_one_folio(cx, ops, &mut wpc, id, head, sync_all) {
+                if ret.is_ok() {
+                    ret = Err(e);
+                }
+                if !sync_all {
+                    break;
+                }
+            }
+        }
+        // folio_batch_release for the folios a WB_SYNC_NONE error left unvisited.
+        let left: Vec<FolioId> = rest.map(|(id, _)| *id).collect();
+        if !left.is_empty() {
+            let mut st = w.mapping.i_pages.lock();
+            for id in left {
+                st.folios[id].refs -= 1;
+            }
+            break;
+        }
+    }
+    ret
+}
+
+/// One folio of a batch: lock it, skip it if it left the mapping or is no longer dirty (or, for
+/// WB_SYNC_NONE, is under writeback), clear its dirty flag for I/O and write it. Drops the
+/// batch's reference.
+fn write_one_folio(
+    cx: &Ctx<'_>,
+    ops: &dyn WritebackOps,
+    wpc: &mut WritepageCtx,
+    id: FolioId,
+    head: u64,
+    sync_all: bool,
+) -> Result<(), Errno> {
     let w = cx.w;
     let geo = &w.geo;
     let bs = geo.block_size;
-    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0 };
-    let mut index = start / geo.page_size;
-    let end_index = end.div_ceil(geo.page_size);
-    while index < end_index {
-        // filemap_get_folios_tag(PAGECACHE_TAG_DIRTY): next dirty folio, with a reference.
-        let next = {
-            let mut st = w.mapping.i_pages.lock();
-            let found = (index..end_index).find_map(|i| st.folio_at(i).filter(|id| st.folios[*id].dirty));
-            found.map(|id| {
-                st.folios[id].refs += 1;
-                (id, st.folios[id].index, st.folios[id].nr_pages)
+    let guard = w.mapping.folio_locks[head as usize].lock();
+    let fpos = head * geo.page_size;
+    // Under the folio lock: still ours and dirty? Then clear dirty and pick the blocks.
+    let blocks: Option<FolioToWrite> = loop {
+        let mut st = w.mapping.i_pages.lock();
+        let i_size = st.i_size;
+        let f = &mut st.folios[id];
+        if !f.in_mapping || !f.dirty {
+            f.refs -= 1;
+            break None;
+        }
+        if f.writeback {
+            if !sync_all {
+                f.refs -= 1;
+                break None;
+            }
+            drop(st);
+            // folio_wait_writeback with the folio locked.
+            iomc_sync::yield_now(w.backend);
+            continue;
+        }
+        cx.ev("write_cache_pages", What::FolioLocked { pos: fpos });
+        // A truncate may have split the folio while we waited for its lock (the model's
+        // split always succeeds; the kernel's fails while we hold a reference): write what
+        // the folio is now.
+        let fsize = f.nr_pages * geo.page_size;
+        f.dirty = false;
+        f.wrprotect_gen += 1;
+        f.changed.fill(false);
+        // 6.6+: the blocks to write are the dirty ones; iomap_writepage_map clears the bits.
+        let dirty_blocks = f.ifs_dirty.clone();
+        cx.ev("folio_clear_dirty_for_io", What::FolioClean { pos: fpos });
+        if fpos >= i_size {
+            // iomap_do_writepage: folio wholly beyond EOF is invalidated, not written.
+            f.refs -= 1;
+            break None;
+        }
+        let end_pos = (fpos + fsize).min(i_size);
+        if end_pos < fpos + fsize {
+            // Straddles EOF: zero the post-EOF part before writing.
+            f.data[(end_pos - fpos) as usize..].fill(0);
+        }
+        // 6.1-6.5 write every uptodate block of a dirty folio; 6.6+ (per-block dirty bits,
+        // `ifs_block_is_dirty`) only the dirty ones of a folio of more than one block that has
+        // per-block state. A folio without it (written while uptodate, so `__iomap_write_begin`
+        // allocated none and `iomap_set_range_dirty` had no bits to set) gets it here with
+        // every block dirty (`ifs_alloc` + `iomap_set_range_dirty(folio, 0, end_pos - pos)`).
+        let per_block = w.behaviour.per_block_dirty && dirty_blocks.len() > 1 && f.ifs.is_some();
+        let blocks = (0..fsize / bs)
+            .map(|i| fpos + i * bs)
+            .filter(|b| {
+                let i = ((b - fpos) / bs) as usize;
+                *b < end_pos && f.block_uptodate(i) && (!per_block || dirty_blocks[i])
             })
-        };
-        let Some((id, head, nr)) = next else { break };
-        index = head + nr;
-        let guard = w.mapping.folio_locks[head as usize].lock();
-        let fpos = head * geo.page_size;
-        // Under the folio lock: still ours and dirty? Then clear dirty and pick the blocks.
-        let blocks: Option<(Vec<u64>, u64)> = loop {
-            let mut st = w.mapping.i_pages.lock();
-            let i_size = st.i_size;
-            let f = &mut st.folios[id];
-            if !f.in_mapping || !f.dirty {
-                f.refs -= 1;
-                break None;
-            }
-            if f.writeback {
-                if !sync_all {
-                    f.refs -= 1;
-                    break None;
-                }
-                drop(st);
-                // folio_wait_writeback with the folio locked.
-                iomc_sync::yield_now(w.backend);
-                continue;
-            }
-            cx.ev("write_cache_pages", What::FolioLocked { pos: fpos });
-            // A truncate may have split the folio while we waited for its lock (the model's
-            // split always succeeds; the kernel's fails while we hold a reference): write what
-            // the folio is now.
-            let fsize = f.nr_pages * geo.page_size;
-            f.dirty = false;
-            f.wrprotect_gen += 1;
-            f.changed.fill(false);
-            // 6.6+: the blocks to write are the dirty ones; iomap_writepage_map clears the bits.
-            let dirty_blocks = std::mem::replace(&mut f.ifs_dirty, vec![false; f.changed.len()]);
-            cx.ev("folio_clear_dirty_for_io", What::FolioClean { pos: fpos });
-            if fpos >= i_size {
-                // iomap_do_writepage: folio wholly beyond EOF is invalidated, not written.
-                f.refs -= 1;
-                break None;
-            }
-            let end_pos = (fpos + fsize).min(i_size);
-            if end_pos < fpos + fsize {
-                // Straddles EOF: zero the post-EOF part before writing.
-                f.data[(end_pos - fpos) as usize..].fill(0);
-            }
-            // 6.1-6.5 write every uptodate block of a dirty folio; 6.6+ (per-block dirty bits,
-            // `ifs_block_is_dirty`) only the dirty ones of a folio of more than one block.
-            let per_block = w.behaviour.per_block_dirty && dirty_blocks.len() > 1;
-            let blocks = (0..fsize / bs)
-                .map(|i| fpos + i * bs)
-                .filter(|b| {
-                    let i = ((b - fpos) / bs) as usize;
-                    *b < end_pos && f.block_uptodate(i) && (!per_block || dirty_blocks[i])
-                })
-                .collect();
-            break Some((blocks, end_pos));
-        };
-        match blocks {
-            Some((blocks, end_pos)) => {
-                let folio = FolioToWrite { id, fpos, blocks, end_pos };
-                iomap_writepage_map(cx, ops, &mut wpc, &folio, guard)
-            }
-            None => drop(guard),
+            .collect();
+        break Some(FolioToWrite { id, fpos, fsize, blocks, end_pos });
+    };
+    match blocks {
+        Some(folio) => iomap_writepage_map(cx, ops, wpc, &folio, guard),
+        None => {
+            drop(guard);
+            Ok(())
         }
     }
 }
 
 /// A locked folio that `write_cache_pages` cleared for I/O.
 struct FolioToWrite {
-    id: crate::pagecache::FolioId,
+    id: FolioId,
     fpos: u64,
+    fsize: u64,
     /// Uptodate blocks inside EOF (6.1-6.5 write every uptodate block of a dirty folio; 6.6+
     /// only its dirty blocks).
     blocks: Vec<u64>,
@@ -132,19 +207,30 @@ struct FolioToWrite {
 /// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1, 6.2 and 6.6): map every block to write with
 /// `->map_blocks` (which revalidates the cached mapping), skip blocks mapped to a hole,
 /// start writeback, unlock, submit; then I/O completion and `folio_end_writeback`.
+/// A mapping error stops the walk at the failing block: `->discard_folio(folio, pos)`, then,
+/// with nothing added to an ioend, the folio is unlocked clean and not under writeback
+/// (6.6-6.7 leave its per-block dirty bits set: [`Behaviour::error_clears_ifs_dirty`]); the
+/// error is returned (`mapping_set_error`).
+/// Simplification: blocks mapped before the error in the same folio are written (the kernel
+/// fails the ioends already queued on its submit list and writes the one still cached in the
+/// wpc).
+///
+/// [`Behaviour::error_clears_ifs_dirty`]: crate::Behaviour
 fn iomap_writepage_map(
     cx: &Ctx<'_>,
     ops: &dyn WritebackOps,
     wpc: &mut WritepageCtx,
     folio: &FolioToWrite,
     guard: iomc_sync::MutexGuard<'_, ()>,
-) {
-    let FolioToWrite { id, fpos, ref blocks, end_pos } = *folio;
+) -> Result<(), Errno> {
+    let FolioToWrite { id, fpos, fsize, ref blocks, end_pos } = *folio;
     let w = cx.w;
     let bs = w.geo.block_size;
     let mut ioends: Vec<Ioend> = Vec::new();
+    let mut error = None;
     for &block in blocks.iter() {
-        if ops.map_blocks(cx, wpc, block).is_err() {
+        if let Err(e) = ops.map_blocks(cx, wpc, block) {
+            error = Some((e, block));
             break;
         }
         match wpc.iomap.ty {
@@ -166,10 +252,27 @@ fn iomap_writepage_map(
             }
         }
     }
+    if let Some((e, pos)) = error {
+        ops.discard_folio(cx, fpos, fsize, pos, e);
+        if ioends.is_empty() {
+            let mut st = w.mapping.i_pages.lock();
+            let f = &mut st.folios[id];
+            if w.behaviour.error_clears_ifs_dirty {
+                f.ifs_dirty.fill(false);
+            }
+            f.refs -= 1;
+            cx.ev("folio_unlock", What::FolioUnlocked { pos: fpos });
+            drop(st);
+            drop(guard);
+            return Err(e);
+        }
+    }
     // folio_start_writeback, then unlock; the bio carries the folio's bytes.
     let payload: Vec<Vec<u8>> = {
         let mut st = w.mapping.i_pages.lock();
         let f = &mut st.folios[id];
+        // iomap_clear_range_dirty over the whole folio.
+        f.ifs_dirty.fill(false);
         if !ioends.is_empty() {
             f.writeback = true;
             cx.ev("folio_start_writeback", What::WritebackStart { pos: fpos });
@@ -183,8 +286,9 @@ fn iomap_writepage_map(
         data
     };
     drop(guard);
+    let ret = error.map_or(Ok(()), |(e, _)| Err(e));
     if ioends.is_empty() {
-        return;
+        return ret;
     }
     // Submission: the bios reach the disk.
     for (io, data) in ioends.iter().zip(&payload) {
@@ -206,4 +310,5 @@ fn iomap_writepage_map(
         st.folios[id].writeback = false;
         cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
     }
+    ret
 }

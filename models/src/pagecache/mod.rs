@@ -166,13 +166,17 @@ impl MappingState {
         }
     }
 
-    /// `iomap_page_create` / `ifs_alloc` (6.1 and 6.2): per-block state when a folio holds more
-    /// than one block; all bits set if the folio is already uptodate.
+    /// `iomap_page_create` / `ifs_alloc` (6.1 to 6.18): per-block state when a folio holds more
+    /// than one block; every uptodate bit set if the folio is uptodate and (6.6+) every dirty
+    /// bit if it is dirty.
     pub fn iomap_page_create(&mut self, geo: &Geometry, id: FolioId) {
         let f = &mut self.folios[id];
         let nblocks = (f.size(geo) / geo.block_size) as usize;
         if nblocks > 1 && f.ifs.is_none() {
             f.ifs = Some(vec![f.uptodate; nblocks]);
+            if f.dirty {
+                f.ifs_dirty.fill(true);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! XFS writeback callbacks (fs/xfs/xfs_aops.c).
 
-use super::{iomap_from_extent, Bmap};
+use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap};
+use crate::events::{OpDesc, What};
 use crate::iomap::{Errno, Ioend, WritebackOps, WritepageCtx};
 use crate::world::Ctx;
 
@@ -12,26 +13,40 @@ pub struct XfsWritebackOps;
 pub const XFS_WRITEBACK_OPS: XfsWritebackOps = XfsWritebackOps;
 
 impl WritebackOps for XfsWritebackOps {
-    /// `xfs_map_blocks` (fs/xfs/xfs_aops.c, 6.1 and 6.2): reuse the cached mapping if
-    /// `xfs_imap_valid` (offset inside and `data_seq == if_seq`), else look up the extent; a
-    /// delalloc extent is allocated by `xfs_bmapi_convert_delalloc` as UNWRITTEN (since v5.8,
-    /// a5949d3faedf), bumping `if_seq`. Simplification: lookup and conversion are one ILOCK
-    /// step (the kernel drops the ILOCK to start a transaction, then rechecks).
+    /// `xfs_map_blocks` (fs/xfs/xfs_aops.c, 5.0-6.18): reuse the cached mapping if
+    /// `xfs_imap_valid` (offset inside and, from 5.1, `data_seq == if_seq`), else look up the
+    /// extent; a delalloc extent is allocated by `xfs_bmapi_convert_delalloc`, bumping
+    /// `if_seq`: UNWRITTEN from 5.8 ([`Behaviour::delalloc_convert_unwritten`]), WRITTEN before.
+    /// A conversion can fail (fault injection: `wpc.inject`), leaving the delalloc in place.
+    /// Simplifications: lookup and conversion are one ILOCK step (the kernel drops the ILOCK to
+    /// start a transaction, then rechecks); 5.0's `xfs_trim_extent_eof` of the cached mapping
+    /// is left out (the model has no post-EOF blocks to trim, and writeback never writes a
+    /// folio beyond EOF).
+    ///
+    /// [`Behaviour::delalloc_convert_unwritten`]: crate::Behaviour
     fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64) -> Result<(), Errno> {
         let geo = &cx.w.geo;
+        let b = &cx.w.behaviour;
         let mut core = cx.w.ip.ilock.lock();
         let m = &wpc.iomap;
-        let seq_ok =
-            wpc.data_seq == core.if_seq || cx.w.behaviour.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
+        let seq_ok = !b.writeback_seq_check
+            || wpc.data_seq == core.if_seq
+            || b.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
         if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
             return Ok(());
         }
         let fsb = offset / geo.block_size;
-        let (start, len, b) = core.extent_at(fsb);
-        if b == Bmap::Delalloc {
-            // xfs_bmapi_convert_delalloc: allocate the whole delalloc extent, unwritten.
+        let (start, len, kind) = core.extent_at(fsb);
+        if kind == Bmap::Delalloc {
+            if let Some(e) = wpc.inject {
+                cx.ev("xfs_bmapi_convert_delalloc", What::WritebackError { pos: offset, errno: e });
+                return Err(e);
+            }
+            // xfs_bmapi_convert_delalloc: allocate the whole delalloc extent.
+            let unwritten = b.delalloc_convert_unwritten;
             core.update(cx, "xfs_bmapi_convert_delalloc", start, start + len, |c, _| {
-                Some(Bmap::Unwritten(c.alloc_pblk()))
+                let p = c.alloc_pblk();
+                Some(if unwritten { Bmap::Unwritten(p) } else { Bmap::Written(p) })
             });
         }
         wpc.iomap = iomap_from_extent(&core, geo, fsb);
@@ -55,5 +70,21 @@ impl WritebackOps for XfsWritebackOps {
         if new_eof > core.disk_size {
             core.disk_size = new_eof;
         }
+    }
+
+    /// `xfs_discard_folio` (fs/xfs/xfs_aops.c): punch the folio's delalloc from the failing
+    /// `pos`: to `round_up(pos, folio_size)` in 6.2 (7348b322332d; empty when `pos` is
+    /// folio-aligned), to the folio's end in 6.1 (by block count) and from 6.3 (8ac5b996bf51).
+    /// The folio's data may now be lost, as the error reported to the caller says: the oracle
+    /// is told so for `[folio_pos, folio_pos + folio_size)`.
+    fn discard_folio(&self, cx: &Ctx<'_>, folio_pos: u64, folio_size: u64, pos: u64, error: Errno) {
+        let end = if cx.w.behaviour.discard_folio_round_up {
+            pos.div_ceil(folio_size) * folio_size
+        } else {
+            folio_pos + folio_size
+        };
+        let h = cx.w.rec.invoke(cx.actor, OpDesc::Discard { offset: folio_pos, length: folio_size });
+        xfs_bmap_punch_delalloc_range(cx, pos, end);
+        cx.w.rec.respond(h, error, Vec::new());
     }
 }

@@ -4,7 +4,8 @@
 use super::{Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
 use crate::events::What;
 use crate::iomap::{
-    filemap_read, iomap_file_buffered_write, iomap_truncate_page, iomap_writepages, iomap_zero_range, UserBuf, EINVAL,
+    filemap_read, iomap_file_buffered_write, iomap_truncate_page, iomap_writepages, iomap_zero_range, Errno, UserBuf,
+    EINVAL,
 };
 use crate::pagecache::{pagecache_isize_extended, truncate_pagecache_range};
 use crate::world::Ctx;
@@ -51,16 +52,18 @@ pub fn xfs_file_buffered_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
     filemap_read(cx, pos, len)
 }
 
-/// `xfs_vm_writepages` (fs/xfs/xfs_aops.c, 6.1 and 6.2) over `[start, end)`, WB_SYNC_NONE, as
-/// the flusher (or `sync_file_range`) calls it; no inode locks.
-pub fn xfs_vm_writepages(cx: &Ctx<'_>, start: u64, end: u64) {
-    iomap_writepages(cx, &XFS_WRITEBACK_OPS, start, end, false);
+/// `xfs_vm_writepages` (fs/xfs/xfs_aops.c, 5.0-6.18) over `[start, end)`, WB_SYNC_NONE, as
+/// the flusher (or `sync_file_range`) calls it; no inode locks. With `inject`, every delalloc
+/// conversion of the pass fails with that errno; the first error is returned.
+pub fn xfs_vm_writepages(cx: &Ctx<'_>, start: u64, end: u64, inject: Option<Errno>) -> Result<(), Errno> {
+    iomap_writepages(cx, &XFS_WRITEBACK_OPS, start, end, false, inject)
 }
 
 /// `xfs_file_fsync` → `file_write_and_wait_range` (6.1 and 6.2): WB_SYNC_ALL writeback of the
 /// whole file. Simplification: no log force (no crash states are modelled).
 pub fn xfs_file_fsync(cx: &Ctx<'_>) {
-    iomap_writepages(cx, &XFS_WRITEBACK_OPS, 0, cx.w.geo.span, true);
+    // No fault injected: nothing fails.
+    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, 0, cx.w.geo.span, true, None);
 }
 
 /// `xfs_file_fallocate` mode 0 → `xfs_alloc_file_space` (6.1 and 6.2): IOLOCK and MMAPLOCK
@@ -141,7 +144,8 @@ fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u6
     // is empty (lend < lstart).
     if (did_zeroing || old != disk_size) && new_size > disk_size {
         cx.ev("xfs_setattr_size", What::Note("filemap_write_and_wait_range(i_disk_size, new size)"));
-        iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true);
+        // No fault injected: nothing fails.
+        let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true, None);
     }
     cx.w.ip.ilock.lock().disk_size = new_size;
 }
@@ -160,7 +164,8 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     let end = offset + len;
     let rounding = bs.max(geo.page_size);
     let (fstart, fend) = (offset / rounding * rounding, end.div_ceil(rounding) * rounding);
-    iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true);
+    // No fault injected: nothing fails.
+    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true, None);
     truncate_pagecache_range(cx, fstart, fend.min(geo.span));
     let (inner_start, inner_end) = (geo.block_up(offset), geo.block_down(end));
     if inner_start < inner_end {
@@ -181,7 +186,15 @@ pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     // the post-EOF area is also zeroed because the page could be mmap'd": writeback of the EOF
     // page zeroes it.
     if offset + len >= i_size && !(offset + len).is_multiple_of(geo.page_size) {
-        iomap_writepages(cx, &XFS_WRITEBACK_OPS, (offset + len) / geo.page_size * geo.page_size, geo.span, true);
+        // No fault injected: nothing fails.
+        let _ = iomap_writepages(
+            cx,
+            &XFS_WRITEBACK_OPS,
+            (offset + len) / geo.page_size * geo.page_size,
+            geo.span,
+            true,
+            None,
+        );
     }
 }
 

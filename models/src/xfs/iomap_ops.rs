@@ -49,12 +49,23 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
 
 /// `xfs_bmap_punch_delalloc_range` (fs/xfs/xfs_bmap_util.c, 6.2 byte-range form 7348b322332d;
 /// 6.1 takes blocks, same effect): under ILOCK_EXCL remove delalloc, and only delalloc, over
-/// `[start, end)` bytes (rounded out to blocks).
+/// `[start, end)` bytes (`start_fsb = XFS_B_TO_FSBT(start)`, `end_fsb = XFS_B_TO_FSB(end)`).
+/// The walk starts at `xfs_iext_lookup_extent_before(end_fsb)` and goes backwards: an empty
+/// range at block 0 (6.2's `xfs_discard_folio(pos = 0)`) looks up block `end_fsb - 1`, which
+/// underflows, falls back to the fork's last extent and deletes every delalloc extent from 0
+/// to its end (kernel.md §14, 8ac5b996bf51's message); an empty range elsewhere deletes nothing.
 pub fn xfs_bmap_punch_delalloc_range(cx: &Ctx<'_>, start: u64, end: u64) {
     let bs = cx.w.geo.block_size;
     cx.ev("xfs_bmap_punch_delalloc_range", What::Punch { from: start, to: end });
     let mut core = cx.w.ip.ilock.lock();
-    core.update(cx, "xfs_bmap_del_extent_delay", start / bs, end.div_ceil(bs), |_, b| {
+    let (start_fsb, mut end_fsb) = (start / bs, end.div_ceil(bs));
+    if start_fsb >= end_fsb {
+        if start_fsb != 0 {
+            return;
+        }
+        end_fsb = core.df.len() as u64;
+    }
+    core.update(cx, "xfs_bmap_del_extent_delay", start_fsb, end_fsb, |_, b| {
         (b == Bmap::Delalloc).then_some(Bmap::Hole)
     });
 }
