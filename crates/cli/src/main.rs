@@ -586,8 +586,16 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
     }
     println!("ops (docs/scenario-format.md):");
     for op in iomc_scenario::OPS {
-        let args: Vec<&str> = op.args.iter().map(|a| a.name).collect();
-        let args = if op.range_optional { format!("[{}]", args.join(", ")) } else { args.join(", ") };
+        let ranged = |a: &&iomc_scenario::ops::ArgSpec| op.range_optional && matches!(a.name, "offset" | "length");
+        let range: Vec<&str> = op.args.iter().filter(ranged).map(|a| a.name).collect();
+        let mut args: Vec<String> = Vec::new();
+        if !range.is_empty() {
+            args.push(format!("[{}]", range.join(", ")));
+        }
+        for a in op.args.iter().filter(|a| !ranged(a)) {
+            args.push(if a.optional { format!("[{}]", a.name) } else { a.name.to_string() });
+        }
+        let args = args.join(", ");
         println!("  {:<12} {{{args}}}", op.name);
         print!("{}", render::wrapped(op.summary, 4));
         print!("{}", render::wrapped(&format!("model: {}", op.kernel), 4));
