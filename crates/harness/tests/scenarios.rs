@@ -94,6 +94,46 @@ verdicts! {
     eof_cap_6_2: "delalloc-beyond-eof", "linux-6.2" => Verdict::Pass;
     g524_6_1: "generic-524-writeback-stale-map", "linux-6.1" => Verdict::Pass;
     g524_6_2: "generic-524-writeback-stale-map", "linux-6.2" => Verdict::Pass;
+    g524_5_0: "generic-524-writeback-stale-map", "linux-5.0" => Verdict::Pass;
+    stale_map_5_0: "writeback-stale-map-5.0", "linux-5.0" => Verdict::Invariant("orphan-delalloc".into());
+    discard_folio_6_1: "xfs-discard-folio-6.2", "linux-6.1" => Verdict::Pass;
+    discard_folio_6_2: "xfs-discard-folio-6.2", "linux-6.2" => Verdict::Invariant("dirty-over-hole".into());
+    discard_folio_6_3: "xfs-discard-folio-6.2", "linux-6.3" => Verdict::Pass;
+    ifs_punch_6_3: "ifs-punch-clean-blocks", "linux-6.3" => Verdict::Pass;
+    ifs_punch_6_6: "ifs-punch-clean-blocks", "linux-6.6" => Verdict::Pass;
+}
+
+/// §9.2's leak needs per-block dirty state without the ifs punch: with both (6.6) or neither
+/// (6.3) nothing leaks; 6.6 without the punch leaves the clean blocks' delalloc behind.
+#[test]
+fn ifs_punch_off_leaks_delalloc_on_6_6() {
+    let r = run("ifs-punch-clean-blocks", "linux-6.6", &["ifs_punch=off"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Invariant("orphan-delalloc".into())));
+    let f = r.report.found.as_ref().expect("the leak carries its execution");
+    assert!(f.finding.summary.contains("[2048, 3072)"), "{}", f.finding.summary);
+}
+
+/// §9.1 step by step: on 6.2 the ENOSPC at offset 0 punches `[0, 0)`, which deletes the whole
+/// delalloc extent, folio 1's block included; the failing folio's own loss is allowed (its
+/// error was reported), so the finding is about block 1 only.
+#[test]
+fn discard_folio_6_2_punches_the_next_folio() {
+    let r = run("xfs-discard-folio-6.2", "linux-6.2", &[], None);
+    let f = r.report.found.as_ref().expect("found");
+    let punched = f.finding.events.iter().any(|e| {
+        e.func == "xfs_bmap_del_extent_delay"
+            && matches!(e.what, iomc_models::What::Extent { from_byte: 0, to_byte: 8192, .. })
+    });
+    assert!(punched, "the empty punch at 0 must delete the delalloc of both folios");
+    assert!(f.finding.summary.contains("[4096, 8192)"), "{}", f.finding.summary);
+}
+
+/// 5.0's writeback reuses its cached map only for a folio of a later batch: with one folio per
+/// batch the two-page generic/524 shows the race the 15-page batch hides (kernel.md §14).
+#[test]
+fn batches_hide_the_two_page_stale_map_on_5_0() {
+    let r = run("generic-524-writeback-stale-map", "linux-5.0", &["writeback_batch=1"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Invariant("orphan-delalloc".into())));
 }
 
 /// F2 leaves a dirty page over a hole; writeback skips it, so the store never reaches the

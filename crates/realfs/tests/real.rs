@@ -93,7 +93,7 @@ fn pwrite_read_and_extent_states() {
     assert_eq!(r.ret, 4096);
     assert_eq!(r.data, vec![0x41; 4096]);
 
-    assert_eq!(run(&mut f, &mut st, OpKind::Writeback { range: None }).ret, 0);
+    assert_eq!(run(&mut f, &mut st, OpKind::Writeback { range: None, error: None }).ret, 0);
     assert_eq!(map(&f.snapshot().unwrap()), "WWWW", "after writeback");
 
     assert_eq!(run(&mut f, &mut st, OpKind::Fallocate { offset: 8192, length: 4096 }).ret, 0);
@@ -106,7 +106,7 @@ fn pwrite_read_and_extent_states() {
     // A buffered write over unwritten blocks stays unwritten until writeback converts it.
     assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 8192, length: 1024, fill: 0x42 }).ret, 1024);
     assert_eq!(map(&f.snapshot().unwrap()), ".WWW....uuuu", "after pwrite into unwritten");
-    assert_eq!(run(&mut f, &mut st, OpKind::Writeback { range: Some((8192, 4096)) }).ret, 0);
+    assert_eq!(run(&mut f, &mut st, OpKind::Writeback { range: Some((8192, 4096)), error: None }).ret, 0);
     let after_wb = map(&f.snapshot().unwrap());
     println!("after writeback of a 1 KiB write into 4 unwritten blocks: {after_wb}");
 

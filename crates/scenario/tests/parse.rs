@@ -128,7 +128,7 @@ fn valid_full_example() {
     assert_eq!(
         kinds,
         vec![
-            OpKind::Writeback { range: Some((8192, 4096)) },
+            OpKind::Writeback { range: Some((8192, 4096)), error: None },
             OpKind::Reclaim { range: None },
             OpKind::MmapWrite { offset: 100, length: 8000, fill: 7 },
             OpKind::Read { offset: 0, length: 1 },
@@ -138,7 +138,7 @@ fn valid_full_example() {
             OpKind::DropCaches,
             OpKind::Errortag { name: "drop_writes".into(), value: 1 },
             OpKind::ShortCopy { bytes: 17 },
-            OpKind::Writeback { range: None },
+            OpKind::Writeback { range: None, error: None },
             OpKind::Reclaim { range: Some((0, 1 << 20)) },
         ]
     );
@@ -554,6 +554,19 @@ fn errortag_invalid() {
         58,
         "errortag value must be 0 or 1, found 2",
     );
+}
+
+#[test]
+fn writeback_error() {
+    let s = parse(&one_op(r#"{ op = "writeback", error = "EIO" }"#)).unwrap();
+    assert_eq!(s.threads[0].ops[0].kind, OpKind::Writeback { range: None, error: Some("EIO".into()) });
+    assert_err(
+        &one_op(r#"{ op = "writeback", error = "EBUSY" }"#),
+        12,
+        37,
+        "unknown writeback error \"EBUSY\" (expected one of: ENOSPC, EIO)",
+    );
+    assert_err(&one_op(r#"{ op = "writeback", error = 28 }"#), 12, 37, "string");
 }
 
 #[test]
