@@ -31,18 +31,12 @@ pub const ARGUED: &[(&str, &str)] = &[
     ),
     (
         "mutation=no-seq-bump-delalloc-convert",
-        "equivalent here: a folio written back over converted delalloc is reclaimable only after \
-         I/O completion, whose unwritten->written conversion bumps if_seq anyway",
-    ),
-    (
-        "mutation=no-seq-bump-delalloc-reserve",
-        "equivalent here: only writers (serialized by the IOLOCK) and page_mkwrite (under the folio \
-         lock, caching no map) reserve; no actor holds a cached map over a hole that a reservation changes",
-    ),
-    (
-        "mutation=no-seq-bump-punch",
-        "equivalent here: only the failing writer (holding the IOLOCK) punches, and no other actor \
-         caches a DELALLOC map (writeback converts delalloc as soon as it maps it)",
+        "equivalent for every actor the model has: a map cached across the conversion is DELALLOC \
+         where the fork now says UNWRITTEN, and every user treats the two alike (the writer and \
+         the read path zero a block that is not MAPPED either way, the release walk's punch removes \
+         only delalloc and finds none, page_mkwrite maps under the folio lock writeback needs to \
+         convert that folio, writeback never caches a DELALLOC map); and a folio is reclaimable \
+         only after I/O completion, whose unwritten->written conversion bumps if_seq",
     ),
     (
         "mutation=shadow-is-hole",

@@ -25,7 +25,7 @@ use crate::oracle::{self, Violation};
 use crate::{preflight, Prepared};
 use iomc_explore::{explore, Body, Budget, Exec, Stop, Strategy};
 use iomc_models::events::ExtKind;
-use iomc_models::pagecache::invalidate_mapping_pages;
+use iomc_models::pagecache::invalidate_after_exit;
 use iomc_models::{xfs, Ctx, World};
 use iomc_scenario::observe::{BlockState, FinalViews, OpResult, RunOutcome, Snapshot};
 use iomc_scenario::Scenario;
@@ -109,7 +109,7 @@ fn cache_now(w: &World) -> (u64, Vec<u8>) {
 fn durable_now(w: &World) -> Vec<u8> {
     let cx = Ctx { w, actor: 0 };
     xfs::xfs_file_fsync(&cx);
-    invalidate_mapping_pages(&cx, 0, w.geo.span);
+    invalidate_after_exit(&cx, 0, w.geo.span);
     cache_now(w).1
 }
 

@@ -24,7 +24,7 @@
 
 use crate::Prepared;
 use iomc_models::events::Warning;
-use iomc_models::pagecache::invalidate_mapping_pages;
+use iomc_models::pagecache::invalidate_after_exit;
 use iomc_models::xfs::{self, Bmap, POISON};
 use iomc_models::{Ctx, Event, OpDesc, OpRecord, What, World};
 use iomc_scenario::Verdict;
@@ -330,7 +330,7 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
         let cx = Ctx { w, actor: 0 };
         cx.ev("oracle", What::Note("all threads joined: fsync, evict everything, read the disk"));
         xfs::xfs_file_fsync(&cx);
-        invalidate_mapping_pages(&cx, 0, w.geo.span);
+        invalidate_after_exit(&cx, 0, w.geo.span);
         let view = cache_view(w);
         let durable = compare(p, "durable (after fsync + evict):", 0, &view, &ws, &ops, (u64::MAX, u64::MAX));
         match (found.first_mut(), durable) {

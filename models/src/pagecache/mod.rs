@@ -7,7 +7,7 @@ mod seek;
 mod truncate;
 
 pub use filemap::{filemap_get_folio, filemap_lock_folio, folio_unlock, FolioCreate, LockedFolio};
-pub use reclaim::{invalidate_mapping_pages, madvise_pageout_range};
+pub use reclaim::{invalidate_after_exit, invalidate_mapping_pages, madvise_pageout_range};
 pub use seek::{mapping_seek_hole_data, seek_shadow_as_hole, Whence};
 pub use truncate::{pagecache_isize_extended, truncate_pagecache_range};
 
@@ -59,6 +59,9 @@ pub struct Folio {
     /// blocks it copied into and by `iomap_dirty_folio` over the whole folio, cleared when
     /// writeback cleans the folio.
     pub ifs_dirty: Vec<bool>,
+    /// PTEs of actors' shared mappings that map this folio (`folio_mapcount`); reclaim and
+    /// truncation unmap before they remove a folio, `invalidate_mapping_pages` skips a mapped one.
+    pub mapped: u32,
     /// Bumped whenever writeback write-protects the folio's PTEs (`folio_clear_dirty_for_io`
     /// → `page_mkclean`): a mapping made writable before must fault again to store.
     pub wrprotect_gen: u32,
@@ -143,6 +146,7 @@ impl MappingState {
             dirty: false,
             writeback: false,
             ifs: None,
+            mapped: 0,
             refs: 0,
             wrprotect_gen: 0,
             changed: vec![false; (nr_pages * geo.page_size / geo.block_size) as usize],
@@ -155,11 +159,22 @@ impl MappingState {
         id
     }
 
+    /// Delete the shadow entries of the pages in `[start, end)`.
+    pub fn clear_shadows(&mut self, geo: &Geometry, start: u64, end: u64) {
+        let last = end.div_ceil(geo.page_size).min(self.slots.len() as u64);
+        for i in start / geo.page_size..last {
+            if self.slots[i as usize] == Slot::Shadow {
+                self.slots[i as usize] = Slot::Empty;
+            }
+        }
+    }
+
     /// Remove a folio from the mapping, leaving shadow entries or empty slots.
     pub fn delete_folio(&mut self, id: FolioId, shadow: bool) {
         let f = &mut self.folios[id];
         f.in_mapping = false;
         f.ifs = None;
+        f.mapped = 0;
         let (index, nr) = (f.index, f.nr_pages);
         for i in index..index + nr {
             self.slots[i as usize] = if shadow { Slot::Shadow } else { Slot::Empty };
@@ -221,6 +236,8 @@ impl MappingState {
                 writeback: f.writeback,
                 ifs: ifs_bits.filter(|_| bpp > 1),
                 refs: if i == 0 { f.refs } else { 0 },
+                // unmap_folio before the split: every PTE of the old folio is gone.
+                mapped: 0,
                 // unmap_folio before the split: every PTE of the old folio is gone, so a
                 // store through a mapping made before must fault again.
                 wrprotect_gen: f.wrprotect_gen + 1,

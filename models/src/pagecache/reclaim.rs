@@ -3,15 +3,35 @@
 use crate::events::What;
 use crate::world::Ctx;
 
+/// How [`evict_range`] treats what it meets.
+#[derive(Clone, Copy)]
+struct Evict {
+    /// Kernel function named in events.
+    func: &'static str,
+    /// Leave a shadow entry for each folio evicted (reclaim), or clear the shadow entries in
+    /// the range (`invalidate_exceptional_entry`).
+    shadow: bool,
+    /// Split a large folio the range covers only in part ([`madvise_pageout_range`]).
+    split_partial: bool,
+    /// Keep a folio mapped by a PTE (`mapping_evict_folio`'s refcount test); reclaim unmaps it
+    /// instead.
+    skip_mapped: bool,
+}
+
 /// Try once to evict each folio in `[start, end)`: trylock, then evict only if it is still in
 /// the mapping, clean, not under writeback and not referenced; free its per-block state and
-/// leave a shadow entry when `shadow`. With `split_partial`, a large folio the range covers only
-/// in part is first split (see [`madvise_pageout_range`]) and its pages in the range handled.
-fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: bool, split_partial: bool) {
+/// leave a shadow entry, or clear the range's shadow entries, as `how` says.
+fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, how: Evict) {
+    let Evict { func, shadow, split_partial, skip_mapped } = how;
     let w = cx.w;
     let geo = &w.geo;
     let (heads, end) = {
-        let st = w.mapping.i_pages.lock();
+        let mut st = w.mapping.i_pages.lock();
+        if !shadow {
+            // find_lock_entries returns the shadow entries too; invalidate_exceptional_entry
+            // deletes each.
+            st.clear_shadows(geo, start, end);
+        }
         // MADV_PAGEOUT sees only mapped pages, and none wholly beyond EOF can be mapped.
         let end = if split_partial { end.min(st.i_size.div_ceil(geo.page_size) * geo.page_size) } else { end };
         let heads: Vec<u64> = st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect();
@@ -60,6 +80,8 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
                     Some("under writeback")
                 } else if f.refs > 0 {
                     Some("referenced")
+                } else if skip_mapped && f.mapped > 0 {
+                    Some("mapped")
                 } else {
                     None
                 };
@@ -96,11 +118,23 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, func: &'static str, shadow: b
 pub fn madvise_pageout_range(cx: &Ctx<'_>, start: u64, end: u64) {
     let page = cx.w.geo.page_size;
     let (start, end) = (start / page * page, end.div_ceil(page) * page);
-    evict_range(cx, start, end, "shrink_folio_list", true, true);
+    let how = Evict { func: "shrink_folio_list", shadow: true, split_partial: true, skip_mapped: false };
+    evict_range(cx, start, end, how);
 }
 
-/// `invalidate_mapping_pages` (mm/truncate.c, 6.1 and 6.2), as `drop_caches` uses it: like
-/// reclaim, but no shadow entries are left.
+/// `invalidate_mapping_pages` → `mapping_try_invalidate` (mm/truncate.c, 6.1 to 6.18), as
+/// `drop_caches` uses it: like reclaim, but a mapped folio is kept (`mapping_evict_folio`: its
+/// PTEs hold references), no shadow entries are left and those in the range are deleted
+/// (`invalidate_exceptional_entry`).
 pub fn invalidate_mapping_pages(cx: &Ctx<'_>, start: u64, end: u64) {
-    evict_range(cx, start, end, "invalidate_mapping_pages", false, false);
+    let how = Evict { func: "invalidate_mapping_pages", shadow: false, split_partial: false, skip_mapped: true };
+    evict_range(cx, start, end, how);
+}
+
+/// What a reader sees after every process that mapped the file has exited: their mappings are
+/// gone (`exit_mmap` unmaps every PTE), then `invalidate_mapping_pages` drops the clean cache.
+/// The oracle's durable view and the conformance check's final view use this.
+pub fn invalidate_after_exit(cx: &Ctx<'_>, start: u64, end: u64) {
+    let how = Evict { func: "invalidate_mapping_pages", shadow: false, split_partial: false, skip_mapped: false };
+    evict_range(cx, start, end, how);
 }

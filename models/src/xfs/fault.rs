@@ -94,6 +94,8 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
     while pos < end {
         let index = pos / ps;
         let chunk_end = end.min((index + 1) * ps);
+        // The folio this page's PTE still maps (read-only after writeback write-protected it).
+        let mut mapped_before = None;
         if let Some(&(id, gen, eof)) = vma.ptes.get(&index) {
             let mut st = w.mapping.i_pages.lock();
             let now = st.i_size;
@@ -110,6 +112,7 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
                 continue;
             }
             vma.ptes.remove(&index);
+            mapped_before = Some(id).filter(|id| st.folios[*id].in_mapping && st.folios[*id].mapped > 0);
         }
         let faulted = match filemap_fault(cx, index) {
             Ok(id) => id,
@@ -121,6 +124,9 @@ pub fn xfs_mmap_store(cx: &Ctx<'_>, vma: &mut Vma, offset: u64, length: u64, fil
                 // finish_fault installs the writable PTE; fault_dirty_shared_page unlocks.
                 let mut st = w.mapping.i_pages.lock();
                 let eof = st.i_size;
+                if mapped_before != Some(folio.id) {
+                    st.folios[folio.id].mapped += 1;
+                }
                 vma.ptes.insert(index, (folio.id, st.folios[folio.id].wrprotect_gen, eof));
                 folio.unlock_put(cx, &mut st);
             }
