@@ -511,6 +511,27 @@ mod tests {
         assert!(Behaviour::preset("linux-6.4").is_none());
     }
 
+    /// The timeline's knobs change where kernel.md §9 and §14 say they do, and nowhere else.
+    #[test]
+    fn timeline_knobs_change_at_their_release() {
+        let p = |n: &str| Behaviour::preset(n).unwrap();
+        let names = Behaviour::preset_names();
+        assert_eq!(names.first(), Some(&"linux-5.0"));
+        assert_eq!(names.last(), Some(&"linux-6.18"));
+        assert!(!p("linux-5.0").writeback_seq_check && p("linux-6.1").writeback_seq_check);
+        assert!(!p("linux-5.0").delalloc_convert_unwritten && p("linux-6.1").delalloc_convert_unwritten);
+        let round_up: Vec<&str> = names.iter().copied().filter(|n| p(n).discard_folio_round_up).collect();
+        assert_eq!(round_up, ["linux-6.2"]);
+        assert!(!p("linux-6.3").ifs_punch && p("linux-6.6").ifs_punch);
+        assert!(!p("linux-6.6").release_reseek && p("linux-6.12").release_reseek);
+        assert!(!p("linux-6.6").error_clears_ifs_dirty && p("linux-6.12").error_clears_ifs_dirty);
+        assert_eq!((p("linux-6.13").writeback_batch, p("linux-6.18").writeback_batch), (15, 31));
+        // Each preset differs from the one before it (else it would be a name only).
+        for w in PRESETS.windows(2) {
+            assert_ne!(w[0].behaviour, w[1].behaviour, "{} equals {}", w[1].name, w[0].name);
+        }
+    }
+
     #[test]
     fn the_running_kernel_picks_its_series() {
         let (p, exact) = preset_for_release("6.18.44-fc-v1045");

@@ -125,9 +125,10 @@ fn json_carries_the_same_report() {
     let o = iomc(&["check", "scenarios/generic-346-f2.toml", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
-    // linux-6.1, stale-check-only, and "linux-6.2.." (6.2, 6.3, 6.6, 6.12, 6.13, 6.18).
-    assert_eq!(v["total"], 8);
-    assert_eq!(v["matched"], 8);
+    // linux-5.0, linux-6.1, stale-check-only, and "linux-6.2.." (6.2, 6.3, 6.6, 6.12, 6.13,
+    // 6.18).
+    assert_eq!(v["total"], 9);
+    assert_eq!(v["matched"], 9);
     let first = &v["checks"][0];
     assert_eq!(first["got"], "invariant:dirty-over-hole");
     let events = first["violation"]["events"].as_array().unwrap();
@@ -143,10 +144,10 @@ fn matrix_writes_junit_that_a_junit_parser_accepts() {
         iomc(&["matrix", "scenarios/generic-346-f2.toml", "scenarios/xfs-196.toml", "--junit", out.to_str().unwrap()]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("16 of 16 checks met their expectation"), "{stdout}");
+    assert!(stdout.contains("18 of 18 checks met their expectation"), "{stdout}");
     let parsed =
         junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).expect("JUnit parses");
-    assert_eq!(parsed.tests, 16);
+    assert_eq!(parsed.tests, 18);
     assert_eq!(parsed.failures, 0);
     assert_eq!(parsed.suites.len(), 2);
     let names: Vec<&str> = parsed.suites.iter().map(|s| s.name.as_str()).collect();
@@ -161,9 +162,9 @@ fn matrix_reports_a_mismatch_as_a_junit_failure() {
     let o = iomc(&["matrix", "scenarios/xfs-559.toml", "--set", "iomap_valid=off", "--junit", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let parsed = junit_parser::from_reader(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
-    // linux-6.1 and "linux-6.2 iomap_valid=off" (zeroed-data either way) and the six presets of
-    // "linux-6.2..", which all lose the write without the validity check.
-    assert_eq!(parsed.tests, 8);
+    // linux-5.0, linux-6.1 and "linux-6.2 iomap_valid=off" (zeroed-data either way) and the six
+    // presets of "linux-6.2..", which all lose the write without the validity check.
+    assert_eq!(parsed.tests, 9);
     assert_eq!(parsed.failures, 6);
 }
 

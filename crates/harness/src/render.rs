@@ -89,6 +89,7 @@ pub fn describe(w: &What) -> String {
 fn errno_name(e: i64) -> String {
     match e {
         -5 => "-EIO".into(),
+        -11 => "-EAGAIN".into(),
         -14 => "-EFAULT".into(),
         -22 => "-EINVAL".into(),
         -28 => "-ENOSPC".into(),

@@ -39,6 +39,7 @@ fn every_verdict_class_is_documented() {
         "iomap-writepage-map",
         "iomap-write-delalloc-release",
         "iomap-folio-mkwrite-iter",
+        "xfs-bmapi-convert-delalloc",
     ] {
         assert!(doc.contains(&format!("| `{name}` |")), "invariant:{name} is not documented");
     }

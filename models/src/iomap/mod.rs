@@ -26,6 +26,8 @@ use crate::world::Ctx;
 pub type Errno = i64;
 /// -EIO
 pub const EIO: Errno = -5;
+/// -EAGAIN
+pub const EAGAIN: Errno = -11;
 /// -ENOSPC
 pub const ENOSPC: Errno = -28;
 /// -EFAULT

@@ -2,7 +2,7 @@
 
 use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap};
 use crate::events::{OpDesc, What};
-use crate::iomap::{Errno, Ioend, WritebackOps, WritepageCtx};
+use crate::iomap::{Errno, Ioend, WritebackOps, WritepageCtx, EAGAIN};
 use crate::world::Ctx;
 
 /// `xfs_writeback_ops`.
@@ -18,36 +18,62 @@ impl WritebackOps for XfsWritebackOps {
     /// extent; a delalloc extent is allocated by `xfs_bmapi_convert_delalloc`, bumping
     /// `if_seq`: UNWRITTEN from 5.8 ([`Behaviour::delalloc_convert_unwritten`]), WRITTEN before.
     /// A conversion can fail (fault injection: `wpc.inject`), leaving the delalloc in place.
-    /// Simplifications: lookup and conversion are one ILOCK step (the kernel drops the ILOCK to
-    /// start a transaction, then rechecks); 5.0's `xfs_trim_extent_eof` of the cached mapping
-    /// is left out (the model has no post-EOF blocks to trim, and writeback never writes a
-    /// folio beyond EOF).
+    /// The lookup is one ILOCK step; a delalloc extent is converted in a second one
+    /// (`xfs_bmapi_convert_delalloc` takes ILOCK_EXCL in its transaction and looks the extent
+    /// up again): in between, anything may change it. Found converted, the new extent is used;
+    /// found gone, the data fork's `WARN_ON_ONCE(whichfork != XFS_COW_FORK)` fires and the
+    /// mapping fails with -EAGAIN.
+    /// Simplifications: the cached-map check takes the ILOCK (the kernel reads `if_seq` with
+    /// READ_ONCE), and the whole delalloc extent is converted at once (the kernel loops while
+    /// free space is fragmented); 5.0's `xfs_trim_extent_eof` of the cached mapping is left out
+    /// (the model has no post-EOF blocks to trim, and writeback never writes a folio beyond EOF).
     ///
     /// [`Behaviour::delalloc_convert_unwritten`]: crate::Behaviour
     fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64) -> Result<(), Errno> {
         let geo = &cx.w.geo;
         let b = &cx.w.behaviour;
-        let mut core = cx.w.ip.ilock.lock();
-        let m = &wpc.iomap;
-        let seq_ok = !b.writeback_seq_check
-            || wpc.data_seq == core.if_seq
-            || b.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
-        if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
-            return Ok(());
-        }
         let fsb = offset / geo.block_size;
-        let (start, len, kind) = core.extent_at(fsb);
-        if kind == Bmap::Delalloc {
-            if let Some(e) = wpc.inject {
-                cx.ev("xfs_bmapi_convert_delalloc", What::WritebackError { pos: offset, errno: e });
-                return Err(e);
+        {
+            let core = cx.w.ip.ilock.lock();
+            let m = &wpc.iomap;
+            let seq_ok = !b.writeback_seq_check
+                || wpc.data_seq == core.if_seq
+                || b.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
+            if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
+                return Ok(());
             }
-            // xfs_bmapi_convert_delalloc: allocate the whole delalloc extent.
-            let unwritten = b.delalloc_convert_unwritten;
-            core.update(cx, "xfs_bmapi_convert_delalloc", start, start + len, |c, _| {
-                let p = c.alloc_pblk();
-                Some(if unwritten { Bmap::Unwritten(p) } else { Bmap::Written(p) })
-            });
+            if core.extent_at(fsb).2 != Bmap::Delalloc {
+                wpc.iomap = iomap_from_extent(&core, geo, fsb);
+                wpc.data_seq = core.if_seq;
+                return Ok(());
+            }
+        }
+        // xfs_convert_blocks -> xfs_bmapi_convert_delalloc: ILOCK_EXCL, look up again.
+        let mut core = cx.w.ip.ilock.lock();
+        let (start, len, kind) = core.extent_at(fsb);
+        match kind {
+            Bmap::Hole => {
+                cx.warn(
+                    "xfs_bmapi_convert_delalloc",
+                    format!("the delalloc extent at {offset} went before conversion"),
+                );
+                return Err(EAGAIN);
+            }
+            Bmap::Delalloc => {
+                if let Some(e) = wpc.inject {
+                    cx.ev("xfs_bmapi_convert_delalloc", What::WritebackError { pos: offset, errno: e });
+                    return Err(e);
+                }
+                // Allocate the whole delalloc extent.
+                let unwritten = b.delalloc_convert_unwritten;
+                core.update(cx, "xfs_bmapi_convert_delalloc", start, start + len, |c, _| {
+                    let p = c.alloc_pblk();
+                    Some(if unwritten { Bmap::Unwritten(p) } else { Bmap::Written(p) })
+                });
+            }
+            // "If we find a real extent here we raced with another thread converting the
+            // extent. Just return the real extent at this offset."
+            _ => {}
         }
         wpc.iomap = iomap_from_extent(&core, geo, fsb);
         wpc.data_seq = core.if_seq;
