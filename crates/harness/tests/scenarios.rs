@@ -99,6 +99,7 @@ verdicts! {
     discard_folio_6_1: "xfs-discard-folio-6.2", "linux-6.1" => Verdict::Pass;
     discard_folio_6_2: "xfs-discard-folio-6.2", "linux-6.2" => Verdict::Invariant("dirty-over-hole".into());
     discard_folio_6_3: "xfs-discard-folio-6.2", "linux-6.3" => Verdict::Pass;
+    ifs_punch_6_1: "ifs-punch-clean-blocks", "linux-6.1" => Verdict::Invariant("xfs-bmapi-convert-delalloc".into());
     ifs_punch_6_3: "ifs-punch-clean-blocks", "linux-6.3" => Verdict::Pass;
     ifs_punch_6_6: "ifs-punch-clean-blocks", "linux-6.6" => Verdict::Pass;
 }

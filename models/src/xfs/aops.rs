@@ -22,7 +22,8 @@ impl WritebackOps for XfsWritebackOps {
     /// (`xfs_bmapi_convert_delalloc` takes ILOCK_EXCL in its transaction and looks the extent
     /// up again): in between, anything may change it. Found converted, the new extent is used;
     /// found gone, the data fork's `WARN_ON_ONCE(whichfork != XFS_COW_FORK)` fires and the
-    /// mapping fails with -EAGAIN.
+    /// mapping fails with -EAGAIN (5.0: `xfs_iomap_write_allocate` → `xfs_bmapi_write`'s
+    /// `ASSERT(flags & XFS_BMAPI_COWFORK)` and -EIO; the model returns -EAGAIN for both).
     /// Simplifications: the cached-map check takes the ILOCK (the kernel reads `if_seq` with
     /// READ_ONCE), and the whole delalloc extent is converted at once (the kernel loops while
     /// free space is fragmented); 5.0's `xfs_trim_extent_eof` of the cached mapping is left out
