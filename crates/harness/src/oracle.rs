@@ -16,6 +16,11 @@
 //! zero that is not allowed is `zeroed-data`; anything else not allowed is `lost-write`.
 //! A folio whose writeback failed with a reported error (`xfs_discard_folio`) may read as a
 //! hole (zero) from then on: the error told the application its data may be lost.
+//!
+//! `dirty-over-hole` reads a ghost per-block "changed since cleaned" state, not the 6.6+
+//! per-block dirty bits, on every preset: the real bits over-approximate (page_mkwrite and
+//! `ifs_alloc` on a dirty folio set every bit of the folio, so a block whose bytes never
+//! changed can be dirty over a hole, which loses nothing), and before 6.6 there are none.
 //! Before the flush, the quiescent invariants are checked: no block of a dirty folio that was
 //! changed since it was last cleaned, inside EOF, over a hole (`invariant:dirty-over-hole`), no delalloc inside EOF without a dirty folio over it
 //! (`invariant:orphan-delalloc`), no delalloc at or beyond EOF (`invariant:delalloc-beyond-eof`:

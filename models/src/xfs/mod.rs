@@ -239,6 +239,20 @@ mod tests {
         assert_eq!(w.ip.ilock.lock().df, vec![Bmap::Hole, Bmap::Written(7), Bmap::Hole, Bmap::Unwritten(9)]);
     }
 
+    /// kernel.md §14: an empty punch at block 0 (6.2's `xfs_discard_folio(pos = 0)`) deletes
+    /// every delalloc extent of the fork; an empty punch anywhere else deletes nothing.
+    #[test]
+    fn empty_punch_at_zero_deletes_every_delalloc_extent_and_elsewhere_nothing() {
+        let w = world(4096);
+        let cx = Ctx { w: &w, actor: 0 };
+        let fork = vec![Bmap::Delalloc, Bmap::Delalloc, Bmap::Written(7), Bmap::Delalloc];
+        w.ip.ilock.lock().df = fork.clone();
+        xfs_bmap_punch_delalloc_range(&cx, 4096, 4096);
+        assert_eq!(w.ip.ilock.lock().df, fork, "an empty range past block 0 punches nothing");
+        xfs_bmap_punch_delalloc_range(&cx, 0, 0);
+        assert_eq!(w.ip.ilock.lock().df, vec![Bmap::Hole, Bmap::Hole, Bmap::Written(7), Bmap::Hole]);
+    }
+
     #[test]
     fn write_iomap_begin_reserves_delalloc_up_to_the_next_extent_and_marks_it_new() {
         let w = world(1024);
