@@ -6,7 +6,7 @@ use crate::pagecache::FolioId;
 use crate::world::Ctx;
 
 /// `struct iomap_writepage_ctx` with XFS's `data_seq` (`struct xfs_writepage_ctx`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct WritepageCtx {
     /// The cached mapping (`wpc->iomap`).
     pub iomap: Iomap,
@@ -15,9 +15,23 @@ pub struct WritepageCtx {
     /// Fault injection, not kernel state: every delalloc conversion of this pass fails with
     /// this errno (`xfs_bmapi_convert_delalloc` returning -ENOSPC or -EIO).
     pub inject: Option<Errno>,
+    /// The ioend being built (`wpc->ioend`), submitted when a block cannot join it or at the
+    /// end of the pass.
+    ioend: Option<PendingIoend>,
+    /// Per folio under writeback in this pass, its blocks in ioends not yet completed
+    /// (`ifs->write_bytes_pending`): the last completion ends its writeback.
+    pending: Vec<(FolioId, u32)>,
 }
 
-/// One block's I/O: an ioend of one block (the model submits and completes per folio).
+/// An ioend being built: contiguous blocks of one type, in the file and on the disk.
+#[derive(Clone, Debug)]
+struct PendingIoend {
+    io: Ioend,
+    /// Each block's folio and the folio's file offset, in order.
+    blocks: Vec<(FolioId, u64)>,
+}
+
+/// One ioend: contiguous blocks of one mapping type, in the file and on the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ioend {
     /// File offset.
@@ -43,10 +57,13 @@ pub struct Ioend {
 /// of them is locked and mapped: a folio removed after its batch was collected is skipped
 /// (`folio->mapping != mapping`), and one re-created after it waits for a later pass
 /// (kernel.md §14).
-/// Simplification: each folio's blocks are submitted and completed before the next folio is
-/// locked (the kernel merges contiguous blocks into ioends and completes them later in a
-/// workqueue); completion still runs as separate steps after the folio is unlocked, so
-/// everything can interleave between submission, conversion and `folio_end_writeback`.
+/// Blocks go into ioends as the kernel builds them (`iomap_add_to_ioend`): contiguous blocks of
+/// one type share one, which is submitted when a block cannot join it or at the end of the
+/// pass, so a folio stays under writeback while later folios are mapped from the cached
+/// mapping, until the ioend holding its last block completes.
+/// Simplification: an ioend completes as soon as it is submitted (the kernel completes it later,
+/// from a workqueue); completion still runs as separate steps, so everything can interleave
+/// between submission, conversion and `folio_end_writeback`.
 pub fn iomap_writepages(
     cx: &Ctx<'_>,
     ops: &dyn WritebackOps,
@@ -57,7 +74,7 @@ pub fn iomap_writepages(
 ) -> Result<(), Errno> {
     let w = cx.w;
     let geo = &w.geo;
-    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0, inject };
+    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0, inject, ioend: None, pending: Vec::new() };
     let mut index = start / geo.page_size;
     let end_index = end.div_ceil(geo.page_size);
     let batch_size = usize::from(w.behaviour.writeback_batch.max(1));
@@ -109,7 +126,117 @@ pub fn iomap_writepages(
             break;
         }
     }
+    // iomap_submit_ioend(wpc, wpc->ioend, ret): the cached ioend goes out last, failed when
+    // the pass failed.
+    if let Some(p) = wpc.ioend.take() {
+        submit_and_complete(cx, ops, &mut wpc, p, ret.err());
+    }
     ret
+}
+
+/// `iomap_add_to_ioend` (fs/iomap/buffered-io.c, 6.1 to 6.6; `iomap_can_add_to_ioend`): the
+/// block joins the cached ioend when it has the same type and follows it in the file and on
+/// the disk; otherwise the cached ioend is queued for submission (`submit`) and a new one
+/// starts.
+fn iomap_add_to_ioend(wpc: &mut WritepageCtx, submit: &mut Vec<PendingIoend>, io: Ioend, id: FolioId, fpos: u64) {
+    match wpc.pending.iter_mut().find(|(f, _)| *f == id) {
+        Some((_, n)) => *n += 1,
+        None => wpc.pending.push((id, 1)),
+    }
+    if let Some(p) = wpc.ioend.as_mut() {
+        let end = p.io.offset + p.io.size;
+        if p.io.unwritten == io.unwritten && end == io.offset && p.io.addr + p.io.size == io.addr {
+            p.io.size += io.size;
+            p.io.i_size = io.i_size;
+            p.blocks.push((id, fpos));
+            return;
+        }
+    }
+    if let Some(old) = wpc.ioend.replace(PendingIoend { io, blocks: vec![(id, fpos)] }) {
+        submit.push(old);
+    }
+}
+
+/// Submission and completion of one ioend: the bio carries the folios' bytes as they are now
+/// (no stable pages), then I/O completion (`xfs_end_ioend`) and `folio_end_writeback` for each
+/// folio whose last pending block this was. A failed ioend (`error`) writes nothing and
+/// converts nothing (`xfs_end_ioend` skips to "done"); its folios end writeback clean, and the
+/// error reported tells the application their data may be lost.
+/// Simplification: an ioend completes as soon as it is submitted (the earliest the kernel's
+/// workqueue can); the pass's cached ioend is submitted at its end, as in the kernel.
+fn submit_and_complete(
+    cx: &Ctx<'_>,
+    ops: &dyn WritebackOps,
+    wpc: &mut WritepageCtx,
+    p: PendingIoend,
+    error: Option<Errno>,
+) {
+    let w = cx.w;
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let io = p.io;
+    let mut folios: Vec<(FolioId, u64)> = p.blocks.clone();
+    folios.dedup();
+    match error {
+        None => {
+            let data: Vec<u8> = {
+                let st = w.mapping.i_pages.lock();
+                let mut data = Vec::with_capacity(io.size as usize);
+                for (i, (id, fpos)) in p.blocks.iter().enumerate() {
+                    let off = (io.offset + i as u64 * bs - fpos) as usize;
+                    data.extend_from_slice(&st.folios[*id].data[off..off + bs as usize]);
+                }
+                data
+            };
+            w.disk.write(io.addr, &data);
+            cx.ev("submit_bio", What::DiskWrite { from: io.offset, to: io.offset + io.size, pblk: io.addr / bs });
+        }
+        Some(e) => {
+            cx.ev(
+                "iomap_submit_ioend",
+                What::WritebackSkip { from: io.offset, to: io.offset + io.size, why: "ioend failed with the pass" },
+            );
+            let sizes: Vec<u64> = {
+                let st = w.mapping.i_pages.lock();
+                folios.iter().map(|(id, _)| st.folios[*id].size(geo)).collect()
+            };
+            for ((_, fpos), size) in folios.iter().zip(sizes) {
+                let h = w.rec.invoke(cx.actor, crate::events::OpDesc::Discard { offset: *fpos, length: size });
+                w.rec.respond(h, e, Vec::new());
+            }
+        }
+    }
+    let mut done: Vec<(FolioId, u64)> = Vec::new();
+    for (id, fpos) in &folios {
+        let n = p.blocks.iter().filter(|(f, _)| f == id).count() as u32;
+        if let Some(i) = wpc.pending.iter().position(|(f, _)| f == id) {
+            wpc.pending[i].1 -= n;
+            if wpc.pending[i].1 == 0 {
+                wpc.pending.remove(i);
+                done.push((*id, *fpos));
+            }
+        }
+    }
+    let end_writeback = |done: &[(FolioId, u64)]| {
+        if done.is_empty() {
+            return;
+        }
+        let mut st = w.mapping.i_pages.lock();
+        for (id, fpos) in done {
+            st.folios[*id].writeback = false;
+            cx.ev("folio_end_writeback", What::WritebackEnd { pos: *fpos });
+        }
+    };
+    let end_first = w.behaviour.mutated(crate::behaviour::Mutation::EndWritebackBeforeConvert);
+    if end_first {
+        end_writeback(&done);
+    }
+    if error.is_none() {
+        ops.end_ioend(cx, &io);
+    }
+    if !end_first {
+        end_writeback(&done);
+    }
 }
 
 /// One folio of a batch: lock it, skip it if it left the mapping or is no longer dirty (or, for
@@ -226,7 +353,8 @@ fn iomap_writepage_map(
     let FolioToWrite { id, fpos, fsize, ref blocks, end_pos } = *folio;
     let w = cx.w;
     let bs = w.geo.block_size;
-    let mut ioends: Vec<Ioend> = Vec::new();
+    let mut submit: Vec<PendingIoend> = Vec::new();
+    let mut count = 0u32;
     let mut error = None;
     for &block in blocks.iter() {
         if let Err(e) = ops.map_blocks(cx, wpc, block) {
@@ -240,13 +368,17 @@ fn iomap_writepage_map(
                     What::WritebackSkip { from: block, to: block + bs, why: "mapped to a hole" },
                 );
             }
-            IomapType::Mapped | IomapType::Unwritten => ioends.push(Ioend {
-                offset: block,
-                size: bs,
-                addr: wpc.iomap.addr + (block - wpc.iomap.offset),
-                unwritten: wpc.iomap.ty == IomapType::Unwritten,
-                i_size: end_pos,
-            }),
+            IomapType::Mapped | IomapType::Unwritten => {
+                let io = Ioend {
+                    offset: block,
+                    size: bs,
+                    addr: wpc.iomap.addr + (block - wpc.iomap.offset),
+                    unwritten: wpc.iomap.ty == IomapType::Unwritten,
+                    i_size: end_pos,
+                };
+                iomap_add_to_ioend(wpc, &mut submit, io, id, fpos);
+                count += 1;
+            }
             IomapType::Delalloc => {
                 cx.warn("iomap_writepage_map", format!("delalloc mapping at {block} after map_blocks"));
             }
@@ -254,7 +386,7 @@ fn iomap_writepage_map(
     }
     if let Some((e, pos)) = error {
         ops.discard_folio(cx, fpos, fsize, pos, e);
-        if ioends.is_empty() {
+        if count == 0 {
             let mut st = w.mapping.i_pages.lock();
             let f = &mut st.folios[id];
             if w.behaviour.error_clears_ifs_dirty {
@@ -267,48 +399,25 @@ fn iomap_writepage_map(
             return Err(e);
         }
     }
-    // folio_start_writeback, then unlock; the bio carries the folio's bytes.
-    let payload: Vec<Vec<u8>> = {
+    // folio_start_writeback, then unlock.
+    {
         let mut st = w.mapping.i_pages.lock();
         let f = &mut st.folios[id];
         // iomap_clear_range_dirty over the whole folio.
         f.ifs_dirty.fill(false);
-        if !ioends.is_empty() {
+        if count > 0 {
             f.writeback = true;
             cx.ev("folio_start_writeback", What::WritebackStart { pos: fpos });
         }
-        let data = ioends
-            .iter()
-            .map(|io| f.data[(io.offset - fpos) as usize..(io.offset - fpos + bs) as usize].to_vec())
-            .collect();
         f.refs -= 1;
         cx.ev("folio_unlock", What::FolioUnlocked { pos: fpos });
-        data
-    };
+    }
     drop(guard);
+    // The ioends this folio's blocks closed go out now (with the pass's error, if any: 6.2's
+    // iomap_submit_ioend(wpc, ioend, error) fails them).
     let ret = error.map_or(Ok(()), |(e, _)| Err(e));
-    if ioends.is_empty() {
-        return ret;
-    }
-    // Submission: the bios reach the disk.
-    for (io, data) in ioends.iter().zip(&payload) {
-        w.disk.write(io.addr, data);
-        cx.ev("submit_bio", What::DiskWrite { from: io.offset, to: io.offset + io.size, pblk: io.addr / bs });
-    }
-    // Completion (xfs_end_io workqueue): convert, then end writeback.
-    let end_first = w.behaviour.mutated(crate::behaviour::Mutation::EndWritebackBeforeConvert);
-    if end_first {
-        let mut st = w.mapping.i_pages.lock();
-        st.folios[id].writeback = false;
-        cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
-    }
-    for io in &ioends {
-        ops.end_ioend(cx, io);
-    }
-    if !end_first {
-        let mut st = w.mapping.i_pages.lock();
-        st.folios[id].writeback = false;
-        cx.ev("folio_end_writeback", What::WritebackEnd { pos: fpos });
+    for p in submit {
+        submit_and_complete(cx, ops, wpc, p, ret.err());
     }
     ret
 }
