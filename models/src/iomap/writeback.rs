@@ -331,16 +331,16 @@ struct FolioToWrite {
     end_pos: u64,
 }
 
-/// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1, 6.2 and 6.6): map every block to write with
-/// `->map_blocks` (which revalidates the cached mapping), skip blocks mapped to a hole,
-/// start writeback, unlock, submit; then I/O completion and `folio_end_writeback`.
+/// `iomap_writepage_map` (fs/iomap/buffered-io.c, 6.1, 6.2 and 6.6): map every block to write
+/// with `->map_blocks` (which revalidates the cached mapping), skip blocks mapped to a hole, add
+/// the others to the wpc's ioend (`iomap_add_to_ioend`), start writeback, unlock, then submit
+/// the ioends this folio closed (`submit_and_complete`).
 /// A mapping error stops the walk at the failing block: `->discard_folio(folio, pos)`, then,
 /// with nothing added to an ioend, the folio is unlocked clean and not under writeback
 /// (6.6-6.7 leave its per-block dirty bits set: [`Behaviour::error_clears_ifs_dirty`]); the
-/// error is returned (`mapping_set_error`).
-/// Simplification: blocks mapped before the error in the same folio are written (the kernel
-/// fails the ioends already queued on its submit list and writes the one still cached in the
-/// wpc).
+/// error is returned (`mapping_set_error`). Blocks mapped before the error are not written:
+/// the ioends this folio closed fail now and the wpc's cached one at the end of the pass
+/// (`iomap_submit_ioend(wpc, ioend, error)`, 6.2).
 ///
 /// [`Behaviour::error_clears_ifs_dirty`]: crate::Behaviour
 fn iomap_writepage_map(
