@@ -175,6 +175,12 @@ pub struct Behaviour {
     /// folio having gone in between (7a9d43eace88, 6.12); before, it WARNs
     /// (`WARN_ON_ONCE(data_end <= start_byte)`) and goes on: kernel.md §9.3.
     pub release_reseek: bool,
+    /// The ioend's size is clamped to the `end_pos` (i_size) sampled when its folio was
+    /// written, so I/O completion moves the on-disk size byte-accurately (51d20d1dacbe "iomap:
+    /// fix zero padding data issue in concurrent append writes", 6.13); before, completion sets
+    /// it to min(end of the block-granular I/O, i_size at completion), which an append that
+    /// raced with writeback has moved past the zeroed tail: kernel.md §9.6.
+    pub ioend_size_clamp: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -240,8 +246,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "linux-6.13",
         summary: "6.12 + iomap_zero_range zeroes a dirty unaligned first block directly instead of \
-                  flushing; ioend size clamped to the i_size sampled at writeback (51d20d1dacbe; crashes \
-                  are not modelled yet)",
+                  flushing; ioend size clamped to the i_size sampled at writeback (51d20d1dacbe, kernel.md §9.6)",
         behaviour: LINUX_6_13,
     },
     Preset {
@@ -273,6 +278,7 @@ const LINUX_5_0: Behaviour = Behaviour {
     error_clears_ifs_dirty: false,
     ifs_punch: false,
     release_reseek: false,
+    ioend_size_clamp: false,
     mutation: Mutation::None,
 };
 
@@ -311,8 +317,9 @@ const LINUX_6_12: Behaviour = Behaviour {
     ..LINUX_6_6
 };
 
-/// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block.
-const LINUX_6_13: Behaviour = Behaviour { zero_range_partial_eof: true, ..LINUX_6_12 };
+/// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block and the ioend size
+/// clamp.
+const LINUX_6_13: Behaviour = Behaviour { zero_range_partial_eof: true, ioend_size_clamp: true, ..LINUX_6_12 };
 
 /// The 6.18 knobs: 6.13 with writeback batches of 31.
 const LINUX_6_18: Behaviour = Behaviour { writeback_batch: 31, ..LINUX_6_13 };
@@ -372,6 +379,10 @@ pub const KNOBS: &[(&str, &str)] = &[
     (
         "release_reseek",
         "on|off: the release walk re-seeks when SEEK_HOLE returns its start, not WARN (6.12, 7a9d43eace88)",
+    ),
+    (
+        "ioend_size_clamp",
+        "on|off: the ioend ends at the i_size sampled at writeback, so completion's on-disk size is exact (6.13, 51d20d1dacbe)",
     ),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
@@ -438,6 +449,7 @@ impl Behaviour {
             "error_clears_ifs_dirty" => self.error_clears_ifs_dirty = flag()?,
             "ifs_punch" => self.ifs_punch = flag()?,
             "release_reseek" => self.release_reseek = flag()?,
+            "ioend_size_clamp" => self.ioend_size_clamp = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -482,6 +494,7 @@ impl Behaviour {
             ("error_clears_ifs_dirty", onoff(self.error_clears_ifs_dirty)),
             ("ifs_punch", onoff(self.ifs_punch)),
             ("release_reseek", onoff(self.release_reseek)),
+            ("ioend_size_clamp", onoff(self.ioend_size_clamp)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

@@ -104,11 +104,17 @@ pub struct Event {
 /// An operation as the oracle sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpDesc {
-    /// Bytes `[offset, offset+length)` set to `fill` (pwrite, mmap store).
+    /// Bytes `[offset, offset+length)` set to `fill` (pwrite, O_DIRECT write).
     Write { offset: u64, length: u64, fill: u8 },
+    /// A store of `fill` over `[offset, offset+length)` through a shared mapping: only the
+    /// bytes it reports (those inside EOF when stored) are file data.
+    Store { offset: u64, length: u64, fill: u8 },
+    /// i_size grew from `from` to `to` (an instant, recorded by the model where i_size is
+    /// written): the bytes in between that no write had yet covered became file data, zeroes.
+    Extend { from: u64, to: u64 },
     /// Bytes `[offset, offset+length)` set to zero (punch, truncate beyond the new size).
     Zero { offset: u64, length: u64 },
-    /// A buffered read of `[offset, offset+length)`.
+    /// A read (buffered or direct) of `[offset, offset+length)`.
     Read { offset: u64, length: u64 },
     /// Anything that must not change file contents (writeback, reclaim, fallocate...).
     Neutral(&'static str),

@@ -81,6 +81,9 @@ pub struct World {
     pub disk: Disk,
     /// Events, operation history and model warnings (no scheduling points).
     pub rec: Recorder,
+    /// The durable state at the first `crash` op, if one ran (not a checker object: written
+    /// once, read by the oracle after the threads joined).
+    pub crash: std::sync::Mutex<Option<crate::xfs::CrashImage>>,
 }
 
 impl World {
@@ -94,7 +97,7 @@ impl World {
         let mapping = AddressSpace::new(backend, &geo);
         let ip = XfsInode::new(backend, &geo);
         let disk = Disk::new(backend, &geo);
-        World { backend, geo, behaviour, mapping, ip, disk, rec: Recorder::new(record) }
+        World { backend, geo, behaviour, mapping, ip, disk, rec: Recorder::new(record), crash: Default::default() }
     }
 }
 
@@ -111,6 +114,12 @@ impl<'w> Ctx<'w> {
     /// Record an event for this actor.
     pub fn ev(&self, func: &'static str, what: crate::events::What) {
         self.w.rec.event(self.actor, func, what);
+    }
+    /// Record that i_size grew from `from` to `to` (an instant in the history: the oracle's
+    /// size-extension and crash rules read it).
+    pub fn extended(&self, from: u64, to: u64) {
+        let h = self.w.rec.invoke(self.actor, crate::events::OpDesc::Extend { from, to });
+        self.w.rec.respond(h, 0, Vec::new());
     }
     /// Record a model assertion failure standing for a kernel WARN/ASSERT.
     pub fn warn(&self, name: &'static str, detail: String) {

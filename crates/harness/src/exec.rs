@@ -43,10 +43,21 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             }
             OpResult { ret, data: Vec::new() }
         }
-        OpKind::Read { offset, length } => {
+        OpKind::Read { offset, length, direct } => {
             let h = rec.invoke(cx.actor, OpDesc::Read { offset, length });
-            let data = xfs::xfs_file_buffered_read(cx, offset, length);
-            let ret = data.len() as i64;
+            let (data, ret) = if direct {
+                match xfs::xfs_file_dio_read(cx, offset, length) {
+                    Ok(d) => {
+                        let n = d.len() as i64;
+                        (d, n)
+                    }
+                    Err(e) => (Vec::new(), e),
+                }
+            } else {
+                let d = xfs::xfs_file_buffered_read(cx, offset, length);
+                let n = d.len() as i64;
+                (d, n)
+            };
             let kept = if KEEP { data.clone() } else { Vec::new() };
             rec.respond(h, ret, data);
             OpResult { ret, data: kept }
@@ -69,9 +80,33 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             rec.respond(h, 0, Vec::new());
             OpResult::default()
         }
-        OpKind::Fallocate { offset, length } => {
+        OpKind::DioWrite { offset, length, fill } => {
+            let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
+            let ret = match xfs::xfs_file_dio_write(cx, offset, length, fill) {
+                xfs::DioWrite::Done(n) => n,
+                // xfs_file_write_iter: -ENOTBLK falls back to a buffered write.
+                xfs::DioWrite::FallBackToBuffered => {
+                    xfs::xfs_file_buffered_write(cx, offset, UserBuf { fill, length, readable: length })
+                }
+            };
+            rec.respond(h, ret, Vec::new());
+            OpResult { ret, data: Vec::new() }
+        }
+        OpKind::Fallocate { offset, length, keep_size } => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("fallocate"));
-            xfs::xfs_file_fallocate(cx, offset, length);
+            xfs::xfs_file_fallocate(cx, offset, length, keep_size);
+            rec.respond(h, 0, Vec::new());
+            OpResult::default()
+        }
+        OpKind::ZeroRange { offset, length } => {
+            let h = rec.invoke(cx.actor, OpDesc::Zero { offset, length });
+            xfs::xfs_file_zero_range(cx, offset, length);
+            rec.respond(h, 0, Vec::new());
+            OpResult::default()
+        }
+        OpKind::Crash => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("crash"));
+            xfs::power_fail(cx);
             rec.respond(h, 0, Vec::new());
             OpResult::default()
         }
@@ -117,7 +152,7 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             OpResult::default()
         }
         OpKind::MmapWrite { offset, length, fill } => {
-            let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
+            let h = rec.invoke(cx.actor, OpDesc::Store { offset, length, fill });
             let ret = xfs::xfs_mmap_store(cx, &mut st.vma, offset, length, fill);
             rec.respond(h, ret, Vec::new());
             OpResult { ret, data: Vec::new() }

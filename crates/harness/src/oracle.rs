@@ -7,7 +7,8 @@
 //! legal concurrent outcome. A write that returned short covers the bytes it reported
 //! "definitely" and the rest "maybe" (its value is allowed there, but it hides nothing).
 //!
-//! Two views are checked after the threads join, plus every `read` at its own time:
+//! Two views are checked after the threads join, plus every `read` at its own time, plus the
+//! crash view if a `crash` op ran (crash_view.rs):
 //! * the page-cache view: what a read through the cache returns now;
 //! * the durable view: write everything back (WB_SYNC_ALL), evict every folio, read the disk
 //!   through the extent map.
@@ -52,42 +53,65 @@ pub struct Violation {
 }
 
 /// A write-like op as the register sees it.
-struct Wr {
-    op: usize,
-    start: u64,
+#[derive(Clone)]
+pub(crate) struct Wr {
+    pub(crate) op: usize,
+    pub(crate) start: u64,
     /// End of the bytes it surely wrote.
-    def_end: u64,
+    pub(crate) def_end: u64,
     /// End of the bytes it may have written.
-    may_end: u64,
-    value: u8,
-    inv: u64,
-    resp: u64,
+    pub(crate) may_end: u64,
+    pub(crate) value: u8,
+    pub(crate) inv: u64,
+    pub(crate) resp: u64,
 }
 
-fn writes(ops: &[OpRecord]) -> Vec<Wr> {
+pub(crate) fn writes(ops: &[OpRecord]) -> Vec<Wr> {
+    // Instants at which another actor's op moved i_size (for stores beyond EOF).
+    let extends: Vec<(u8, u64)> =
+        ops.iter().filter(|r| matches!(r.desc, OpDesc::Extend { .. })).map(|r| (r.actor, r.inv)).collect();
     ops.iter()
         .enumerate()
         .filter_map(|(i, r)| {
             let (start, len, value) = match r.desc {
-                OpDesc::Write { offset, length, fill } => (offset, length, fill),
+                OpDesc::Write { offset, length, fill } | OpDesc::Store { offset, length, fill } => {
+                    (offset, length, fill)
+                }
                 OpDesc::Zero { offset, length } | OpDesc::Discard { offset, length } => (offset, length, 0),
                 _ => return None,
             };
             let done = match r.desc {
-                OpDesc::Write { .. } => r.result.clamp(0, len as i64) as u64,
+                OpDesc::Write { .. } | OpDesc::Store { .. } => r.result.clamp(0, len as i64) as u64,
                 // A reported writeback error: the folio may read as a hole from then on, or
                 // keep what it had; it hides nothing.
                 OpDesc::Discard { .. } => 0,
                 _ => len,
             };
-            Some(Wr { op: i, start, def_end: start + done, may_end: start + len, value, inv: r.inv, resp: r.resp })
+            // A store's bytes beyond the EOF of its moment are not file data (POSIX: they are
+            // not written to the file), unless another actor moved i_size while it ran, so
+            // that they may have been inside EOF when stored.
+            let may_len = match r.desc {
+                OpDesc::Store { .. } if !extends.iter().any(|&(a, t)| a != r.actor && r.inv < t && t < r.resp) => {
+                    done
+                }
+                _ => len,
+            };
+            Some(Wr {
+                op: i,
+                start,
+                def_end: start + done,
+                may_end: start + may_len,
+                value,
+                inv: r.inv,
+                resp: r.resp,
+            })
         })
         .collect()
 }
 
 /// Allowed values for byte `b`, observed by a reader active over `[r_inv, r_resp]`
 /// (`(u64::MAX, u64::MAX)` = after everything). Returns (values, ops whose value it is).
-fn allowed(ws: &[Wr], b: u64, r_inv: u64, r_resp: u64) -> (Vec<u8>, Vec<usize>) {
+pub(crate) fn allowed(ws: &[Wr], b: u64, r_inv: u64, r_resp: u64) -> (Vec<u8>, Vec<usize>) {
     let covers_def = |w: &Wr| w.start <= b && b < w.def_end;
     let covers_may = |w: &Wr| w.start <= b && b < w.may_end;
     // A write is hidden if a definite covering write started after it ended and ended
@@ -108,15 +132,19 @@ fn allowed(ws: &[Wr], b: u64, r_inv: u64, r_resp: u64) -> (Vec<u8>, Vec<usize>) 
     (vals, who)
 }
 
-fn class_of(found: u8) -> Verdict {
+/// The class of a byte at `b` that holds `found`, not an allowed value: poison (never-written
+/// disk) or a value no write ever put there as file data (a store beyond EOF exposed by a size
+/// increase) is `stale-data`; a zero is `zeroed-data`; an older write's value is `lost-write`.
+pub(crate) fn class_of(ws: &[Wr], b: u64, found: u8) -> Verdict {
     match found {
         POISON => Verdict::StaleData,
         0 => Verdict::ZeroedData,
-        _ => Verdict::LostWrite,
+        v if ws.iter().any(|w| w.value == v && w.start <= b && b < w.may_end) => Verdict::LostWrite,
+        _ => Verdict::StaleData,
     }
 }
 
-fn hex_list(v: &[u8]) -> String {
+pub(crate) fn hex_list(v: &[u8]) -> String {
     v.iter().map(|b| format!("{b:#04x}")).collect::<Vec<_>>().join(" or ")
 }
 
@@ -125,7 +153,10 @@ fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
     let who = names.get(r.actor as usize).map(String::as_str).unwrap_or("?");
     match r.desc {
         OpDesc::Write { offset, length, fill } => {
-            format!("pwrite/store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
+            format!("write of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
+        }
+        OpDesc::Store { offset, length, fill } => {
+            format!("mmap store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
         }
         OpDesc::Zero { offset, length } => format!("zeroing of [{offset}, {}) by {who}", offset + length),
         OpDesc::Discard { offset, length } => {
@@ -155,7 +186,7 @@ fn segments(ws: &[Wr], base: u64, len: u64, reader: (u64, u64)) -> Vec<(u64, u64
 /// Index of the first byte of `data` that is not one of `vals`. The common case (one allowed
 /// value over a segment) compares 64 bytes at a time without an early exit, which the compiler
 /// vectorises: this loop is most of the oracle's cost.
-fn first_not_in(data: &[u8], vals: &[u8]) -> Option<usize> {
+pub(crate) fn first_not_in(data: &[u8], vals: &[u8]) -> Option<usize> {
     if let [v] = vals {
         let mut off = 0;
         for chunk in data.chunks(64) {
@@ -200,7 +231,7 @@ fn compare(
     }
     let (a, e) = (base + first as u64, base + last as u64 + 1);
     let (vals, who) = allowed(ws, a, reader.0, reader.1);
-    let verdict = class_of(found);
+    let verdict = class_of(ws, a, found);
     let (blk_s, blk_e) = (a / bs * bs, e.div_ceil(bs) * bs);
     let partial = blk_e - blk_s > e - a;
     let summary = format!(
@@ -329,6 +360,9 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     if found.is_empty() {
         let view = cache_view(w);
         found.extend(compare(p, "page cache:", 0, &view, &ws, &ops, (u64::MAX, u64::MAX)));
+    }
+    if found.is_empty() {
+        found.extend(crate::crash_view::check(w, &ops, &ws));
     }
     let before = w.rec.event_count();
     if warnings.is_empty() {

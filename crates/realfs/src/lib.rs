@@ -40,7 +40,8 @@
 //!   result (`ret = -errno`), not an error. Each thread keeps its own [`ThreadState`] (a
 //!   pending `short_copy`, its `mmap` of the file); drop the states before [`RealFile::final_views`].
 //! - [`runnable`]`(&mount, &scenario) -> Result<(), String>`: says up front whether every op of the
-//!   scenario has a real counterpart here (page size, block size, XFS error injection).
+//!   scenario has a real counterpart here (page size, block size, XFS error injection, no
+//!   `crash`).
 //! - [`RealFile::snapshot`]`() -> Result<Snapshot>`: size and per-block extent state from FIEMAP.
 //! - [`RealFile::final_views`]`() -> Result<FinalViews>`: the page-cache view, then `fsync`,
 //!   eviction (checked with `mincore`) and the durable view.
@@ -57,13 +58,16 @@
 //!
 //! See [`RealFile::run_op`]; in short: `pwrite` → `pwrite(2)`; `mmap_write` → stores into a
 //! `MAP_SHARED` mapping, made through `process_vm_writev(2)` so that a page beyond EOF yields
-//! `EFAULT` instead of `SIGBUS`; `read` → `pread(2)`; `writeback` → `sync_file_range(2)` (wait
-//! before, write, wait after); `reclaim` → `madvise(MADV_PAGEOUT)` on a shared mapping of the
-//! range (kswapd's `shrink_folio_list`, no writeback); `fallocate`, `punch_hole` → `fallocate(2)`;
-//! `truncate` → `ftruncate(2)`; `fsync` → `fsync(2)`; `drop_caches` → `echo 1 >
+//! `EFAULT` instead of `SIGBUS`; `read` → `pread(2)`, with `direct` on a second descriptor opened
+//! `O_DIRECT` (into a 4096-byte aligned buffer); `dio_write` → `pwrite(2)` on that descriptor;
+//! `writeback` → `sync_file_range(2)` (wait before, write, wait after); `reclaim` →
+//! `madvise(MADV_PAGEOUT)` on a shared mapping of the range (kswapd's `shrink_folio_list`, no
+//! writeback); `fallocate` (mode 0 or `KEEP_SIZE`), `zero_range` (`ZERO_RANGE`), `punch_hole` →
+//! `fallocate(2)`; `truncate` → `ftruncate(2)`; `fsync` → `fsync(2)`; `drop_caches` → `echo 1 >
 //! /proc/sys/vm/drop_caches` (machine-wide); `errortag` → `/sys/fs/xfs/<dev>/errortag/<name>`
 //! (debug kernels only); `short_copy` → the next `pwrite` copies from a buffer that runs into a
-//! `PROT_NONE` page.
+//! `PROT_NONE` page. `crash` (and `writeback` with `error`) has no real counterpart: not
+//! runnable.
 //!
 //! # Unsafe code
 //!

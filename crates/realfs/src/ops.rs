@@ -23,10 +23,15 @@ use crate::mount::XfsMount;
 use crate::sys::{self, FileMapping, GuardedBuf};
 use crate::{io_err, Error, Result};
 
-/// Largest `length` of a `pwrite`, `mmap_write` or `read` that [`RealFile::run_op`] runs (it
-/// allocates a buffer of that size); scenarios are limited to far less
-/// ([`iomc_scenario::MAX_FILE_BYTES`]).
+/// Largest `length` of a `pwrite`, `mmap_write`, `read` or `dio_write` that
+/// [`RealFile::run_op`] runs (it allocates a buffer of that size); scenarios are limited to far
+/// less ([`iomc_scenario::MAX_FILE_BYTES`]).
 pub const MAX_OP_BYTES: u64 = 64 << 20;
+
+/// Alignment of the user buffers of O_DIRECT reads and writes: a page, which satisfies any
+/// logical block size the loop device can have (the kernel checks the buffer address against
+/// it, as it checks the offset and length, and answers `EINVAL` when they are misaligned).
+pub const DIO_BUF_ALIGN: usize = 4096;
 
 /// An op that cannot run on this kernel, with the reason (e.g. no XFS error injection).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +103,9 @@ impl Drop for Remover {
 #[derive(Debug)]
 pub struct RealFile {
     file: fs::File,
+    /// A second descriptor on the same file, opened with `O_DIRECT` by the first `dio_write` or
+    /// direct `read` of this handle (each handle, i.e. each thread, opens its own).
+    direct: Option<fs::File>,
     remover: Arc<Remover>,
     geometry: Geometry,
     span: u64,
@@ -148,6 +156,7 @@ impl RealFile {
             .map_err(|e| io_err(format!("posix_fadvise(POSIX_FADV_RANDOM) on {}", path.display()))(e.into()))?;
         Ok(RealFile {
             file,
+            direct: None,
             remover: Arc::new(Remover(path)),
             geometry: geometry.clone(),
             span: span.max(1),
@@ -164,6 +173,7 @@ impl RealFile {
     pub fn try_clone(&self) -> Result<RealFile> {
         Ok(RealFile {
             file: self.file.try_clone().map_err(io_err("duplicating the file descriptor"))?,
+            direct: None,
             remover: Arc::clone(&self.remover),
             geometry: self.geometry.clone(),
             span: self.span,
@@ -199,15 +209,19 @@ impl RealFile {
     /// | `pwrite` after `short_copy{bytes}` | one `pwrite(2)` from a buffer whose first `bytes` bytes are readable and whose rest is a `PROT_NONE` page, so the kernel's copy from user space faults after `bytes` bytes | what the kernel returns: the bytes it wrote, or `-EFAULT` (-14) if none |
     /// | `mmap_write` | a store of `fill` over the range into the thread's `MAP_SHARED` mapping, page by page through `process_vm_writev(2)`, stopping at the first page that fails (a page wholly beyond EOF: `EFAULT` where a CPU store would raise `SIGBUS`) | bytes stored inside EOF: `min(offset + stored, size) - offset`, `size` from `fstat` right after the store (a concurrent size change between the store and the `fstat` makes this approximate) |
     /// | `read` | one `pread(2)` | bytes read (`data` holds them) or `-errno` |
+    /// | `read` with `direct` | one `pread(2)` into a 4096-byte aligned buffer on the handle's `O_DIRECT` descriptor (opened on first use) | as `read`; a misaligned offset or length gives `-EINVAL` (-22) |
+    /// | `dio_write` | `pwrite(2)` of `length` bytes of `fill` from a 4096-byte aligned buffer on the handle's `O_DIRECT` descriptor, repeated from where a short return (without an error) stopped | as `pwrite`; a misaligned offset or length gives `-EINVAL` (-22) |
     /// | `writeback` | `sync_file_range(2)` with `WAIT_BEFORE \| WRITE \| WAIT_AFTER` over the range (whole file: offset 0, nbytes 0); with `error`: [`NotRunnable`] | 0 or `-errno` |
     /// | `reclaim` | `madvise(MADV_PAGEOUT)` over a shared mapping of the range, its resident pages faulted in first | 0 or `-errno` |
-    /// | `fallocate` | `fallocate(2)`, mode 0 (extends the size) | 0 or `-errno` |
+    /// | `fallocate` | `fallocate(2)`, mode 0 (extends the size), or `KEEP_SIZE` with `keep_size` | 0 or `-errno` |
+    /// | `zero_range` | `fallocate(2)`, `ZERO_RANGE` (extends the size) | 0 or `-errno` |
     /// | `punch_hole` | `fallocate(2)`, `PUNCH_HOLE \| KEEP_SIZE` | 0 or `-errno` |
     /// | `truncate` | `ftruncate(2)` | 0 or `-errno` |
     /// | `fsync` | `fsync(2)` | 0 or `-errno` |
     /// | `drop_caches` | writes `1` to `/proc/sys/vm/drop_caches` | 0 or `-errno` |
     /// | `errortag` | writes `value` to `/sys/fs/xfs/<dev>/errortag/<name>` | 0 or `-errno`; [`NotRunnable`] without `CONFIG_XFS_DEBUG` |
     /// | `short_copy` | none: arms the next `pwrite` of this thread | 0 |
+    /// | `crash` | none: [`NotRunnable`] (no power failure on demand) | |
     ///
     /// Where the real call differs from what the model's op does:
     ///
@@ -231,11 +245,18 @@ impl RealFile {
     /// - **`pwrite` after `short_copy`**: the kernel (6.18, `iomap_write_iter`) retries a
     ///   short copy with the bytes it got, so the write returns exactly `bytes` (and the file
     ///   grows to `offset + bytes`), or `-EFAULT` for `bytes == 0`.
+    /// - **`dio_write`**: the call returns when the I/O has completed, so its completion
+    ///   (unwritten conversion, size update, page-cache invalidation) always runs before the
+    ///   next op of the thread: one of the orders the model explores, where an AIO completion
+    ///   could come later.
     /// - **folio sizes**: XFS picks its own folio sizes (it supports large folios); the
     ///   scenario's `folio_pages` cannot be imposed on the kernel.
     pub fn run_op(&mut self, op: &OpKind, state: &mut ThreadState) -> Result<OpResult, NotRunnable> {
         let len = match op {
-            OpKind::Pwrite { length, .. } | OpKind::MmapWrite { length, .. } | OpKind::Read { length, .. } => *length,
+            OpKind::Pwrite { length, .. }
+            | OpKind::MmapWrite { length, .. }
+            | OpKind::Read { length, .. }
+            | OpKind::DioWrite { length, .. } => *length,
             _ => 0,
         };
         if len > MAX_OP_BYTES {
@@ -251,16 +272,16 @@ impl RealFile {
                 None => ret_n(pwrite_all(fd, *offset, *length, *fill)),
             },
             OpKind::MmapWrite { offset, length, fill } => ret_n(self.mmap_write(state, *offset, *length, *fill)),
-            OpKind::Read { offset, length } => {
+            OpKind::Read { offset, length, direct: false } => {
                 let Ok(len) = usize::try_from(*length) else { return Ok(ret_n(-i64::from(libc::EINVAL))) };
                 let mut data = vec![0u8; len];
-                match rustix::io::pread(fd, &mut data, *offset) {
-                    Ok(n) => {
-                        data.truncate(n);
-                        OpResult { ret: n as i64, data }
-                    }
-                    Err(e) => ret_n(-i64::from(e.raw_os_error())),
-                }
+                pread_result(fd, &mut data, *offset)
+            }
+            OpKind::Read { offset, length, direct: true } => {
+                direct_read(open_direct(&mut self.direct, &self.remover.0), *offset, *length)
+            }
+            OpKind::DioWrite { offset, length, fill } => {
+                ret_n(dio_write(open_direct(&mut self.direct, &self.remover.0), *offset, *length, *fill))
             }
             OpKind::Writeback { error: Some(e), .. } => return Err(NotRunnable(writeback_error_why(e))),
             OpKind::Writeback { range, error: None } => {
@@ -273,8 +294,12 @@ impl RealFile {
                 let (off, len) = range.unwrap_or((0, self.span));
                 ret_n(sys::pageout(fd, off, len).map_or_else(|e| neg_errno(&e), |()| 0))
             }
-            OpKind::Fallocate { offset, length } => {
-                ret_of(rustix::fs::fallocate(fd, FallocateFlags::empty(), *offset, *length))
+            OpKind::Fallocate { offset, length, keep_size } => {
+                let mode = if *keep_size { FallocateFlags::KEEP_SIZE } else { FallocateFlags::empty() };
+                ret_of(rustix::fs::fallocate(fd, mode, *offset, *length))
+            }
+            OpKind::ZeroRange { offset, length } => {
+                ret_of(rustix::fs::fallocate(fd, FallocateFlags::ZERO_RANGE, *offset, *length))
             }
             OpKind::PunchHole { offset, length } => ret_of(rustix::fs::fallocate(
                 fd,
@@ -295,6 +320,7 @@ impl RealFile {
                 state.short_copy = Some(*bytes);
                 ret_n(0)
             }
+            OpKind::Crash => return Err(NotRunnable(CRASH_WHY.to_string())),
         })
     }
 
@@ -358,12 +384,56 @@ impl RealFile {
     }
 }
 
+/// The handle's `O_DIRECT` descriptor on the file at `path` (`O_RDWR | O_DIRECT`), opened into
+/// `slot` on first use.
+fn open_direct<'a>(slot: &'a mut Option<fs::File>, path: &Path) -> std::io::Result<BorrowedFd<'a>> {
+    if slot.is_none() {
+        let flags = OFlags::RDWR | OFlags::DIRECT | OFlags::CLOEXEC;
+        *slot = Some(fs::File::from(rustix::fs::open(path, flags, Mode::empty())?));
+    }
+    let slot: &'a Option<fs::File> = slot;
+    match slot {
+        Some(f) => Ok(f.as_fd()),
+        None => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
+    }
+}
+
+/// `read` with `direct`: one `pread(2)` of `length` bytes at `offset` on the `O_DIRECT`
+/// descriptor `fd`, into a [`DIO_BUF_ALIGN`]-aligned buffer; the bytes read are returned as a
+/// buffered `read` returns them.
+fn direct_read(fd: std::io::Result<BorrowedFd<'_>>, offset: u64, length: u64) -> OpResult {
+    let fd = match fd {
+        Ok(fd) => fd,
+        Err(e) => return ret_n(neg_errno(&e)),
+    };
+    let Ok(len) = usize::try_from(length) else { return ret_n(-i64::from(libc::EINVAL)) };
+    let Some(mut buf) = AlignedBuf::new(len, 0) else { return ret_n(-i64::from(libc::ENOMEM)) };
+    pread_result(fd, buf.as_mut_slice(), offset)
+}
+
+/// `dio_write`: `length` bytes of `fill` at `offset` on the `O_DIRECT` descriptor `fd`, from a
+/// [`DIO_BUF_ALIGN`]-aligned buffer, continuing after short returns as [`pwrite_all`] does.
+fn dio_write(fd: std::io::Result<BorrowedFd<'_>>, offset: u64, length: u64, fill: u8) -> i64 {
+    let fd = match fd {
+        Ok(fd) => fd,
+        Err(e) => return neg_errno(&e),
+    };
+    let Ok(len) = usize::try_from(length) else { return -i64::from(libc::EINVAL) };
+    let Some(mut buf) = AlignedBuf::new(len, fill) else { return -i64::from(libc::ENOMEM) };
+    pwrite_buf(fd, buf.as_mut_slice(), offset)
+}
+
 /// `pwrite(2)` of `length` bytes of `fill`, continuing after short returns; returns the total,
 /// or `-errno` if the first call fails (an error after some progress ends the loop and the
 /// progress is reported, as `write(2)` does).
 fn pwrite_all(fd: BorrowedFd<'_>, offset: u64, length: u64, fill: u8) -> i64 {
     let Ok(len) = usize::try_from(length) else { return -i64::from(libc::EINVAL) };
-    let buf = vec![fill; len];
+    pwrite_buf(fd, &vec![fill; len], offset)
+}
+
+/// `pwrite(2)` of all of `buf` at `offset`, continuing after short returns (see [`pwrite_all`]).
+fn pwrite_buf(fd: BorrowedFd<'_>, buf: &[u8], offset: u64) -> i64 {
+    let len = buf.len();
     let mut done = 0usize;
     while done < len {
         match rustix::io::pwrite(fd, &buf[done..], offset + done as u64) {
@@ -375,6 +445,38 @@ fn pwrite_all(fd: BorrowedFd<'_>, offset: u64, length: u64, fill: u8) -> i64 {
         }
     }
     done as i64
+}
+
+/// One `pread(2)` into `buf` at `offset`: the bytes read (also as `ret`), or `-errno`.
+fn pread_result(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> OpResult {
+    match rustix::io::pread(fd, &mut *buf, offset) {
+        Ok(n) => OpResult { ret: n as i64, data: buf[..n].to_vec() },
+        Err(e) => ret_n(-i64::from(e.raw_os_error())),
+    }
+}
+
+/// A buffer for O_DIRECT: `len` bytes starting at a [`DIO_BUF_ALIGN`]-aligned address, carved
+/// out of a `Vec` over-allocated by the alignment (safe code: the `Vec` never reallocates, so
+/// the aligned start stays put).
+struct AlignedBuf {
+    storage: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// `len` bytes of `fill`, aligned; `None` if the size overflows.
+    fn new(len: usize, fill: u8) -> Option<AlignedBuf> {
+        let mut storage = vec![0u8; len.checked_add(DIO_BUF_ALIGN)?];
+        let addr = storage.as_ptr() as usize;
+        let start = addr.checked_next_multiple_of(DIO_BUF_ALIGN)? - addr;
+        storage[start..start + len].fill(fill);
+        Some(AlignedBuf { storage, start, len })
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
 }
 
 /// One `pwrite(2)` of `length` bytes whose source runs into a `PROT_NONE` page after `bytes`
@@ -393,7 +495,10 @@ fn short_pwrite(fd: BorrowedFd<'_>, offset: u64, length: u64, fill: u8, bytes: u
     }
 }
 
-/// `<dir>/<name>` if this kernel has the error tag.
+/// Why a `crash` has no real counterpart.
+const CRASH_WHY: &str = "crash: a power failure cannot be made on demand on the running kernel, so the \
+                         crash view has no real counterpart";
+
 /// Why a `writeback` with an injected error has no real counterpart.
 fn writeback_error_why(errno: &str) -> String {
     format!(
@@ -403,6 +508,7 @@ fn writeback_error_why(errno: &str) -> String {
     )
 }
 
+/// `<dir>/<name>` if this kernel has the error tag.
 fn errortag_path(dir: Option<&Path>, name: &str) -> Result<PathBuf, NotRunnable> {
     let Some(dir) = dir else {
         return Err(NotRunnable(format!("errortag {name}: this kernel has no XFS error injection (CONFIG_XFS_DEBUG)")));
@@ -422,8 +528,8 @@ pub const PREALLOC_MIN_FILE_BYTES: u64 = 64 * 1024;
 
 /// Says, before running anything, whether every op of `scenario` has a real counterpart on this
 /// kernel and `mount`: the scenario's page size must be the machine's, its block size the
-/// mount's, and each `errortag` must exist under `/sys/fs/xfs/<dev>/errortag/` (debug kernels
-/// only), and no op may reach past [`PREALLOC_MIN_FILE_BYTES`]. The error lists every problem,
+/// mount's, each `errortag` must exist under `/sys/fs/xfs/<dev>/errortag/` (debug kernels
+/// only), there may be no `crash` nor `writeback` with `error`, and no op may reach past [`PREALLOC_MIN_FILE_BYTES`]. The error lists every problem,
 /// separated by `; `.
 pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
     let mut problems: Vec<String> = Vec::new();
@@ -458,6 +564,9 @@ pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
             if !problems.contains(&why) {
                 problems.push(why);
             }
+        }
+        if matches!(op.kind, OpKind::Crash) && !problems.iter().any(|p| p == CRASH_WHY) {
+            problems.push(CRASH_WHY.to_string());
         }
         if let OpKind::Errortag { name, .. } = &op.kind {
             if let Err(e) = errortag_path(dir.as_deref(), name) {

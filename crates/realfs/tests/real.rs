@@ -89,14 +89,14 @@ fn pwrite_read_and_extent_states() {
     let s = f.snapshot().unwrap();
     assert_eq!((s.size, map(&s).as_str()), (4096, "dddd"), "after pwrite");
 
-    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192 });
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192, direct: false });
     assert_eq!(r.ret, 4096);
     assert_eq!(r.data, vec![0x41; 4096]);
 
     assert_eq!(run(&mut f, &mut st, OpKind::Writeback { range: None, error: None }).ret, 0);
     assert_eq!(map(&f.snapshot().unwrap()), "WWWW", "after writeback");
 
-    assert_eq!(run(&mut f, &mut st, OpKind::Fallocate { offset: 8192, length: 4096 }).ret, 0);
+    assert_eq!(run(&mut f, &mut st, OpKind::Fallocate { offset: 8192, length: 4096, keep_size: false }).ret, 0);
     let s = f.snapshot().unwrap();
     assert_eq!((s.size, map(&s).as_str()), (12288, "WWWW....uuuu"), "after fallocate");
 
@@ -152,7 +152,7 @@ fn short_copy_makes_pwrite_short() {
     run(&mut f, &mut st, OpKind::ShortCopy { bytes: 0 });
     let w = run(&mut f, &mut st, OpKind::Pwrite { offset: 0, length: 4096, fill: 0x43 });
     assert_eq!(w.ret, -14, "-EFAULT");
-    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192 });
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192, direct: false });
     let mut want = vec![0x41; 512];
     want.extend(vec![0x42; 5000]);
     assert_eq!(r.data, want);
@@ -173,7 +173,7 @@ fn mmap_write_beyond_eof_returns_bytes_inside_eof() {
     let s = f.snapshot().unwrap();
     println!("mmap_write [1024, 9216) into a 2048-byte file: ret {}, size {}, blocks {}", w.ret, s.size, map(&s));
     assert_eq!(s.size, 2048);
-    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 4096 });
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 4096, direct: false });
     let mut want = vec![0u8; 1024];
     want.extend(vec![0x42; 1024]);
     assert_eq!(r.data, want);
@@ -201,9 +201,115 @@ fn reclaim_writes_nothing_and_evicts_clean_pages() {
     let left = f.resident_pages().unwrap();
     println!("after fsync and reclaim: {left} of 2 pages resident");
     assert_eq!(left, 0, "clean pages are evicted");
-    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192 });
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192, direct: false });
     assert_eq!(r.data, vec![0x41; 8192]);
 }
+
+/// `dio_write` and `read` with `direct` go through an `O_DIRECT` descriptor and see what the
+/// buffered path sees; a misaligned direct op returns `-EINVAL`.
+#[test]
+fn dio_write_and_direct_read() {
+    let Some(m) = mount_or_skip(4096) else { return };
+    let mut f = RealFile::create(&m, &geometry(4096), 16384).unwrap();
+    let mut st = ThreadState::new();
+    assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 0, length: 8192, fill: 0x11 }).ret, 8192);
+    // The DIO write flushes and invalidates the dirty page cache over its range first.
+    assert_eq!(run(&mut f, &mut st, OpKind::DioWrite { offset: 4096, length: 4096, fill: 0x42 }).ret, 4096);
+    let mut want = vec![0x11; 4096];
+    want.extend(vec![0x42; 4096]);
+    let direct = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192, direct: true });
+    assert_eq!(direct.ret, 8192);
+    assert_eq!(direct.data, want, "direct read");
+    let buffered = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 8192, direct: false });
+    assert_eq!(buffered.ret, 8192);
+    assert_eq!(buffered.data, want, "buffered read");
+    let s = f.snapshot().unwrap();
+    println!("pwrite 8192 of 0x11, dio_write [4096, 8192) of 0x42: size {}, blocks {}", s.size, map(&s));
+    assert_eq!(s.size, 8192);
+
+    // A direct read past EOF stops at EOF; a DIO write past EOF extends the file.
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 4096, length: 8192, direct: true });
+    assert_eq!((r.ret, r.data.len()), (4096, 4096));
+    assert_eq!(run(&mut f, &mut st, OpKind::DioWrite { offset: 12288, length: 512, fill: 0x43 }).ret, 512);
+    assert_eq!(f.size().unwrap(), 12800);
+
+    // Misaligned offset or length: EINVAL, nothing written.
+    assert_eq!(run(&mut f, &mut st, OpKind::DioWrite { offset: 100, length: 512, fill: 0x44 }).ret, -22);
+    assert_eq!(run(&mut f, &mut st, OpKind::Read { offset: 0, length: 100, direct: true }).ret, -22);
+    drop(st);
+    let v = f.final_views().unwrap();
+    want.extend(vec![0u8; 4096]);
+    want.extend(vec![0x43; 512]);
+    assert_eq!(v.cache, want);
+    assert_eq!(v.durable, want);
+}
+
+/// `zero_range` zeroes its range (partial blocks too) and moves the size to its end; `fallocate`
+/// with `keep_size` beyond EOF leaves the size alone.
+#[test]
+fn zero_range_and_fallocate_keep_size() {
+    let Some(m) = mount_or_skip(1024) else { return };
+    let mut f = RealFile::create(&m, &geometry(1024), 16384).unwrap();
+    let mut st = ThreadState::new();
+    assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 0, length: 4096, fill: 0x11 }).ret, 4096);
+    assert_eq!(run(&mut f, &mut st, OpKind::ZeroRange { offset: 1000, length: 2000 }).ret, 0);
+    let mut want = vec![0x11; 4096];
+    want[1000..3000].fill(0);
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 4096, direct: false });
+    assert_eq!(r.data, want, "after zero_range");
+    let s = f.snapshot().unwrap();
+    println!("zero_range [1000, 3000) of a 4096-byte file: size {}, blocks {}", s.size, map(&s));
+    assert_eq!(s.size, 4096);
+
+    // Beyond EOF: the size moves to the range's end.
+    assert_eq!(run(&mut f, &mut st, OpKind::ZeroRange { offset: 4096, length: 1024 }).ret, 0);
+    assert_eq!(f.size().unwrap(), 5120);
+
+    assert_eq!(run(&mut f, &mut st, OpKind::Fallocate { offset: 8192, length: 4096, keep_size: true }).ret, 0);
+    let s = f.snapshot().unwrap();
+    println!("fallocate keep_size [8192, 12288) of a 5120-byte file: size {}, blocks {}", s.size, map(&s));
+    assert_eq!(s.size, 5120, "keep_size must not change the size");
+    assert_eq!(f.size().unwrap(), 5120);
+    assert_eq!(run(&mut f, &mut st, OpKind::Fallocate { offset: 8192, length: 4096, keep_size: false }).ret, 0);
+    assert_eq!(f.size().unwrap(), 12288);
+
+    drop(st);
+    let v = f.final_views().unwrap();
+    want.extend(vec![0u8; 12288 - 4096]);
+    assert_eq!(v.cache, want);
+    assert_eq!(v.durable, want);
+}
+
+#[test]
+fn crash_is_not_runnable() {
+    let Some(m) = mount_or_skip(4096) else { return };
+    let mut f = RealFile::create(&m, &geometry(4096), 4096).unwrap();
+    let mut st = ThreadState::new();
+    let e = f.run_op(&OpKind::Crash, &mut st).unwrap_err();
+    assert!(e.0.contains("crash"), "{e}");
+    let scenario = Scenario::parse("crash.toml", CRASH, &["linux-6.1"]).unwrap();
+    let why = iomc_realfs::runnable(&m, &scenario).unwrap_err();
+    assert!(why.contains("crash"), "{why}");
+    assert!(run_sequential(&m, &scenario, &[(0, 0)]).is_err());
+}
+
+const CRASH: &str = r#"
+name = "realfs-crash"
+summary = "a write then a power failure"
+source = "test"
+
+[geometry]
+block_size = 4096
+page_size = 4096
+folio_pages = [1]
+
+[[thread]]
+name = "writer"
+ops = [ { op = "pwrite", offset = 0, length = 4096, fill = 0x41 }, { op = "crash" } ]
+
+[expect]
+"linux-6.1" = "pass"
+"#;
 
 const SCENARIO: &str = r#"
 name = "realfs-smoke"

@@ -85,7 +85,7 @@ fn fill() -> impl Strategy<Value = u8> {
 fn setup(bs: u64, size: u64, biased: bool) -> BoxedStrategy<Vec<Op>> {
     let base = prop_oneof![
         Just(vec![op(OpKind::Truncate { size })]),
-        Just(vec![op(OpKind::Fallocate { offset: 0, length: size })]),
+        Just(vec![op(OpKind::Fallocate { offset: 0, length: size, keep_size: false })]),
         fill().prop_map(move |f| vec![
             op(OpKind::Pwrite { offset: 0, length: size, fill: f }),
             op(OpKind::Fsync),
@@ -95,7 +95,7 @@ fn setup(bs: u64, size: u64, biased: bool) -> BoxedStrategy<Vec<Op>> {
     let writes = proptest::collection::vec((range(bs, size, vec![], biased), fill()), 0..=2);
     let tail = prop_oneof![
         3 => Just(None),
-        1 => Just(Some(OpKind::Read { offset: 0, length: size })),
+        1 => Just(Some(OpKind::Read { offset: 0, length: size, direct: false })),
         1 => range(bs, size, vec![], false).prop_map(|r| Some(OpKind::Writeback { range: Some(r), error: None })),
     ];
     (base, writes, tail)

@@ -42,6 +42,8 @@ pub enum ArgKind {
     },
     /// An integer in `0..=max`.
     Small(u64),
+    /// `true` or `false`; left out means `false`.
+    Flag,
 }
 
 impl ArgKind {
@@ -55,6 +57,7 @@ impl ArgKind {
             ArgKind::Bytes => "bytes, < 1 MiB".into(),
             ArgKind::Name { what, names } => format!("{what}: one of {}", names.join(", ")),
             ArgKind::Small(max) => format!("integer 0..={max}"),
+            ArgKind::Flag => "true or false (default false)".into(),
         }
     }
 }
@@ -126,12 +129,26 @@ pub const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "read",
-        args: &[OFFSET, LENGTH],
+        args: &[OFFSET, LENGTH, ArgSpec { name: "direct", kind: ArgKind::Flag, optional: true }],
         range_optional: false,
-        summary: "buffered read; the oracle checks the bytes it returns",
-        kernel: "xfs_file_buffered_read -> filemap_read",
-        real: "pread(2)",
+        summary: "read; the oracle checks the bytes it returns. `direct = true`: O_DIRECT (offset and length \
+                  multiples of 512), flushing the range's dirty page cache first and reading the disk",
+        kernel: "xfs_file_buffered_read -> filemap_read; direct: xfs_file_dio_read -> iomap_dio_rw",
+        real: "pread(2); direct: pread(2) on an O_DIRECT descriptor",
         generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "dio_write",
+        args: &[OFFSET, LENGTH, FILL],
+        range_optional: false,
+        summary: "O_DIRECT write (offset and length multiples of 512): flush and invalidate the range, \
+                  allocate unwritten blocks, write the disk; completion converts them, moves the size and \
+                  invalidates the page cache again without i_rwsem or the invalidate lock (as an AIO \
+                  completion does)",
+        kernel: "xfs_file_dio_write_aligned/_unaligned -> iomap_dio_rw, xfs_direct_write_iomap_begin, \
+                 xfs_dio_write_end_io, kiocb_invalidate_post_direct_write",
+        real: "pwrite(2) on an O_DIRECT descriptor (a synchronous completion: a subset of the model's orders)",
+        generate: GenSpec { weight: 0, max_length: None },
     },
     OpSpec {
         name: "writeback",
@@ -165,11 +182,11 @@ pub const OPS: &[OpSpec] = &[
     },
     OpSpec {
         name: "fallocate",
-        args: &[OFFSET, LENGTH],
+        args: &[OFFSET, LENGTH, ArgSpec { name: "keep_size", kind: ArgKind::Flag, optional: true }],
         range_optional: false,
-        summary: "preallocate unwritten extents",
-        kernel: "xfs_file_fallocate -> xfs_alloc_file_space",
-        real: "fallocate(2), mode 0",
+        summary: "preallocate unwritten extents; the size grows to the range's end unless `keep_size = true`",
+        kernel: "xfs_file_fallocate -> xfs_alloc_file_space (then xfs_vn_setattr_size unless KEEP_SIZE)",
+        real: "fallocate(2), mode 0 or FALLOC_FL_KEEP_SIZE",
         generate: GenSpec { weight: 1, max_length: None },
     },
     OpSpec {
@@ -180,6 +197,17 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_fallocate(PUNCH_HOLE) -> xfs_free_file_space",
         real: "fallocate(2), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE",
         generate: GenSpec { weight: 1, max_length: None },
+    },
+    OpSpec {
+        name: "zero_range",
+        args: &[OFFSET, LENGTH],
+        range_optional: false,
+        summary: "zero a range: write back and drop its page cache, free its whole blocks, zero the partial \
+                  blocks at its edges through the page cache, then preallocate unwritten blocks over it; the \
+                  size grows to the range's end",
+        kernel: "xfs_file_fallocate(ZERO_RANGE) -> xfs_free_file_space + xfs_alloc_file_space",
+        real: "fallocate(2), FALLOC_FL_ZERO_RANGE",
+        generate: GenSpec { weight: 0, max_length: None },
     },
     OpSpec {
         name: "truncate",
@@ -229,6 +257,16 @@ pub const OPS: &[OpSpec] = &[
         real: "the next pwrite's buffer runs into a PROT_NONE page after `bytes` bytes",
         generate: NEVER,
     },
+    OpSpec {
+        name: "crash",
+        args: &[],
+        range_optional: false,
+        summary: "power failure here: the oracle checks what the disk holds at this point (the crash view); \
+                  nothing after it counts for that view",
+        kernel: "none: the durable state (completed data I/O, on-disk extent map and size)",
+        real: "not runnable on the real kernel (no power failure on demand)",
+        generate: NEVER,
+    },
 ];
 
 /// The op named `name`.
@@ -248,6 +286,8 @@ pub enum ArgValue {
     Int(u64),
     /// A string argument.
     Str(String),
+    /// A flag argument.
+    Bool(bool),
 }
 
 /// The arguments of one op, by name, as checked by the parser or drawn by the generator.
@@ -275,6 +315,11 @@ impl Args {
             ArgValue::Str(s) if *k == name => Some(s.as_str()),
             _ => None,
         })
+    }
+
+    /// A flag argument; `false` if left out.
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| *k == name && *v == ArgValue::Bool(true))
     }
 
     fn range(&self) -> Option<(u64, u64)> {
@@ -310,6 +355,17 @@ pub enum OpKind {
         offset: u64,
         /// Length of the range, > 0.
         length: u64,
+        /// O_DIRECT.
+        direct: bool,
+    },
+    /// `pwrite(2)` on an O_DIRECT descriptor.
+    DioWrite {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+        /// Byte written, never 0 nor [`POISON`].
+        fill: u8,
     },
     /// Writeback of dirty page cache over a range, or the whole file.
     Writeback {
@@ -326,6 +382,15 @@ pub enum OpKind {
     },
     /// `fallocate(2)` preallocation (unwritten extents) of a range.
     Fallocate {
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range, > 0.
+        length: u64,
+        /// FALLOC_FL_KEEP_SIZE.
+        keep_size: bool,
+    },
+    /// `fallocate(FALLOC_FL_ZERO_RANGE)` of a range.
+    ZeroRange {
         /// Start of the range.
         offset: u64,
         /// Length of the range, > 0.
@@ -359,6 +424,8 @@ pub enum OpKind {
         /// Bytes copied before the fault, less than 1 MiB.
         bytes: u64,
     },
+    /// A power failure: the oracle's crash view is the disk as it is here.
+    Crash,
 }
 
 impl OpKind {
@@ -370,16 +437,21 @@ impl OpKind {
         Some(match name {
             "pwrite" => OpKind::Pwrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
             "mmap_write" => OpKind::MmapWrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
-            "read" => OpKind::Read { offset: int("offset")?, length: int("length")? },
+            "read" => OpKind::Read { offset: int("offset")?, length: int("length")?, direct: a.flag("direct") },
+            "dio_write" => OpKind::DioWrite { offset: int("offset")?, length: int("length")?, fill: fill()? },
             "writeback" => OpKind::Writeback { range: a.range(), error: a.str("error").map(str::to_string) },
             "reclaim" => OpKind::Reclaim { range: a.range() },
-            "fallocate" => OpKind::Fallocate { offset: int("offset")?, length: int("length")? },
+            "fallocate" => {
+                OpKind::Fallocate { offset: int("offset")?, length: int("length")?, keep_size: a.flag("keep_size") }
+            }
+            "zero_range" => OpKind::ZeroRange { offset: int("offset")?, length: int("length")? },
             "punch_hole" => OpKind::PunchHole { offset: int("offset")?, length: int("length")? },
             "truncate" => OpKind::Truncate { size: int("size")? },
             "fsync" => OpKind::Fsync,
             "drop_caches" => OpKind::DropCaches,
             "errortag" => OpKind::Errortag { name: a.str("name")?.to_string(), value: int("value")? },
             "short_copy" => OpKind::ShortCopy { bytes: int("bytes")? },
+            "crash" => OpKind::Crash,
             _ => return None,
         })
     }
@@ -392,12 +464,21 @@ impl OpKind {
             a.set("length", ArgValue::Int(length));
         };
         match self {
-            OpKind::Pwrite { offset, length, fill } | OpKind::MmapWrite { offset, length, fill } => {
+            OpKind::Pwrite { offset, length, fill }
+            | OpKind::MmapWrite { offset, length, fill }
+            | OpKind::DioWrite { offset, length, fill } => {
                 range(&mut a, *offset, *length);
                 a.set("fill", ArgValue::Int(u64::from(*fill)));
             }
-            OpKind::Read { offset, length }
-            | OpKind::Fallocate { offset, length }
+            OpKind::Read { offset, length, direct } => {
+                range(&mut a, *offset, *length);
+                a.set("direct", ArgValue::Bool(*direct));
+            }
+            OpKind::Fallocate { offset, length, keep_size } => {
+                range(&mut a, *offset, *length);
+                a.set("keep_size", ArgValue::Bool(*keep_size));
+            }
+            OpKind::ZeroRange { offset, length }
             | OpKind::PunchHole { offset, length }
             | OpKind::Reclaim { range: Some((offset, length)) } => range(&mut a, *offset, *length),
             OpKind::Reclaim { range: None } => {}
@@ -410,7 +491,7 @@ impl OpKind {
                 }
             }
             OpKind::Truncate { size } => a.set("size", ArgValue::Int(*size)),
-            OpKind::Fsync | OpKind::DropCaches => {}
+            OpKind::Fsync | OpKind::DropCaches | OpKind::Crash => {}
             OpKind::Errortag { name, value } => {
                 a.set("name", ArgValue::Str(name.clone()));
                 a.set("value", ArgValue::Int(*value));
@@ -426,15 +507,18 @@ impl OpKind {
             OpKind::Pwrite { .. } => "pwrite",
             OpKind::MmapWrite { .. } => "mmap_write",
             OpKind::Read { .. } => "read",
+            OpKind::DioWrite { .. } => "dio_write",
             OpKind::Writeback { .. } => "writeback",
             OpKind::Reclaim { .. } => "reclaim",
             OpKind::Fallocate { .. } => "fallocate",
             OpKind::PunchHole { .. } => "punch_hole",
+            OpKind::ZeroRange { .. } => "zero_range",
             OpKind::Truncate { .. } => "truncate",
             OpKind::Fsync => "fsync",
             OpKind::DropCaches => "drop_caches",
             OpKind::Errortag { .. } => "errortag",
             OpKind::ShortCopy { .. } => "short_copy",
+            OpKind::Crash => "crash",
         };
         spec(name).unwrap_or(&OPS[0])
     }
@@ -465,6 +549,9 @@ impl OpKind {
                 (ArgKind::Fill, Some(ArgValue::Int(n))) => write!(out, ", {} = {n:#04x}", a.name),
                 (_, Some(ArgValue::Int(n))) => write!(out, ", {} = {n}", a.name),
                 (_, Some(ArgValue::Str(s))) => write!(out, ", {} = {}", a.name, crate::quoted(s)),
+                // A false flag is the default: left out.
+                (_, Some(ArgValue::Bool(false))) => Ok(()),
+                (_, Some(ArgValue::Bool(true))) => write!(out, ", {} = true", a.name),
             };
         }
         out.push_str(" }");
@@ -499,6 +586,7 @@ pub(crate) fn check_int(kind: ArgKind, label: &str, n: u64) -> Result<(), String
         ArgKind::Small(max) if n > max => Err(format!("{label} must be in 0..={max}, found {n}")),
         ArgKind::Small(_) => Ok(()),
         ArgKind::Name { .. } => Err(format!("{label}: expected a string, found an integer")),
+        ArgKind::Flag => Err(format!("{label}: expected true or false, found an integer")),
     }
 }
 
@@ -544,19 +632,24 @@ mod tests {
         let ops = [
             OpKind::Pwrite { offset: 1, length: 2, fill: 3 },
             OpKind::MmapWrite { offset: 4, length: 5, fill: 6 },
-            OpKind::Read { offset: 7, length: 8 },
+            OpKind::Read { offset: 7, length: 8, direct: false },
+            OpKind::Read { offset: 512, length: 1024, direct: true },
+            OpKind::DioWrite { offset: 512, length: 512, fill: 9 },
             OpKind::Writeback { range: None, error: None },
             OpKind::Writeback { range: Some((9, 10)), error: None },
             OpKind::Writeback { range: None, error: Some("ENOSPC".into()) },
             OpKind::Reclaim { range: None },
             OpKind::Reclaim { range: Some((11, 12)) },
-            OpKind::Fallocate { offset: 13, length: 14 },
+            OpKind::Fallocate { offset: 13, length: 14, keep_size: false },
+            OpKind::Fallocate { offset: 13, length: 14, keep_size: true },
             OpKind::PunchHole { offset: 15, length: 16 },
+            OpKind::ZeroRange { offset: 19, length: 20 },
             OpKind::Truncate { size: 17 },
             OpKind::Fsync,
             OpKind::DropCaches,
             OpKind::Errortag { name: "drop_writes".into(), value: 1 },
             OpKind::ShortCopy { bytes: 18 },
+            OpKind::Crash,
         ];
         let mut seen: Vec<&str> = Vec::new();
         for op in ops {
@@ -581,7 +674,15 @@ mod tests {
             OpKind::Writeback { range: Some((0, 8192)), error: Some("EIO".into()) }.to_toml(),
             "{ op = \"writeback\", offset = 0, length = 8192, error = \"EIO\" }"
         );
-        assert_eq!(OpKind::Read { offset: 3, length: 4 }.end(), 7);
+        assert_eq!(OpKind::Read { offset: 3, length: 4, direct: false }.end(), 7);
+        assert_eq!(
+            OpKind::Read { offset: 0, length: 512, direct: true }.to_toml(),
+            "{ op = \"read\", offset = 0, length = 512, direct = true }"
+        );
+        assert_eq!(
+            OpKind::Fallocate { offset: 0, length: 512, keep_size: false }.to_toml(),
+            "{ op = \"fallocate\", offset = 0, length = 512 }"
+        );
         assert_eq!(
             OpKind::Pwrite { offset: 0, length: 4096, fill: 0x42 }.to_toml(),
             "{ op = \"pwrite\", offset = 0, length = 4096, fill = 0x42 }"

@@ -354,6 +354,7 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
                 }
                 ArgValue::Str(s.to_string())
             }
+            ArgKind::Flag => ArgValue::Bool(field.boolean()?),
             kind => {
                 let n = field.int()?;
                 ops::check_int(kind, &format!("{name} {}", a.name), n).or_else(|m| fail(field.at, m))?;
@@ -461,6 +462,13 @@ impl<'a> Field<'a> {
                 u64::try_from(v).or_else(|_| fail(self.at, format!("`{}` must not be negative, found {v}", self.name)))
             }
             _ => fail(self.at, format!("`{}`: expected an integer, found {}", self.name, item_desc(self.item))),
+        }
+    }
+
+    fn boolean(&self) -> R<bool> {
+        match self.item.as_value() {
+            Some(Value::Boolean(b)) => Ok(*b.value()),
+            _ => fail(self.at, format!("`{}`: expected true or false, found {}", self.name, item_desc(self.item))),
         }
     }
 

@@ -266,6 +266,7 @@ pub fn iomap_write_end(
     if moves_size && pos + ret > old_size {
         st.i_size = pos + ret;
         cx.ev("i_size_write", What::Size { was: old_size, now: pos + ret });
+        cx.extended(old_size, pos + ret);
     }
     folio.unlock_put(cx, &mut st);
     drop(st);

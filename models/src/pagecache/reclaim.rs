@@ -138,3 +138,55 @@ pub fn invalidate_after_exit(cx: &Ctx<'_>, start: u64, end: u64) {
     let how = Evict { func: "invalidate_mapping_pages", shadow: false, split_partial: false, skip_mapped: false };
     evict_range(cx, start, end, how);
 }
+
+/// `invalidate_inode_pages2_range` (mm/truncate.c, 5.0 to 6.18) over the folios touching
+/// `[start, end)`, as direct I/O calls it before and after a write: lock each folio (waiting
+/// for it), wait for its writeback, unmap it from every mapping (`unmap_mapping_folio`: the
+/// PTEs go, the next store faults again), then remove it unless it is dirty
+/// (`invalidate_complete_folio2` fails: -EBUSY). No shadow entries are left, and those in the
+/// range are deleted. Returns whether every folio went. Simplification: XFS has no
+/// `->launder_folio`, so a dirty folio is simply kept.
+pub fn invalidate_inode_pages2_range(cx: &Ctx<'_>, start: u64, end: u64) -> bool {
+    let w = cx.w;
+    let geo = &w.geo;
+    let func = "invalidate_inode_pages2_range";
+    let heads: Vec<u64> = {
+        let mut st = w.mapping.i_pages.lock();
+        st.clear_shadows(geo, start, end);
+        st.folios_in_range(geo, start, end).into_iter().map(|id| st.folios[id].index).collect()
+    };
+    let mut all = true;
+    for head in heads {
+        let pos = head * geo.page_size;
+        let guard = w.mapping.folio_locks[head as usize].lock();
+        loop {
+            let mut st = w.mapping.i_pages.lock();
+            let Some(id) = st.folio_at(head).filter(|id| st.folios[*id].index == head) else {
+                break;
+            };
+            if st.folios[id].writeback {
+                drop(st);
+                // folio_wait_writeback with the folio locked.
+                iomc_sync::yield_now(w.backend);
+                continue;
+            }
+            let f = &mut st.folios[id];
+            if f.mapped > 0 {
+                f.mapped = 0;
+                f.wrprotect_gen += 1;
+                cx.ev("unmap_mapping_folio", What::Note("folio unmapped from every mapping"));
+            }
+            if f.dirty {
+                all = false;
+                cx.ev(func, What::FolioKept { pos, why: "dirty" });
+            } else {
+                let size = f.size(geo);
+                st.delete_folio(id, false);
+                cx.ev(func, What::FolioEvicted { pos, size, shadow: false });
+            }
+            break;
+        }
+        drop(guard);
+    }
+    all
+}

@@ -81,11 +81,22 @@ impl WritebackOps for XfsWritebackOps {
         Ok(())
     }
 
-    /// `xfs_end_ioend` (fs/xfs/xfs_aops.c, 6.1 and 6.2): convert an unwritten range to written
+    /// `xfs_end_ioend` (fs/xfs/xfs_aops.c, 5.0 to 6.18): convert an unwritten range to written
     /// (`xfs_iomap_write_unwritten`, bumping `if_seq`) and update the on-disk size
-    /// (`xfs_setfilesize`); `folio_end_writeback` follows in the caller.
+    /// (`xfs_setfilesize` → `xfs_new_eof`: min(end of the ioend, i_size now), if past it);
+    /// `folio_end_writeback` follows in the caller. From 6.13 the ioend ends at the `end_pos`
+    /// its folios were written with ([`Behaviour::ioend_size_clamp`], kernel.md §9.6); before,
+    /// at its last block's end. Simplification: i_size is read before the ILOCK (the kernel
+    /// reads it with `i_size_read` under it), and only when the ioend reaches past the `end_pos`
+    /// sampled at writeback (an EOF block): otherwise the model takes that `end_pos` for it,
+    /// which differs only while a truncate has set i_size and not yet logged its own on-disk
+    /// size (one scheduling point less per ioend).
+    ///
+    /// [`Behaviour::ioend_size_clamp`]: crate::Behaviour
     fn end_ioend(&self, cx: &Ctx<'_>, io: &Ioend) {
         let bs = cx.w.geo.block_size;
+        let past_end_pos = io.offset + io.size > io.i_size;
+        let i_size_now = if past_end_pos { cx.w.mapping.i_pages.lock().i_size } else { io.i_size };
         let mut core = cx.w.ip.ilock.lock();
         if io.unwritten {
             core.update(cx, "xfs_iomap_write_unwritten", io.offset / bs, (io.offset + io.size) / bs, |_, b| match b {
@@ -93,7 +104,8 @@ impl WritebackOps for XfsWritebackOps {
                 _ => None,
             });
         }
-        let new_eof = (io.offset + io.size).min(io.i_size);
+        let io_end = if cx.w.behaviour.ioend_size_clamp { (io.offset + io.size).min(io.i_size) } else { io.offset + io.size };
+        let new_eof = io_end.min(i_size_now);
         if new_eof > core.disk_size {
             core.disk_size = new_eof;
         }

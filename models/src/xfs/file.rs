@@ -1,7 +1,7 @@
 //! XFS file operations (fs/xfs/xfs_file.c, xfs_iops.c, xfs_bmap_util.c) as the scenario ops
 //! call them.
 
-use super::{Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
+use super::{inode_dio_wait, Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
 use crate::events::What;
 use crate::iomap::{
     filemap_read, iomap_file_buffered_write, iomap_truncate_page, iomap_writepages, iomap_zero_range, Errno, UserBuf,
@@ -28,9 +28,15 @@ pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
 
 /// `xfs_file_write_zero_eof` (fs/xfs/xfs_file.c, 6.12 to 6.18; the same step inline in
 /// `xfs_file_write_checks` before): a write starting beyond i_size first zeroes
-/// `[i_size, pos)`; 6.12 (acfbac776496) holds XFS_MMAPLOCK_EXCL around it.
-fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64) -> Result<(), i64> {
+/// `[i_size, pos)`, after `inode_dio_wait` (the caller holds IOLOCK exclusive); 6.12
+/// (acfbac776496) holds XFS_MMAPLOCK_EXCL around it.
+pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64) -> Result<(), i64> {
     let w = cx.w;
+    if pos <= w.mapping.i_pages.lock().i_size {
+        return Ok(());
+    }
+    // "We must drain direct I/O before zeroing": an AIO completion may move i_size.
+    inode_dio_wait(cx);
     let isize = w.mapping.i_pages.lock().i_size;
     if pos <= isize {
         return Ok(());
@@ -66,33 +72,64 @@ pub fn xfs_file_fsync(cx: &Ctx<'_>) {
     let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, 0, cx.w.geo.span, true, None);
 }
 
-/// `xfs_file_fallocate` mode 0 → `xfs_alloc_file_space` (6.1 and 6.2): IOLOCK and MMAPLOCK
-/// exclusive; allocate UNWRITTEN blocks over holes and delalloc in the range; a larger size
-/// goes through `xfs_vn_setattr_size` → `xfs_setattr_size` with both locks held.
-pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64) {
+/// `xfs_file_fallocate` mode 0 or FALLOC_FL_KEEP_SIZE (fs/xfs/xfs_file.c, 5.0 to 6.18):
+/// IOLOCK and MMAPLOCK exclusive, `inode_dio_wait`; `xfs_alloc_file_space` allocates
+/// UNWRITTEN blocks over holes and delalloc in the range; without KEEP_SIZE a larger size goes
+/// through `xfs_vn_setattr_size` → `xfs_setattr_size` with both locks held.
+pub fn xfs_file_fallocate(cx: &Ctx<'_>, offset: u64, len: u64, keep_size: bool) {
     let w = cx.w;
-    let bs = w.geo.block_size;
     let _iolock = w.ip.i_rwsem.write();
     let _mmaplock = w.mapping.invalidate_lock.write();
-    {
-        let mut core = w.ip.ilock.lock();
-        core.update(cx, "xfs_alloc_file_space", offset / bs, (offset + len).div_ceil(bs), |c, b| match b {
-            Bmap::Hole | Bmap::Delalloc => Some(Bmap::Unwritten(c.alloc_pblk())),
-            _ => None,
-        });
-    }
+    inode_dio_wait(cx);
+    xfs_alloc_file_space(cx, offset, len);
     let old = w.mapping.i_pages.lock().i_size;
-    if offset + len > old {
+    if !keep_size && offset + len > old {
         xfs_setattr_size_locked(cx, offset + len);
     }
 }
 
-/// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 6.1 and 6.2) for `ftruncate`: takes IOLOCK and
-/// MMAPLOCK exclusive, then [`xfs_setattr_size_locked`].
+/// `xfs_alloc_file_space` (fs/xfs/xfs_bmap_util.c, 5.0 to 6.18): UNWRITTEN blocks over the
+/// holes and delalloc of the range, in one ILOCK step. Simplification: the kernel allocates
+/// extent by extent, a transaction each.
+fn xfs_alloc_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
+    let bs = cx.w.geo.block_size;
+    let mut core = cx.w.ip.ilock.lock();
+    core.update(cx, "xfs_alloc_file_space", offset / bs, (offset + len).div_ceil(bs), |c, b| match b {
+        Bmap::Hole | Bmap::Delalloc => Some(Bmap::Unwritten(c.alloc_pblk())),
+        _ => None,
+    });
+}
+
+/// `xfs_file_fallocate(FALLOC_FL_ZERO_RANGE)` (fs/xfs/xfs_file.c, 5.0 to 6.18;
+/// `xfs_falloc_zero_range` from 6.13): IOLOCK and MMAPLOCK exclusive, `inode_dio_wait`; the
+/// new size is the range's end if that is past i_size; `xfs_free_file_space` over the range
+/// (flush and drop its page cache, free its whole blocks, zero the partial blocks at its edges
+/// through `iomap_zero_range`); `xfs_alloc_file_space` over the range rounded out to blocks;
+/// then the size.
+pub fn xfs_file_zero_range(cx: &Ctx<'_>, offset: u64, len: u64) {
+    let w = cx.w;
+    let bs = w.geo.block_size;
+    let _iolock = w.ip.i_rwsem.write();
+    let _mmaplock = w.mapping.invalidate_lock.write();
+    inode_dio_wait(cx);
+    let old = w.mapping.i_pages.lock().i_size;
+    let new_size = (offset + len > old).then_some(offset + len);
+    xfs_free_file_space_locked(cx, offset, len);
+    let (start, end) = (offset / bs * bs, (offset + len).div_ceil(bs) * bs);
+    xfs_alloc_file_space(cx, start, end - start);
+    if let Some(size) = new_size {
+        xfs_setattr_size_locked(cx, size);
+    }
+}
+
+/// `xfs_setattr_size` (fs/xfs/xfs_iops.c, 5.0 to 6.18) for `ftruncate`: takes IOLOCK and
+/// MMAPLOCK exclusive, waits for direct I/O (`inode_dio_wait`), then [`xfs_setattr_size_locked`].
 pub fn xfs_setattr_size(cx: &Ctx<'_>, new_size: u64) {
     let w = cx.w;
     let _iolock = w.ip.i_rwsem.write();
     let _mmaplock = w.mapping.invalidate_lock.write();
+    // "Wait for all direct I/O to complete."
+    inode_dio_wait(cx);
     xfs_setattr_size_locked(cx, new_size);
 }
 
@@ -118,6 +155,9 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
         let mut st = w.mapping.i_pages.lock();
         cx.ev("xfs_setattr_size", What::Size { was: old, now: new_size });
         st.i_size = new_size;
+    }
+    if new_size > old {
+        cx.extended(old, new_size);
     }
     if new_size >= old {
         // truncate_setsize: pagecache_isize_extended, then truncate_pagecache(new_size) in
@@ -151,16 +191,23 @@ fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u6
 }
 
 /// `xfs_free_file_space` (fs/xfs/xfs_bmap_util.c, 6.1 to 6.18) for FALLOC_FL_PUNCH_HOLE: IOLOCK
-/// and MMAPLOCK exclusive; `xfs_flush_unmap_range` writes back and drops the page cache over
+/// and MMAPLOCK exclusive, `inode_dio_wait` (`xfs_file_fallocate`); `xfs_flush_unmap_range` writes back and drops the page cache over
 /// the range rounded out to max(block, page); the whole blocks inside are unmapped; then
 /// `xfs_zero_range` over the range (capped at EOF) zeroes the partial blocks at the edges
 /// through the page cache, and a range reaching an EOF inside a page writes that page back.
 pub fn xfs_free_file_space(cx: &Ctx<'_>, offset: u64, len: u64) {
     let w = cx.w;
-    let geo = &w.geo;
-    let bs = geo.block_size;
     let _iolock = w.ip.i_rwsem.write();
     let _mmaplock = w.mapping.invalidate_lock.write();
+    inode_dio_wait(cx);
+    xfs_free_file_space_locked(cx, offset, len);
+}
+
+/// [`xfs_free_file_space`] with IOLOCK and MMAPLOCK held and direct I/O drained.
+fn xfs_free_file_space_locked(cx: &Ctx<'_>, offset: u64, len: u64) {
+    let w = cx.w;
+    let geo = &w.geo;
+    let bs = geo.block_size;
     let end = offset + len;
     let rounding = bs.max(geo.page_size);
     let (fstart, fend) = (offset / rounding * rounding, end.div_ceil(rounding) * rounding);

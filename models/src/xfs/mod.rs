@@ -2,17 +2,21 @@
 //! writeback callbacks, and the file operations.
 
 mod aops;
+mod crash;
+mod direct;
 mod disk;
 mod fault;
 mod file;
 mod iomap_ops;
 
 pub use aops::{XfsWritebackOps, XFS_WRITEBACK_OPS};
+pub use crash::{power_fail, CrashImage};
+pub use direct::{inode_dio_wait, xfs_file_dio_read, xfs_file_dio_write, DioWrite, SECTOR_SIZE};
 pub use disk::{Disk, PBLK_BASE, POISON};
 pub use fault::{xfs_mmap_store, Vma, XfsPageMkwriteIomapOps};
 pub use file::{
     xfs_errortag_set, xfs_file_buffered_read, xfs_file_buffered_write, xfs_file_fallocate, xfs_file_fsync,
-    xfs_free_file_space, xfs_setattr_size, xfs_vm_writepages,
+    xfs_file_zero_range, xfs_free_file_space, xfs_setattr_size, xfs_vm_writepages,
 };
 pub use iomap_ops::{
     xfs_bmap_punch_delalloc_range, xfs_buffered_write_iomap_begin, XfsBufferedWriteIomapOps,
@@ -24,6 +28,7 @@ use crate::events::{ExtKind, IomapType, What};
 use crate::iomap::Iomap;
 use crate::world::{Ctx, Geometry};
 use iomc_sync::{Backend, Mutex, RwLock};
+use std::sync::atomic::AtomicU32;
 
 /// One file block's state in the data fork.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,8 +71,10 @@ pub struct InodeCore {
     pub df: Vec<Bmap>,
     /// `ip->i_df.if_seq`: bumped by every fork change (`xfs_iext_inc_seq`).
     pub if_seq: u64,
-    /// On-disk file size (`ip->i_disk_size`); not read by the oracle (no crash states).
+    /// On-disk file size (`ip->i_disk_size`), as the transactions that set it logged it: the
+    /// crash view's size.
     pub disk_size: u64,
+
     /// Next free physical block (a bump allocator).
     pub next_pblk: u64,
     /// `XFS_ERRTAG_DROP_WRITES` (mount-wide; kept here because only the errortag op and
@@ -174,6 +181,10 @@ pub struct XfsInode {
     pub i_rwsem: RwLock<()>,
     /// XFS_ILOCK and what it protects.
     pub ilock: Mutex<InodeCore>,
+    /// Direct I/O in flight (`inode->i_dio_count`, an atomic_t the kernel reads and changes
+    /// without a lock): not a checker object, so reading it is no scheduling point; the
+    /// waiter yields while it is not zero.
+    pub i_dio_count: AtomicU32,
 }
 
 impl XfsInode {
@@ -189,6 +200,7 @@ impl XfsInode {
         XfsInode {
             i_rwsem: RwLock::named(backend, "i_rwsem (IOLOCK)", ()),
             ilock: Mutex::named(backend, "ILOCK", core),
+            i_dio_count: AtomicU32::new(0),
         }
     }
 }
