@@ -506,7 +506,10 @@ fn cmd_mutants(paths: &[PathBuf], only: &[String]) -> u8 {
         }
     };
     let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
-    eprintln!("mutating {} one change at a time; unmutated baseline first", mutants::BASE);
+    eprintln!(
+        "undoing one fix (on the preset that has it) or one model step (on {}) at a time; unmutated baselines first",
+        mutants::BASE
+    );
     let rows = mutants::run(&scenarios, only, budget, |r| {
         let what = match &r.caught_by {
             Some((s, _, got)) => format!("caught by {s} ({got})"),

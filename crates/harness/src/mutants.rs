@@ -1,6 +1,6 @@
-//! `iomc mutants`: undo one part of the 6.2 fix (a knob) or one safety-relevant model step
-//! (a [`iomc_models::Mutation`]) at a time on `linux-6.2`, and find the first shipped scenario
-//! whose expected `linux-6.2` verdict changes.
+//! `iomc mutants`: undo one kernel fix (a knob, on the preset that has the fix) or one
+//! safety-relevant model step (a [`iomc_models::Mutation`], on `linux-6.2`) at a time, and find
+//! the first shipped scenario whose expected verdict on that preset changes.
 
 use crate::{check, default_strategy, Outcome, Prepared};
 use iomc_explore::Budget;
@@ -9,17 +9,36 @@ use iomc_scenario::{Scenario, Verdict};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The preset every mutation is applied to.
+/// The preset the model mutations are applied to.
 pub const BASE: &str = "linux-6.2";
 
-/// The knobs that separate `linux-6.2` from its predecessors, each flipped to its pre-fix value.
-pub const KNOB_MUTATIONS: &[(&str, &str)] = &[
-    ("iomap_valid=off", "no ->iomap_valid after the folio lock (d7b64041164c, 304a68b9c63b)"),
-    ("write_failure_cleanup=truncate-then-punch", "the 6.1 short-write cleanup (f43dc4dc3eff undone)"),
-    ("cleanup_invalidate_lock=off", "the cleanup without invalidate_lock (198dd8aedee6 undone)"),
-    ("cleanup_eof_cap=off", "the release walk not capped at EOF (the V4 EOF rule undone)"),
-    ("drop_writes_errortag=on", "the drop_writes error tag kept (6e8af15ccdc4 undone)"),
-    ("fault_iomap_end=on", "page_mkwrite with the buffered-write ->iomap_end (118e021b4b66 undone)"),
+/// Kernel fixes as knobs, each flipped to its pre-fix value on the first preset that has the
+/// fix: (preset, `knob=value`, what it undoes).
+pub const KNOB_MUTATIONS: &[(&str, &str, &str)] = &[
+    (
+        "linux-6.1",
+        "writeback_seq_check=off",
+        "writeback trusts a cached map whose data-fork if_seq moved (9f9bc034b849 undone)",
+    ),
+    ("linux-6.2", "iomap_valid=off", "no ->iomap_valid after the folio lock (d7b64041164c, 304a68b9c63b)"),
+    ("linux-6.2", "write_failure_cleanup=truncate-then-punch", "the 6.1 short-write cleanup (f43dc4dc3eff undone)"),
+    ("linux-6.2", "cleanup_invalidate_lock=off", "the cleanup without invalidate_lock (198dd8aedee6 undone)"),
+    ("linux-6.2", "cleanup_eof_cap=off", "the release walk not capped at EOF (the V4 EOF rule undone)"),
+    ("linux-6.2", "drop_writes_errortag=on", "the drop_writes error tag kept (6e8af15ccdc4 undone)"),
+    ("linux-6.2", "fault_iomap_end=on", "page_mkwrite with the buffered-write ->iomap_end (118e021b4b66 undone)"),
+    (
+        "linux-6.3",
+        "discard_folio_round_up=on",
+        "xfs_discard_folio punches [pos, round_up(pos)) again (8ac5b996bf51 undone)",
+    ),
+    ("linux-6.6", "ifs_punch=off", "the release walk keeps delalloc under clean blocks of dirty folios"),
+    (
+        "linux-6.12",
+        "zero_range_flush=off",
+        "iomap_zero_range skips dirty cache over unwritten extents (c5c810b94cfd, 7d9b474ee4cc undone)",
+    ),
+    ("linux-6.12", "release_reseek=off", "the release walk WARNs on an empty data range (7a9d43eace88 undone)"),
+    ("linux-6.13", "ioend_size_clamp=off", "the ioend is not clamped to the sampled i_size (51d20d1dacbe undone)"),
 ];
 
 /// Why a survivor cannot change behaviour (or which scenario it needs), by mutation.
@@ -48,7 +67,9 @@ pub const ARGUED: &[(&str, &str)] = &[
 /// One mutation's result.
 #[derive(Debug)]
 pub struct MutantRow {
-    /// `knob=value` applied on top of `linux-6.2`.
+    /// The preset mutated.
+    pub base: String,
+    /// `knob=value` applied on top of `base`.
     pub set: String,
     /// What it undoes.
     pub what: String,
@@ -62,40 +83,58 @@ pub struct MutantRow {
     pub elapsed: Duration,
 }
 
-/// Every mutation to try: the knobs, then the model mutations.
-pub fn all_mutations() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = KNOB_MUTATIONS.iter().map(|(s, w)| (s.to_string(), w.to_string())).collect();
-    v.extend(MUTATIONS.iter().map(|(_, n, w)| (format!("mutation={n}"), w.to_string())));
+/// Every mutation to try, as (preset, `knob=value`, what): the knobs, then the model mutations.
+pub fn all_mutations() -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> =
+        KNOB_MUTATIONS.iter().map(|(b, s, w)| (b.to_string(), s.to_string(), w.to_string())).collect();
+    v.extend(MUTATIONS.iter().map(|(_, n, w)| (BASE.to_string(), format!("mutation={n}"), w.to_string())));
     v
 }
 
-/// Run every mutation in `only` (all when empty) against `scenarios`' `linux-6.2` expectations,
-/// cheapest scenarios first; `each` sees each row as it completes.
+/// Run every mutation in `only` (all when empty) against `scenarios`' expectations on the
+/// mutation's preset, cheapest scenarios first; `each` sees each row as it completes.
 pub fn run(
     scenarios: &[Arc<Scenario>],
     only: &[String],
     budget: Budget,
     mut each: impl FnMut(&MutantRow),
 ) -> Vec<MutantRow> {
-    // Order scenarios by how long their unmutated check takes, so a mutation is usually caught fast.
-    let mut base: Vec<(Duration, Arc<Scenario>)> = Vec::new();
-    for s in scenarios.iter().filter(|s| s.expected(BASE).is_some()) {
-        let Ok(p) = Prepared::new(s.clone(), BASE, &[]) else { continue };
-        let t = Instant::now();
-        let _ = check(Arc::new(p), &default_strategy(s), budget, None);
-        base.push((t.elapsed(), s.clone()));
-    }
-    base.sort_by_key(|(t, _)| *t);
-    let mut rows = Vec::new();
-    for (set, what) in all_mutations() {
-        if !only.is_empty() && !only.iter().any(|o| set.contains(o.as_str())) {
+    // Per preset, the scenarios that expect something of it, ordered by how long their
+    // unmutated check takes, so a mutation is usually caught fast.
+    let mutations: Vec<(String, String, String)> = all_mutations()
+        .into_iter()
+        .filter(|(_, set, _)| only.is_empty() || only.iter().any(|o| set.contains(o.as_str())))
+        .collect();
+    let mut bases: Vec<(String, Vec<Arc<Scenario>>)> = Vec::new();
+    for (preset, _, _) in &mutations {
+        if bases.iter().any(|(b, _)| b == preset) {
             continue;
         }
+        let mut timed: Vec<(Duration, Arc<Scenario>)> = Vec::new();
+        for s in scenarios.iter().filter(|s| s.expected(preset).is_some()) {
+            let Ok(p) = Prepared::new(s.clone(), preset, &[]) else { continue };
+            let t = Instant::now();
+            let _ = check(Arc::new(p), &default_strategy(s), budget, None);
+            timed.push((t.elapsed(), s.clone()));
+        }
+        timed.sort_by_key(|(t, _)| *t);
+        bases.push((preset.clone(), timed.into_iter().map(|(_, s)| s).collect()));
+    }
+    let mut rows = Vec::new();
+    for (preset, set, what) in mutations {
         let start = Instant::now();
-        let mut row =
-            MutantRow { set: set.clone(), what, caught_by: None, checks: 0, executions: 0, elapsed: Duration::ZERO };
-        for (_, s) in &base {
-            let Ok(p) = Prepared::new(s.clone(), BASE, std::slice::from_ref(&set)) else { continue };
+        let mut row = MutantRow {
+            base: preset.clone(),
+            set: set.clone(),
+            what,
+            caught_by: None,
+            checks: 0,
+            executions: 0,
+            elapsed: Duration::ZERO,
+        };
+        let ordered = bases.iter().find(|(b, _)| *b == preset).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+        for s in ordered {
+            let Ok(p) = Prepared::new(s.clone(), &preset, std::slice::from_ref(&set)) else { continue };
             let r = check(Arc::new(p), &default_strategy(s), budget, None);
             row.checks += 1;
             row.executions += r.report.executions;
@@ -119,15 +158,18 @@ pub fn run(
 /// The table: mutation -> first scenario and class that caught it, or SURVIVED with the argument.
 pub fn table(rows: &[MutantRow]) -> String {
     let mut out = String::new();
-    let w = rows.iter().map(|r| r.set.len()).max().unwrap_or(10);
+    let name = |r: &MutantRow| format!("{} {}", r.base, r.set);
+    let w = rows.iter().map(|r| name(r).len()).max().unwrap_or(10);
     for r in rows {
         match &r.caught_by {
             Some((scn, exp, got)) => out.push_str(&format!(
                 "{:<w$}  caught by {scn}: {got} (expected {exp}) after {} checks, {:.1?}\n",
-                r.set, r.checks, r.elapsed
+                name(r),
+                r.checks,
+                r.elapsed
             )),
             None => {
-                out.push_str(&format!("{:<w$}  SURVIVED {} checks ({} executions)\n", r.set, r.checks, r.executions));
+                out.push_str(&format!("{:<w$}  SURVIVED {} checks ({} executions)\n", name(r), r.checks, r.executions));
                 if let Some((_, why)) = ARGUED.iter().find(|(m, _)| *m == r.set) {
                     out.push_str(&crate::render::wrapped(why, w + 4));
                 }

@@ -91,20 +91,10 @@ pub(crate) fn writes(ops: &[OpRecord]) -> Vec<Wr> {
             // not written to the file), unless another actor moved i_size while it ran, so
             // that they may have been inside EOF when stored.
             let may_len = match r.desc {
-                OpDesc::Store { .. } if !extends.iter().any(|&(a, t)| a != r.actor && r.inv < t && t < r.resp) => {
-                    done
-                }
+                OpDesc::Store { .. } if !extends.iter().any(|&(a, t)| a != r.actor && r.inv < t && t < r.resp) => done,
                 _ => len,
             };
-            Some(Wr {
-                op: i,
-                start,
-                def_end: start + done,
-                may_end: start + may_len,
-                value,
-                inv: r.inv,
-                resp: r.resp,
-            })
+            Some(Wr { op: i, start, def_end: start + done, may_end: start + may_len, value, inv: r.inv, resp: r.resp })
         })
         .collect()
 }

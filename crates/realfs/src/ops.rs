@@ -529,8 +529,8 @@ pub const PREALLOC_MIN_FILE_BYTES: u64 = 64 * 1024;
 /// Says, before running anything, whether every op of `scenario` has a real counterpart on this
 /// kernel and `mount`: the scenario's page size must be the machine's, its block size the
 /// mount's, each `errortag` must exist under `/sys/fs/xfs/<dev>/errortag/` (debug kernels
-/// only), there may be no `crash` nor `writeback` with `error`, and no op may reach past [`PREALLOC_MIN_FILE_BYTES`]. The error lists every problem,
-/// separated by `; `.
+/// only), there may be no `crash` nor `writeback` with `error`, and no op may reach past
+/// [`PREALLOC_MIN_FILE_BYTES`]. The error lists every problem, separated by `; `.
 pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
     let mut problems: Vec<String> = Vec::new();
     let page = sys::page_size() as u64;

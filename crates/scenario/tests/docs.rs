@@ -40,6 +40,7 @@ fn every_verdict_class_is_documented() {
         "iomap-write-delalloc-release",
         "iomap-folio-mkwrite-iter",
         "xfs-bmapi-convert-delalloc",
+        "iomap-dio-bio-iter",
     ] {
         assert!(doc.contains(&format!("| `{name}` |")), "invariant:{name} is not documented");
     }

@@ -7,7 +7,9 @@ mod seek;
 mod truncate;
 
 pub use filemap::{filemap_get_folio, filemap_lock_folio, folio_unlock, FolioCreate, LockedFolio};
-pub use reclaim::{invalidate_after_exit, invalidate_inode_pages2_range, invalidate_mapping_pages, madvise_pageout_range};
+pub use reclaim::{
+    invalidate_after_exit, invalidate_inode_pages2_range, invalidate_mapping_pages, madvise_pageout_range,
+};
 pub use seek::{mapping_seek_hole_data, seek_shadow_as_hole, Whence};
 pub use truncate::{pagecache_isize_extended, truncate_pagecache_range};
 

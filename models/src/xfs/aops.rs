@@ -104,7 +104,8 @@ impl WritebackOps for XfsWritebackOps {
                 _ => None,
             });
         }
-        let io_end = if cx.w.behaviour.ioend_size_clamp { (io.offset + io.size).min(io.i_size) } else { io.offset + io.size };
+        let io_end =
+            if cx.w.behaviour.ioend_size_clamp { (io.offset + io.size).min(io.i_size) } else { io.offset + io.size };
         let new_eof = io_end.min(i_size_now);
         if new_eof > core.disk_size {
             core.disk_size = new_eof;
