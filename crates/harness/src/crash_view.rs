@@ -100,3 +100,65 @@ fn held_values(before: &[Wr], extends: &[(u64, u64, u64)], b: u64) -> Vec<u8> {
     }
     vals
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::writes;
+    use iomc_models::xfs::{Bmap, CrashImage};
+    use iomc_models::{Behaviour, Geometry};
+    use iomc_sync::Backend;
+
+    fn rec(desc: OpDesc, inv: u64, resp: u64, result: i64) -> OpRecord {
+        OpRecord { actor: 1, desc, inv, resp, result, data: Vec::new() }
+    }
+
+    fn world_with(content: Vec<u8>) -> World {
+        let geo = Geometry::new(4096, 4096, vec![1], 8192);
+        let w = World::new(Backend::Std, geo, Behaviour::preset("linux-6.13").unwrap());
+        let disk_size = content.len() as u64;
+        *w.crash.lock().unwrap() = Some(CrashImage { df: vec![Bmap::Hole; 2], disk_size, content });
+        w
+    }
+
+    /// The gap an extension opened held zero; bytes a write covered before the extension did
+    /// not (a post-EOF tail's zeroes are not file data).
+    #[test]
+    fn zero_is_held_only_where_an_extension_opened_a_gap() {
+        let ops = [
+            rec(OpDesc::Write { offset: 3000, length: 100, fill: 0x22 }, 1, 4, 100),
+            rec(OpDesc::Extend { from: 1000, to: 3100 }, 3, 3, 0),
+        ];
+        let ws = writes(&ops);
+        let ext = [(1000, 3100, 3)];
+        assert_eq!(held_values(&ws, &ext, 2000), [0], "the gap [1000, 3000) opened as zeroes");
+        assert_eq!(held_values(&ws, &ext, 3050), [0x22], "the write began before the extension");
+    }
+
+    /// Below the on-disk size, a zero that was never file data is zeroed-data; after an fsync,
+    /// an older value where the fsynced write should be is lost-write.
+    #[test]
+    fn crash_view_classes() {
+        let mut ops = vec![
+            rec(OpDesc::Write { offset: 0, length: 2000, fill: 0x11 }, 1, 3, 2000),
+            rec(OpDesc::Extend { from: 0, to: 2000 }, 2, 2, 0),
+            rec(OpDesc::Neutral("crash"), 10, 11, 0),
+        ];
+        let mut content = vec![0x11; 1000];
+        content.extend(vec![0u8; 1000]);
+        let w = world_with(content);
+        let v = check(&w, &ops, &writes(&ops)).expect("zeroes that were never file data");
+        assert_eq!(v.0, Verdict::ZeroedData, "{}", v.1);
+        let w = world_with(vec![0x11; 2000]);
+        assert!(check(&w, &ops, &writes(&ops)).is_none(), "the data itself is fine");
+        // An fsync returned, then a second write, then the crash: the disk may hold either.
+        ops.insert(2, rec(OpDesc::Neutral("fsync"), 4, 5, 0));
+        ops.insert(3, rec(OpDesc::Write { offset: 0, length: 2000, fill: 0x33 }, 6, 7, 2000));
+        let w = world_with(vec![0x11; 2000]);
+        assert!(check(&w, &ops, &writes(&ops)).is_none());
+        // The first write was fsynced: a disk of 1000 bytes lost it.
+        let w = world_with(vec![0x11; 1000]);
+        let v = check(&w, &ops, &writes(&ops)).expect("fsynced data beyond the on-disk size");
+        assert_eq!(v.0, Verdict::LostWrite, "{}", v.1);
+    }
+}

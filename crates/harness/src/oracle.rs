@@ -382,7 +382,67 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
 
 #[cfg(test)]
 mod tests {
-    use super::first_not_in;
+    use super::{allowed, class_of, first_not_in, writes};
+    use iomc_models::{OpDesc, OpRecord};
+    use iomc_scenario::Verdict;
+
+    fn rec(actor: u8, desc: OpDesc, inv: u64, resp: u64, result: i64) -> OpRecord {
+        OpRecord { actor, desc, inv, resp, result, data: Vec::new() }
+    }
+
+    /// The register: a completed write hides the initial zero and older writes; a concurrent
+    /// one is allowed beside it; a short write's tail is allowed but hides nothing.
+    #[test]
+    fn allowed_follows_the_register() {
+        let ops = [
+            rec(1, OpDesc::Write { offset: 0, length: 100, fill: 0x11 }, 1, 2, 100),
+            rec(1, OpDesc::Write { offset: 0, length: 100, fill: 0x22 }, 3, 6, 50),
+            rec(2, OpDesc::Write { offset: 0, length: 100, fill: 0x33 }, 4, 5, 100),
+        ];
+        let ws = writes(&ops);
+        let after = (u64::MAX, u64::MAX);
+        // Byte 10: 0x22 (definite) and 0x33 overlap in time; 0x11 is hidden by both.
+        let mut v = allowed(&ws, 10, after.0, after.1).0;
+        v.sort_unstable();
+        assert_eq!(v, [0x22, 0x33]);
+        // Byte 60: 0x22 only "maybe" (short write), so 0x33 hides 0x11 but 0x22 stays possible.
+        let mut v = allowed(&ws, 60, after.0, after.1).0;
+        v.sort_unstable();
+        assert_eq!(v, [0x22, 0x33]);
+        // A reader that ended before anything was written sees the initial zero only.
+        assert_eq!(allowed(&ws, 10, 0, 1).0, [0]);
+    }
+
+    /// A store's bytes beyond the EOF of its moment are not file data, unless another actor
+    /// moved i_size while it ran.
+    #[test]
+    fn stores_beyond_eof_are_not_file_data() {
+        let store = rec(1, OpDesc::Store { offset: 2000, length: 100, fill: 0x22 }, 1, 4, 0);
+        let ws = writes(std::slice::from_ref(&store));
+        assert_eq!(allowed(&ws, 2050, u64::MAX, u64::MAX).0, [0]);
+        assert_eq!(class_of(&ws, 2050, 0x22), Verdict::StaleData, "exposed post-EOF store");
+        let own = rec(1, OpDesc::Extend { from: 1000, to: 3000 }, 2, 2, 0);
+        let ws = writes(&[store.clone(), own]);
+        assert_eq!(allowed(&ws, 2050, u64::MAX, u64::MAX).0, [0], "its own actor's extension proves nothing");
+        let other = rec(2, OpDesc::Extend { from: 1000, to: 3000 }, 2, 2, 0);
+        let ws = writes(&[store, other]);
+        let mut v = allowed(&ws, 2050, u64::MAX, u64::MAX).0;
+        v.sort_unstable();
+        assert_eq!(v, [0, 0x22], "a concurrent extension may have put the store inside EOF");
+    }
+
+    /// Classes: poison is stale, zero is zeroed, an older write's value is lost-write, a value
+    /// never written there is stale.
+    #[test]
+    fn class_of_names_what_the_byte_holds() {
+        let ops = [rec(1, OpDesc::Write { offset: 0, length: 10, fill: 0x11 }, 1, 2, 10)];
+        let ws = writes(&ops);
+        assert_eq!(class_of(&ws, 5, iomc_models::xfs::POISON), Verdict::StaleData);
+        assert_eq!(class_of(&ws, 5, 0), Verdict::ZeroedData);
+        assert_eq!(class_of(&ws, 5, 0x11), Verdict::LostWrite);
+        assert_eq!(class_of(&ws, 5, 0x44), Verdict::StaleData);
+        assert_eq!(class_of(&ws, 50, 0x11), Verdict::StaleData, "0x11 was never written at 50");
+    }
 
     /// The vectorised scan finds the same first bad byte as a plain per-byte scan, for one
     /// allowed value and for several, at every position across chunk boundaries.

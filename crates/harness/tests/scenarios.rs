@@ -102,6 +102,24 @@ verdicts! {
     ifs_punch_6_1: "ifs-punch-clean-blocks", "linux-6.1" => Verdict::Invariant("xfs-bmapi-convert-delalloc".into());
     ifs_punch_6_3: "ifs-punch-clean-blocks", "linux-6.3" => Verdict::Pass;
     ifs_punch_6_6: "ifs-punch-clean-blocks", "linux-6.6" => Verdict::Pass;
+    dio_release_walk_6_6: "dio-release-walk", "linux-6.6" => Verdict::Invariant("iomap-write-delalloc-release".into());
+    dio_release_walk_6_12: "dio-release-walk", "linux-6.12" => Verdict::Pass;
+    zero_eof_write_6_6: "zero-eof-unwritten-write", "linux-6.6" => Verdict::StaleData;
+    zero_eof_write_6_12: "zero-eof-unwritten-write", "linux-6.12" => Verdict::Pass;
+    zero_eof_truncate_6_6: "zero-eof-unwritten-truncate", "linux-6.6" => Verdict::StaleData;
+    zero_eof_truncate_6_12: "zero-eof-unwritten-truncate", "linux-6.12" => Verdict::Pass;
+    append_crash_6_12: "append-writeback-crash", "linux-6.12" => Verdict::ZeroedData;
+    append_crash_6_13: "append-writeback-crash", "linux-6.13" => Verdict::Pass;
+}
+
+/// §9.6's finding is in the crash view: the on-disk size covers the zeroes of the old post-EOF
+/// tail, while the live file (after the threads joined) is whole.
+#[test]
+fn append_crash_is_found_in_the_crash_view_only() {
+    let r = run("append-writeback-crash", "linux-6.12", &[], None);
+    let f = r.report.found.as_ref().expect("a violation");
+    assert!(f.finding.summary.contains("crash view (on-disk size 2000)"), "{}", f.finding.summary);
+    assert!(f.finding.detail.iter().any(|d| d.contains("every byte as expected")), "{:?}", f.finding.detail);
 }
 
 /// §9.2's leak needs per-block dirty state without the ifs punch: with both (6.6) or neither
