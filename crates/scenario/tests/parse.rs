@@ -108,7 +108,7 @@ fn valid_full_example() {
     assert_eq!(
         s.setup,
         vec![
-            op(OpKind::Fallocate { offset: 0, length: 12288 }, 5, 3),
+            op(OpKind::Fallocate { offset: 0, length: 12288, keep_size: false }, 5, 3),
             op(OpKind::Pwrite { offset: 10240, length: 2048, fill: 0x41 }, 6, 3),
         ]
     );
@@ -131,7 +131,7 @@ fn valid_full_example() {
             OpKind::Writeback { range: Some((8192, 4096)), error: None },
             OpKind::Reclaim { range: None },
             OpKind::MmapWrite { offset: 100, length: 8000, fill: 7 },
-            OpKind::Read { offset: 0, length: 1 },
+            OpKind::Read { offset: 0, length: 1, direct: false },
             OpKind::PunchHole { offset: 4096, length: 4096 },
             OpKind::Truncate { size: 0 },
             OpKind::Fsync,
@@ -207,7 +207,7 @@ fn array_of_tables_and_table_forms_are_accepted() {
     assert_eq!(s.setup, vec![op(OpKind::Truncate { size: 8192 }, 6, 1)]);
     assert_eq!(s.threads[0].name, "a_b-1");
     assert_eq!(s.threads[0].loc, loc(10, 1));
-    assert_eq!(s.threads[0].ops, vec![op(OpKind::Read { offset: 0, length: 4096 }, 13, 1)]);
+    assert_eq!(s.threads[0].ops, vec![op(OpKind::Read { offset: 0, length: 4096, direct: false }, 13, 1)]);
     assert_eq!(s.span_bytes(), 65536);
 }
 
