@@ -136,8 +136,14 @@ fn thread_op(bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy
 fn op_of(spec: &'static OpSpec, bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy<OpKind> {
     let has = |k: ArgKind| spec.args.iter().any(|a| a.kind == k);
     let cap = spec.generate.max_length.unwrap_or(u64::MAX);
+    let align = spec.generate.align.unwrap_or(1);
     let rng = if has(ArgKind::Offset) {
-        range(bs, size, edges, biased).prop_map(move |(o, l)| Some((o, l.min(cap)))).boxed()
+        range(bs, size, edges, biased)
+            .prop_map(move |(o, l)| {
+                let (o, e) = (o / align * align, (o + l.min(cap)).div_ceil(align) * align);
+                Some((o, e - o))
+            })
+            .boxed()
     } else {
         Just(None).boxed()
     };

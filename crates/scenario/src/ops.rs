@@ -80,9 +80,12 @@ pub struct GenSpec {
     pub weight: u32,
     /// Cap on a generated range's length (e.g. mmap stores are kept short).
     pub max_length: Option<u64>,
+    /// Generated ranges start and end on a multiple of this (O_DIRECT's 512-byte sectors), so
+    /// they exercise the op rather than its -EINVAL.
+    pub align: Option<u64>,
 }
 
-const NEVER: GenSpec = GenSpec { weight: 0, max_length: None };
+const NEVER: GenSpec = GenSpec { weight: 0, max_length: None, align: None };
 
 /// One op: its name, arguments and what it stands for.
 #[derive(Clone, Copy, Debug)]
@@ -116,7 +119,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "buffered write of `length` bytes of `fill` at `offset`",
         kernel: "xfs_file_buffered_write -> iomap_file_buffered_write",
         real: "pwrite(2)",
-        generate: GenSpec { weight: 4, max_length: None },
+        generate: GenSpec { weight: 4, max_length: None, align: None },
     },
     OpSpec {
         name: "mmap_write",
@@ -125,7 +128,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "store through a shared mapping: read fault if absent, page_mkwrite, then the store",
         kernel: "filemap_fault, xfs_filemap_page_mkwrite -> iomap_page_mkwrite, user store",
         real: "MAP_SHARED mapping; the store through process_vm_writev (EFAULT, not SIGBUS, beyond EOF)",
-        generate: GenSpec { weight: 2, max_length: Some(64) },
+        generate: GenSpec { weight: 2, max_length: Some(64), align: None },
     },
     OpSpec {
         name: "read",
@@ -135,7 +138,7 @@ pub const OPS: &[OpSpec] = &[
                   multiples of 512), flushing the range's dirty page cache first and reading the disk",
         kernel: "xfs_file_buffered_read -> filemap_read; direct: xfs_file_dio_read -> iomap_dio_rw",
         real: "pread(2); direct: pread(2) on an O_DIRECT descriptor",
-        generate: GenSpec { weight: 1, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
         name: "dio_write",
@@ -148,7 +151,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_dio_write_aligned/_unaligned -> iomap_dio_rw, xfs_direct_write_iomap_begin, \
                  xfs_dio_write_end_io, kiocb_invalidate_post_direct_write",
         real: "pwrite(2) on an O_DIRECT descriptor (a synchronous completion: a subset of the model's orders)",
-        generate: GenSpec { weight: 0, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: Some(512) },
     },
     OpSpec {
         name: "writeback",
@@ -168,7 +171,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_vm_writepages -> iomap_writepages, xfs_end_ioend; xfs_map_blocks -> xfs_discard_folio",
         real: "sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER); with `error`: not runnable (no way to make \
                one delalloc conversion fail on demand)",
-        generate: GenSpec { weight: 3, max_length: None },
+        generate: GenSpec { weight: 3, max_length: None, align: None },
     },
     OpSpec {
         name: "reclaim",
@@ -178,7 +181,7 @@ pub const OPS: &[OpSpec] = &[
                   partly in the range is split first",
         kernel: "madvise(MADV_PAGEOUT): split_folio, shrink_folio_list -> __remove_mapping (kswapd's eviction)",
         real: "madvise(MADV_PAGEOUT) over a shared mapping with the cached, uptodate pages faulted in (no read-around)",
-        generate: GenSpec { weight: 3, max_length: None },
+        generate: GenSpec { weight: 3, max_length: None, align: None },
     },
     OpSpec {
         name: "fallocate",
@@ -187,7 +190,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "preallocate unwritten extents; the size grows to the range's end unless `keep_size = true`",
         kernel: "xfs_file_fallocate -> xfs_alloc_file_space (then xfs_vn_setattr_size unless KEEP_SIZE)",
         real: "fallocate(2), mode 0 or FALLOC_FL_KEEP_SIZE",
-        generate: GenSpec { weight: 1, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
         name: "punch_hole",
@@ -196,7 +199,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "free the range's blocks, keeping the size",
         kernel: "xfs_file_fallocate(PUNCH_HOLE) -> xfs_free_file_space",
         real: "fallocate(2), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE",
-        generate: GenSpec { weight: 1, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
         name: "zero_range",
@@ -207,7 +210,7 @@ pub const OPS: &[OpSpec] = &[
                   size grows to the range's end",
         kernel: "xfs_file_fallocate(ZERO_RANGE) -> xfs_free_file_space + xfs_alloc_file_space",
         real: "fallocate(2), FALLOC_FL_ZERO_RANGE",
-        generate: GenSpec { weight: 0, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
         name: "truncate",
@@ -216,7 +219,7 @@ pub const OPS: &[OpSpec] = &[
         summary: "set the file size",
         kernel: "xfs_setattr_size",
         real: "ftruncate(2)",
-        generate: GenSpec { weight: 1, max_length: None },
+        generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
         name: "fsync",

@@ -217,8 +217,8 @@ fn unknown_op() {
         &one_op(r#"{ op = "pwrit", offset = 0, length = 1, fill = 1 }"#),
         12,
         16,
-        "unknown op \"pwrit\" (expected one of: pwrite, mmap_write, read, writeback, reclaim, fallocate, punch_hole, \
-         truncate, fsync, drop_caches, errortag, short_copy)",
+        "unknown op \"pwrit\" (expected one of: pwrite, mmap_write, read, dio_write, writeback, reclaim, fallocate, \
+         punch_hole, zero_range, truncate, fsync, drop_caches, errortag, short_copy, crash)",
     );
 }
 

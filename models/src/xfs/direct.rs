@@ -88,9 +88,14 @@ pub fn xfs_file_dio_write(cx: &Ctx<'_>, pos: u64, len: u64, fill: u8) -> DioWrit
     r.and_complete(cx)
 }
 
-/// A submitted direct write whose completion has not run yet (or ran, for a synchronous one).
-struct Submitted {
-    result: Result<Option<Completion>, DioWrite>,
+/// A submitted direct write.
+enum Submitted {
+    /// The completion is still to run (AIO).
+    Pending(Completion),
+    /// The completion ran (synchronous): bytes written.
+    Completed(i64),
+    /// The page cache could not be invalidated: fall back to a buffered write.
+    FallBack,
 }
 
 /// What `iomap_dio_complete` needs.
@@ -104,10 +109,10 @@ impl Submitted {
     /// Run the completion now if it is still pending (the AIO completion after the submitter
     /// unlocked).
     fn and_complete(self, cx: &Ctx<'_>) -> DioWrite {
-        match self.result {
-            Err(r) => r,
-            Ok(None) => DioWrite::Done(0),
-            Ok(Some(c)) => {
+        match self {
+            Submitted::FallBack => DioWrite::FallBackToBuffered,
+            Submitted::Completed(written) => DioWrite::Done(written),
+            Submitted::Pending(c) => {
                 iomap_dio_complete(cx, &c);
                 DioWrite::Done(c.len as i64)
             }
@@ -129,7 +134,7 @@ fn iomap_dio_write(cx: &Ctx<'_>, pos: u64, len: u64, fill: u8, sync: bool) -> Su
     let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, pos, end, true, None);
     if !invalidate_inode_pages2_range(cx, pos, end) {
         cx.ev("iomap_dio_rw", What::Note("page cache invalidation failed: -ENOTBLK, fall back to buffered I/O"));
-        return Submitted { result: Err(DioWrite::FallBackToBuffered) };
+        return Submitted::FallBack;
     }
     w.ip.i_dio_count.fetch_add(1, Ordering::SeqCst);
     let unwritten = xfs_direct_write_iomap_begin(cx, pos, len);
@@ -156,9 +161,9 @@ fn iomap_dio_write(cx: &Ctx<'_>, pos: u64, len: u64, fill: u8, sync: bool) -> Su
     let c = Completion { pos, len, unwritten };
     if sync {
         iomap_dio_complete(cx, &c);
-        return Submitted { result: Ok(None) };
+        return Submitted::Completed(len as i64);
     }
-    Submitted { result: Ok(Some(c)) }
+    Submitted::Pending(c)
 }
 
 /// `xfs_direct_write_iomap_begin` (fs/xfs/xfs_iomap.c, 6.1 to 6.18) over `[pos, pos+len)`:
