@@ -181,6 +181,12 @@ pub struct Behaviour {
     /// it to min(end of the block-granular I/O, i_size at completion), which an append that
     /// raced with writeback has moved past the zeroed tail: kernel.md §9.6.
     pub ioend_size_clamp: bool,
+    /// `pagecache_isize_extended` zeroes the dirty EOF folio from the old EOF to the new one
+    /// (Brian Foster, "mm: zero range of eof folio exposed by inode size extension" [title from
+    /// memory, commit id not verified]; read in the 6.13.7 and 6.18.2 sources, absent from
+    /// 6.12.0): bytes an mmap store put beyond EOF after the extending write's EOF zeroing are
+    /// not exposed by its i_size update. Before, it only write-protects the folio.
+    pub isize_extended_zero: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -246,7 +252,8 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "linux-6.13",
         summary: "6.12 + iomap_zero_range zeroes a dirty unaligned first block directly instead of \
-                  flushing; ioend size clamped to the i_size sampled at writeback (51d20d1dacbe, kernel.md §9.6)",
+                  flushing; ioend size clamped to the i_size sampled at writeback (51d20d1dacbe, kernel.md §9.6); \
+                  pagecache_isize_extended zeroes the dirty EOF folio past the old EOF (mm, Brian Foster)",
         behaviour: LINUX_6_13,
     },
     Preset {
@@ -279,6 +286,7 @@ const LINUX_5_0: Behaviour = Behaviour {
     ifs_punch: false,
     release_reseek: false,
     ioend_size_clamp: false,
+    isize_extended_zero: false,
     mutation: Mutation::None,
 };
 
@@ -317,9 +325,10 @@ const LINUX_6_12: Behaviour = Behaviour {
     ..LINUX_6_6
 };
 
-/// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block and the ioend size
-/// clamp.
-const LINUX_6_13: Behaviour = Behaviour { zero_range_partial_eof: true, ioend_size_clamp: true, ..LINUX_6_12 };
+/// The 6.13 knobs: 6.12 plus direct zeroing of a dirty partial first block, the ioend size
+/// clamp and the EOF folio zeroed on size extension.
+const LINUX_6_13: Behaviour =
+    Behaviour { zero_range_partial_eof: true, ioend_size_clamp: true, isize_extended_zero: true, ..LINUX_6_12 };
 
 /// The 6.18 knobs: 6.13 with writeback batches of 31.
 const LINUX_6_18: Behaviour = Behaviour { writeback_batch: 31, ..LINUX_6_13 };
@@ -383,6 +392,10 @@ pub const KNOBS: &[(&str, &str)] = &[
     (
         "ioend_size_clamp",
         "on|off: the ioend ends at the i_size sampled at writeback, so completion's on-disk size is exact (6.13, 51d20d1dacbe)",
+    ),
+    (
+        "isize_extended_zero",
+        "on|off: pagecache_isize_extended zeroes a dirty EOF folio from the old EOF to the new (6.13)",
     ),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
@@ -450,6 +463,7 @@ impl Behaviour {
             "ifs_punch" => self.ifs_punch = flag()?,
             "release_reseek" => self.release_reseek = flag()?,
             "ioend_size_clamp" => self.ioend_size_clamp = flag()?,
+            "isize_extended_zero" => self.isize_extended_zero = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -495,6 +509,7 @@ impl Behaviour {
             ("ifs_punch", onoff(self.ifs_punch)),
             ("release_reseek", onoff(self.release_reseek)),
             ("ioend_size_clamp", onoff(self.ioend_size_clamp)),
+            ("isize_extended_zero", onoff(self.isize_extended_zero)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

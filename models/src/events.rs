@@ -104,14 +104,22 @@ pub struct Event {
 /// An operation as the oracle sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpDesc {
-    /// Bytes `[offset, offset+length)` set to `fill` (pwrite, O_DIRECT write).
+    /// Bytes `[offset, offset+length)` set to `fill` (pwrite).
     Write { offset: u64, length: u64, fill: u8 },
+    /// An O_DIRECT write of `fill` over `[offset, offset+length)` (falls back to a buffered
+    /// write when the page cache cannot be invalidated first).
+    DirectWrite { offset: u64, length: u64, fill: u8 },
     /// A store of `fill` over `[offset, offset+length)` through a shared mapping: only the
     /// bytes it reports (those inside EOF when stored) are file data.
     Store { offset: u64, length: u64, fill: u8 },
     /// i_size grew from `from` to `to` (an instant, recorded by the model where i_size is
     /// written): the bytes in between that no write had yet covered became file data, zeroes.
     Extend { from: u64, to: u64 },
+    /// The page cache over `[offset, offset+length)` could not be invalidated after this
+    /// actor's O_DIRECT write (a folio there was dirty again): `dio_warn_stale_pagecache` sets
+    /// -EIO on the mapping and warns "Possible data corruption due to collision with buffered
+    /// I/O!". The write's data may not show through the cache (an instant).
+    StalePagecache { offset: u64, length: u64 },
     /// Bytes `[offset, offset+length)` set to zero (punch, truncate beyond the new size).
     Zero { offset: u64, length: u64 },
     /// A read (buffered or direct) of `[offset, offset+length)`.

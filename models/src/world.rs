@@ -118,7 +118,11 @@ impl<'w> Ctx<'w> {
     /// Record that i_size grew from `from` to `to` (an instant in the history: the oracle's
     /// size-extension and crash rules read it).
     pub fn extended(&self, from: u64, to: u64) {
-        let h = self.w.rec.invoke(self.actor, crate::events::OpDesc::Extend { from, to });
+        self.instant(crate::events::OpDesc::Extend { from, to });
+    }
+    /// Record an instant in the history (an op that starts and ends at once).
+    pub fn instant(&self, desc: crate::events::OpDesc) {
+        let h = self.w.rec.invoke(self.actor, desc);
         self.w.rec.respond(h, 0, Vec::new());
     }
     /// Record a model assertion failure standing for a kernel WARN/ASSERT.

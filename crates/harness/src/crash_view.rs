@@ -129,7 +129,7 @@ mod tests {
             rec(OpDesc::Write { offset: 3000, length: 100, fill: 0x22 }, 1, 4, 100),
             rec(OpDesc::Extend { from: 1000, to: 3100 }, 3, 3, 0),
         ];
-        let ws = writes(&ops);
+        let ws = writes(&ops, 4096);
         let ext = [(1000, 3100, 3)];
         assert_eq!(held_values(&ws, &ext, 2000), [0], "the gap [1000, 3000) opened as zeroes");
         assert_eq!(held_values(&ws, &ext, 3050), [0x22], "the write began before the extension");
@@ -147,18 +147,18 @@ mod tests {
         let mut content = vec![0x11; 1000];
         content.extend(vec![0u8; 1000]);
         let w = world_with(content);
-        let v = check(&w, &ops, &writes(&ops)).expect("zeroes that were never file data");
+        let v = check(&w, &ops, &writes(&ops, 4096)).expect("zeroes that were never file data");
         assert_eq!(v.0, Verdict::ZeroedData, "{}", v.1);
         let w = world_with(vec![0x11; 2000]);
-        assert!(check(&w, &ops, &writes(&ops)).is_none(), "the data itself is fine");
+        assert!(check(&w, &ops, &writes(&ops, 4096)).is_none(), "the data itself is fine");
         // An fsync returned, then a second write, then the crash: the disk may hold either.
         ops.insert(2, rec(OpDesc::Neutral("fsync"), 4, 5, 0));
         ops.insert(3, rec(OpDesc::Write { offset: 0, length: 2000, fill: 0x33 }, 6, 7, 2000));
         let w = world_with(vec![0x11; 2000]);
-        assert!(check(&w, &ops, &writes(&ops)).is_none());
+        assert!(check(&w, &ops, &writes(&ops, 4096)).is_none());
         // The first write was fsynced: a disk of 1000 bytes lost it.
         let w = world_with(vec![0x11; 1000]);
-        let v = check(&w, &ops, &writes(&ops)).expect("fsynced data beyond the on-disk size");
+        let v = check(&w, &ops, &writes(&ops, 4096)).expect("fsynced data beyond the on-disk size");
         assert_eq!(v.0, Verdict::LostWrite, "{}", v.1);
     }
 }

@@ -81,7 +81,7 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             OpResult::default()
         }
         OpKind::DioWrite { offset, length, fill } => {
-            let h = rec.invoke(cx.actor, OpDesc::Write { offset, length, fill });
+            let h = rec.invoke(cx.actor, OpDesc::DirectWrite { offset, length, fill });
             let ret = match xfs::xfs_file_dio_write(cx, offset, length, fill) {
                 xfs::DioWrite::Done(n) => n,
                 // xfs_file_write_iter: -ENOTBLK falls back to a buffered write.

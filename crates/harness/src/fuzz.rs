@@ -120,8 +120,9 @@ pub fn fuzz(cfg: &FuzzConfig, on_case: impl Fn(u32)) -> Result<FuzzReport, Strin
 }
 
 /// Write the counterexample as `<dir>/fuzz-<preset>-<seed>.toml` expecting the class it showed
-/// on the fuzzed preset (and `pass` on `linux-6.2`, the claim the fix makes), check it back from
-/// the file, and return the path and a replay token bound to that file.
+/// on the fuzzed preset (and `pass` on the newest preset, which has every fix the model knows:
+/// the claim the fixes make), check it back from the file, and return the path and a replay
+/// token bound to that file.
 fn write_counterexample(dir: &Path, cfg: &FuzzConfig, cx: &mut Counterexample) -> Result<(PathBuf, String), String> {
     let found = cx.result.report.found.as_ref().ok_or("no violation to write")?;
     let verdict = found.finding.verdict.clone();
@@ -134,13 +135,14 @@ fn write_counterexample(dir: &Path, cfg: &FuzzConfig, cx: &mut Counterexample) -
         cfg.preset, cfg.seed, cfg.iterations
     );
     s.expect = vec![(cfg.preset.clone(), verdict.clone(), iomc_scenario::Loc { line: 0, col: 0 })];
-    if cfg.preset != "linux-6.2" {
-        s.expect.push(("linux-6.2".into(), Verdict::Pass, iomc_scenario::Loc { line: 0, col: 0 }));
+    let newest = iomc_models::newest_preset().name;
+    if cfg.preset != newest {
+        s.expect.push((newest.into(), Verdict::Pass, iomc_scenario::Loc { line: 0, col: 0 }));
     }
     let comment = vec![
         format!("Found by `iomc fuzz --variant {} --seed {}` and shrunk by proptest.", cfg.preset, cfg.seed),
         format!("{}: {}", cfg.preset, found.finding.summary),
-        "Expectations: the class the fuzzed kernel showed; linux-6.2 is expected to pass (the fix's claim).".into(),
+        format!("Expectations: the class the fuzzed kernel showed; {newest} is expected to pass (the fixes' claim)."),
     ];
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(format!("{name}.toml"));

@@ -39,6 +39,11 @@ pub const KNOB_MUTATIONS: &[(&str, &str, &str)] = &[
     ),
     ("linux-6.12", "release_reseek=off", "the release walk WARNs on an empty data range (7a9d43eace88 undone)"),
     ("linux-6.13", "ioend_size_clamp=off", "the ioend is not clamped to the sampled i_size (51d20d1dacbe undone)"),
+    (
+        "linux-6.13",
+        "isize_extended_zero=off",
+        "pagecache_isize_extended only write-protects the EOF folio (the 6.13 mm zeroing undone)",
+    ),
 ];
 
 /// Why a survivor cannot change behaviour (or which scenario it needs), by mutation.

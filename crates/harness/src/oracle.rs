@@ -66,22 +66,51 @@ pub(crate) struct Wr {
     pub(crate) resp: u64,
 }
 
-pub(crate) fn writes(ops: &[OpRecord]) -> Vec<Wr> {
+/// The register's view of the history's write-like ops. `folio_max` is the largest folio the
+/// geometry allows, in bytes (the reach of a direct write's page-cache invalidation).
+pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
     // Instants at which another actor's op moved i_size (for stores beyond EOF).
     let extends: Vec<(u8, u64)> =
         ops.iter().filter(|r| matches!(r.desc, OpDesc::Extend { .. })).map(|r| (r.actor, r.inv)).collect();
-    ops.iter()
+    // Direct writes whose page cache could not be invalidated afterwards (the kernel warned and
+    // set -EIO): their data may not show through the cache, so they hide nothing.
+    let stale: Vec<(u8, u64)> =
+        ops.iter().filter(|r| matches!(r.desc, OpDesc::StalePagecache { .. })).map(|r| (r.actor, r.inv)).collect();
+    // Linux keeps direct and buffered I/O coherent only between them, not while both are in
+    // flight over the same folio: a buffered write or store that runs while a direct write is
+    // in flight may zero around its bytes over a not yet converted extent, or be written back
+    // over the direct write's data. Such a direct write hides nothing either.
+    let buffered_near = |r: &OpRecord, offset: u64, length: u64| {
+        ops.iter().any(|x| {
+            let (o, l) = match x.desc {
+                OpDesc::Write { offset, length, .. }
+                | OpDesc::Store { offset, length, .. }
+                | OpDesc::Zero { offset, length } => (offset, length),
+                _ => return false,
+            };
+            let (s, e) = (offset / folio_max * folio_max, (offset + length).div_ceil(folio_max) * folio_max);
+            x.actor != r.actor && x.inv < r.resp && r.inv < x.resp && o < e && s < o + l
+        })
+    };
+    let mut ws: Vec<Wr> = ops
+        .iter()
         .enumerate()
         .filter_map(|(i, r)| {
             let (start, len, value) = match r.desc {
-                OpDesc::Write { offset, length, fill } | OpDesc::Store { offset, length, fill } => {
-                    (offset, length, fill)
-                }
+                OpDesc::Write { offset, length, fill }
+                | OpDesc::DirectWrite { offset, length, fill }
+                | OpDesc::Store { offset, length, fill } => (offset, length, fill),
                 OpDesc::Zero { offset, length } | OpDesc::Discard { offset, length } => (offset, length, 0),
                 _ => return None,
             };
+            let incoherent = matches!(r.desc, OpDesc::DirectWrite { .. })
+                && (stale.iter().any(|&(a, t)| a == r.actor && r.inv < t && t < r.resp)
+                    || buffered_near(r, start, len));
             let done = match r.desc {
-                OpDesc::Write { .. } | OpDesc::Store { .. } => r.result.clamp(0, len as i64) as u64,
+                _ if incoherent => 0,
+                OpDesc::Write { .. } | OpDesc::DirectWrite { .. } | OpDesc::Store { .. } => {
+                    r.result.clamp(0, len as i64) as u64
+                }
                 // A reported writeback error: the folio may read as a hole from then on, or
                 // keep what it had; it hides nothing.
                 OpDesc::Discard { .. } => 0,
@@ -96,7 +125,35 @@ pub(crate) fn writes(ops: &[OpRecord]) -> Vec<Wr> {
             };
             Some(Wr { op: i, start, def_end: start + done, may_end: start + may_len, value, inv: r.inv, resp: r.resp })
         })
-        .collect()
+        .collect();
+    // An op that grows i_size zeroes the gap it opens as part of itself (POSIX: the bytes
+    // between the old EOF and a write beyond it read zero): the gap from the old EOF to the
+    // write's start (to the new size for truncate, fallocate and zero_range) is a zeroing over
+    // the op's whole interval. The kernel does that zeroing in more than one step (the EOF
+    // zeroing before the copy, from 6.13 `pagecache_isize_extended` after the size moved), so
+    // a store that runs meanwhile may be zeroed.
+    for (i, r) in ops.iter().enumerate() {
+        for x in ops.iter().filter(|x| x.actor == r.actor && r.inv < x.inv && x.inv < r.resp) {
+            let OpDesc::Extend { from, to } = x.desc else { continue };
+            let gap_end = match r.desc {
+                OpDesc::Write { offset, .. } | OpDesc::DirectWrite { offset, .. } => to.min(offset),
+                OpDesc::Zero { .. } | OpDesc::Neutral(_) => to,
+                _ => continue,
+            };
+            if from < gap_end {
+                ws.push(Wr {
+                    op: i,
+                    start: from,
+                    def_end: gap_end,
+                    may_end: gap_end,
+                    value: 0,
+                    inv: r.inv,
+                    resp: r.resp,
+                });
+            }
+        }
+    }
+    ws
 }
 
 /// Allowed values for byte `b`, observed by a reader active over `[r_inv, r_resp]`
@@ -144,6 +201,9 @@ fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
     match r.desc {
         OpDesc::Write { offset, length, fill } => {
             format!("write of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
+        }
+        OpDesc::DirectWrite { offset, length, fill } => {
+            format!("O_DIRECT write of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
         }
         OpDesc::Store { offset, length, fill } => {
             format!("mmap store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
@@ -230,7 +290,17 @@ fn compare(
         if partial { "partial" } else { "whole" },
         if blk_e - blk_s > bs { "s" } else { "" },
     );
-    let detail = who.into_iter().map(|i| format!("lost: {}", describe_op(ops, &p.actor_names, i))).collect();
+    let detail = who
+        .into_iter()
+        .map(|i| match ws.iter().find(|w| w.op == i && w.value == 0 && w.start <= a && a < w.may_end) {
+            // A gap an op's size increase opened (its zeroing), not the op's own data.
+            Some(w) if !matches!(ops[i].desc, OpDesc::Zero { .. } | OpDesc::Discard { .. }) => {
+                let who = p.actor_names.get(ops[i].actor as usize).map(String::as_str).unwrap_or("?");
+                format!("lost: zeroing of [{}, {}), the gap {who}'s size increase opened", w.start, w.def_end)
+            }
+            _ => format!("lost: {}", describe_op(ops, &p.actor_names, i)),
+        })
+        .collect();
     Some((verdict, summary, detail))
 }
 
@@ -273,7 +343,11 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
         for i in 0..f.size(geo) / bs {
             let pos = fpos + i * bs;
             let changed = f.changed.get(i as usize).copied().unwrap_or(false);
-            if pos < st.i_size && changed && core.df[(pos / bs) as usize] == Bmap::Hole {
+            // Zeroes over a hole lose nothing (a hole reads zero): e.g. 6.13's direct zeroing
+            // of a dirty partial EOF block whatever its mapping.
+            let off = (pos - fpos) as usize;
+            let data = f.data[off..off + bs as usize].iter().any(|b| *b != 0);
+            if pos < st.i_size && changed && data && core.df[(pos / bs) as usize] == Bmap::Hole {
                 let s =
                     format!("invariant:dirty-over-hole: dirty block [{pos}, {}) inside EOF has no extent", pos + bs);
                 return Some((Verdict::Invariant("dirty-over-hole".into()), s));
@@ -324,7 +398,7 @@ fn warning_violation(w: &Warning, names: &[String]) -> (Verdict, String) {
 /// even after an earlier finding, so a report also says whether the data reached the disk.
 pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
     let (ops, warnings) = w.rec.history();
-    let ws = writes(&ops);
+    let ws = writes(&ops, p.geo.max_folio_pages() * p.geo.page_size);
     let mut found: Vec<(Verdict, String, Vec<String>)> = Vec::new();
     if let Some(warn) = warnings.first() {
         let (v, s) = warning_violation(warn, &p.actor_names);
@@ -399,7 +473,7 @@ mod tests {
             rec(1, OpDesc::Write { offset: 0, length: 100, fill: 0x22 }, 3, 6, 50),
             rec(2, OpDesc::Write { offset: 0, length: 100, fill: 0x33 }, 4, 5, 100),
         ];
-        let ws = writes(&ops);
+        let ws = writes(&ops, 4096);
         let after = (u64::MAX, u64::MAX);
         // Byte 10: 0x22 (definite) and 0x33 overlap in time; 0x11 is hidden by both.
         let mut v = allowed(&ws, 10, after.0, after.1).0;
@@ -418,14 +492,14 @@ mod tests {
     #[test]
     fn stores_beyond_eof_are_not_file_data() {
         let store = rec(1, OpDesc::Store { offset: 2000, length: 100, fill: 0x22 }, 1, 4, 0);
-        let ws = writes(std::slice::from_ref(&store));
+        let ws = writes(std::slice::from_ref(&store), 4096);
         assert_eq!(allowed(&ws, 2050, u64::MAX, u64::MAX).0, [0]);
         assert_eq!(class_of(&ws, 2050, 0x22), Verdict::StaleData, "exposed post-EOF store");
         let own = rec(1, OpDesc::Extend { from: 1000, to: 3000 }, 2, 2, 0);
-        let ws = writes(&[store.clone(), own]);
+        let ws = writes(&[store.clone(), own], 4096);
         assert_eq!(allowed(&ws, 2050, u64::MAX, u64::MAX).0, [0], "its own actor's extension proves nothing");
         let other = rec(2, OpDesc::Extend { from: 1000, to: 3000 }, 2, 2, 0);
-        let ws = writes(&[store, other]);
+        let ws = writes(&[store, other], 4096);
         let mut v = allowed(&ws, 2050, u64::MAX, u64::MAX).0;
         v.sort_unstable();
         assert_eq!(v, [0, 0x22], "a concurrent extension may have put the store inside EOF");
@@ -436,7 +510,7 @@ mod tests {
     #[test]
     fn class_of_names_what_the_byte_holds() {
         let ops = [rec(1, OpDesc::Write { offset: 0, length: 10, fill: 0x11 }, 1, 2, 10)];
-        let ws = writes(&ops);
+        let ws = writes(&ops, 4096);
         assert_eq!(class_of(&ws, 5, iomc_models::xfs::POISON), Verdict::StaleData);
         assert_eq!(class_of(&ws, 5, 0), Verdict::ZeroedData);
         assert_eq!(class_of(&ws, 5, 0x11), Verdict::LostWrite);

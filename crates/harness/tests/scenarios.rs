@@ -110,6 +110,8 @@ verdicts! {
     zero_eof_truncate_6_12: "zero-eof-unwritten-truncate", "linux-6.12" => Verdict::Pass;
     append_crash_6_12: "append-writeback-crash", "linux-6.12" => Verdict::ZeroedData;
     append_crash_6_13: "append-writeback-crash", "linux-6.13" => Verdict::Pass;
+    eof_extend_mmap_6_12: "eof-folio-extend-mmap", "linux-6.12" => Verdict::StaleData;
+    eof_extend_mmap_6_13: "eof-folio-extend-mmap", "linux-6.13" => Verdict::Pass;
 }
 
 /// §9.6's finding is in the crash view: the on-disk size covers the zeroes of the old post-EOF

@@ -65,7 +65,7 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
                     st.delete_folio(id, false);
                     cx.ev("truncate_inode_folio", What::FolioEvicted { pos: ppos, size: pend - ppos, shadow: false });
                 } else {
-                    zero_partial(cx, &mut st, id, start.max(ppos), end.min(pend));
+                    zero_segment(cx, &mut st, id, start.max(ppos), end.min(pend), "truncate_inode_partial_folio");
                 }
             }
             folio.unlock_put(cx, &mut st);
@@ -75,7 +75,7 @@ pub fn truncate_pagecache_range(cx: &Ctx<'_>, start: u64, end: u64) {
             st.delete_folio(folio.id, false);
             cx.ev("truncate_inode_folio", What::FolioEvicted { pos: fpos, size: fend - fpos, shadow: false });
         } else {
-            zero_partial(cx, &mut st, folio.id, start.max(fpos), end.min(fend));
+            zero_segment(cx, &mut st, folio.id, start.max(fpos), end.min(fend), "truncate_inode_partial_folio");
         }
         folio.unlock_put(cx, &mut st);
     }
@@ -90,26 +90,30 @@ fn can_split(f: &super::Folio) -> bool {
     !(f.refs > 1 || (f.dirty && f.ifs.is_some()))
 }
 
-/// `truncate_inode_partial_folio`'s zeroing of `[zs, ze)` inside folio `id`.
-fn zero_partial(cx: &Ctx<'_>, st: &mut super::MappingState, id: super::FolioId, zs: u64, ze: u64) {
+/// `folio_zero_segment` of `[zs, ze)` inside folio `id`, for `func` (the event's name).
+fn zero_segment(cx: &Ctx<'_>, st: &mut super::MappingState, id: super::FolioId, zs: u64, ze: u64, func: &'static str) {
     let geo = &cx.w.geo;
     let f = &mut st.folios[id];
     let fpos = f.pos(geo);
     f.data[(zs - fpos) as usize..(ze - fpos) as usize].fill(0);
-    // Ghost state: blocks wholly inside the truncated range hold nothing to write back.
+    // Ghost state: blocks wholly inside the zeroed range hold nothing to write back.
     let bs = geo.block_size;
     for b in (zs.div_ceil(bs)..ze / bs).map(|b| ((b * bs - fpos) / bs) as usize) {
         if let Some(c) = f.changed.get_mut(b) {
             *c = false;
         }
     }
-    cx.ev("truncate_inode_partial_folio", What::Zero { from: zs, to: ze });
+    cx.ev(func, What::Zero { from: zs, to: ze });
 }
 
-/// `pagecache_isize_extended` (mm/truncate.c, 6.1 and 6.2): when i_size grows from `from` to
+/// `pagecache_isize_extended` (mm/truncate.c, 5.0 to 6.18): when i_size grows from `from` to
 /// `to` with blocks smaller than a page, the page straddling the old EOF may now cover blocks
-/// that have no backing; write-protect it (`page_mkclean`, keeping it dirty) so that the next
-/// store through a mapping faults and `page_mkwrite` allocates them.
+/// that have no backing; write-protect it (`folio_mkclean`, keeping it dirty) so that the next
+/// store through a mapping faults and `page_mkwrite` allocates them. From 6.13
+/// ([`Behaviour::isize_extended_zero`]) a dirty folio is also zeroed from `from` to
+/// `min(to, folio end)`: "the post-eof range of the folio must be zeroed before it is exposed".
+///
+/// [`Behaviour::isize_extended_zero`]: crate::Behaviour
 pub fn pagecache_isize_extended(cx: &Ctx<'_>, from: u64, to: u64) {
     let geo = &cx.w.geo;
     let bs = geo.block_size;
@@ -124,5 +128,10 @@ pub fn pagecache_isize_extended(cx: &Ctx<'_>, from: u64, to: u64) {
     let mut st = cx.w.mapping.i_pages.lock();
     st.folios[folio.id].wrprotect_gen += 1;
     cx.ev("pagecache_isize_extended", What::Note("page straddling the old EOF write-protected"));
+    if cx.w.behaviour.isize_extended_zero && st.folios[folio.id].dirty {
+        let f = &st.folios[folio.id];
+        let end = to.min(f.pos(geo) + f.size(geo));
+        zero_segment(cx, &mut st, folio.id, from, end, "pagecache_isize_extended");
+    }
     folio.unlock_put(cx, &mut st);
 }

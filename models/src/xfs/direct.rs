@@ -216,7 +216,11 @@ fn iomap_dio_complete(cx: &Ctx<'_>, c: &Completion) {
             core.disk_size = new;
         }
     }
-    let _ = invalidate_inode_pages2_range(cx, c.pos, end);
+    if !invalidate_inode_pages2_range(cx, c.pos, end) {
+        // dio_warn_stale_pagecache: errseq_set(&mapping->wb_err, -EIO) and a pr_crit.
+        cx.ev("dio_warn_stale_pagecache", What::Note("page cache invalidation failure on direct I/O"));
+        cx.instant(crate::events::OpDesc::StalePagecache { offset: c.pos, length: c.len });
+    }
     w.ip.i_dio_count.fetch_sub(1, Ordering::SeqCst);
 }
 
