@@ -187,6 +187,20 @@ pub struct Behaviour {
     /// 6.12.0): bytes an mmap store put beyond EOF after the extending write's EOF zeroing are
     /// not exposed by its i_size update. Before, it only write-protects the folio.
     pub isize_extended_zero: bool,
+    /// A COW-fork mapping from the buffered write path is always IOMAP_F_SHARED, and
+    /// IOMAP_F_NEW when just reserved (7d6fe5c586e6 "xfs: set IOMAP_F_SHARED for all COW fork
+    /// allocations", c29440ff66d6, 6.12; kernel.md §9.5, §14). Before, SHARED only over a data
+    /// extent and never NEW: a short write never punches its COW reservation.
+    pub cow_iomap_new: bool,
+    /// The short-write punch removes delalloc from the COW fork for a SHARED mapping
+    /// (8fe3b21efa07, f6f91d290c8b, 6.12); before, from the data fork only.
+    pub cow_fork_punch: bool,
+    /// The release walk's invalidate_lock is taken by XFS `->iomap_end`, and only asserted
+    /// for zeroing, whose callers hold it (abd7d651ad2c "xfs: IOMAP_ZERO and IOMAP_UNSHARE
+    /// already hold invalidate_lock", 6.12); before, `iomap_write_delalloc_release` takes it
+    /// itself, so a NEW mapping punched from under a zeroing caller would take it twice
+    /// (§9.5(b): unreachable in released kernels, where COW mappings had no NEW until 6.12).
+    pub punch_lock_in_fs: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -246,7 +260,8 @@ pub const PRESETS: &[Preset] = &[
         summary: "6.6 + iomap_zero_range flushes dirty cache over holes and unwritten extents (c5c810b94cfd, \
                   7d9b474ee4cc); i_size moved out of iomap_write_end (943bc0882ceb, 6.10); EOF zeroing under \
                   MMAPLOCK_EXCL (acfbac776496); release-walk re-seek (7a9d43eace88); writeback errors clear \
-                  per-block dirty bits (7ea1d9b4a840, 6.8); COW punch fixes not modelled yet",
+                  per-block dirty bits (7ea1d9b4a840, 6.8); the COW punch series (7d6fe5c586e6, f6f91d290c8b, \
+                  abd7d651ad2c: kernel.md §9.5)",
         behaviour: LINUX_6_12,
     },
     Preset {
@@ -287,6 +302,9 @@ const LINUX_5_0: Behaviour = Behaviour {
     release_reseek: false,
     ioend_size_clamp: false,
     isize_extended_zero: false,
+    cow_iomap_new: false,
+    cow_fork_punch: false,
+    punch_lock_in_fs: false,
     mutation: Mutation::None,
 };
 
@@ -317,6 +335,9 @@ const LINUX_6_6: Behaviour =
 /// (6.10), the MMAPLOCK around EOF zeroing, the release-walk re-seek and the per-block dirty
 /// bits cleared on every writeback error (6.8).
 const LINUX_6_12: Behaviour = Behaviour {
+    cow_iomap_new: true,
+    cow_fork_punch: true,
+    punch_lock_in_fs: true,
     zero_range_flush: true,
     write_iter_isize: true,
     zero_eof_mmaplock: true,
@@ -397,6 +418,12 @@ pub const KNOBS: &[(&str, &str)] = &[
         "isize_extended_zero",
         "on|off: pagecache_isize_extended zeroes a dirty EOF folio from the old EOF to the new (6.13)",
     ),
+    ("cow_iomap_new", "on|off: COW-fork write mappings are always SHARED, NEW when just reserved (6.12, 7d6fe5c586e6)"),
+    ("cow_fork_punch", "on|off: the short-write punch of a SHARED mapping goes to the COW fork (6.12, f6f91d290c8b)"),
+    (
+        "punch_lock_in_fs",
+        "on|off: ->iomap_end takes invalidate_lock for the release walk, zeroing callers hold it (6.12, abd7d651ad2c)",
+    ),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -464,6 +491,9 @@ impl Behaviour {
             "release_reseek" => self.release_reseek = flag()?,
             "ioend_size_clamp" => self.ioend_size_clamp = flag()?,
             "isize_extended_zero" => self.isize_extended_zero = flag()?,
+            "cow_iomap_new" => self.cow_iomap_new = flag()?,
+            "cow_fork_punch" => self.cow_fork_punch = flag()?,
+            "punch_lock_in_fs" => self.punch_lock_in_fs = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -510,6 +540,9 @@ impl Behaviour {
             ("release_reseek", onoff(self.release_reseek)),
             ("ioend_size_clamp", onoff(self.ioend_size_clamp)),
             ("isize_extended_zero", onoff(self.isize_extended_zero)),
+            ("cow_iomap_new", onoff(self.cow_iomap_new)),
+            ("cow_fork_punch", onoff(self.cow_fork_punch)),
+            ("punch_lock_in_fs", onoff(self.punch_lock_in_fs)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

@@ -115,6 +115,9 @@ pub enum OpDesc {
     /// i_size grew from `from` to `to` (an instant, recorded by the model where i_size is
     /// written): the bytes in between that no write had yet covered became file data, zeroes.
     Extend { from: u64, to: u64 },
+    /// At this instant (the remap, under every lock the clone holds) `[dst, dst+length)`
+    /// became a copy of what `[src, src+length)` held.
+    Clone { src: u64, dst: u64, length: u64 },
     /// The page cache over `[offset, offset+length)` could not be invalidated after this
     /// actor's O_DIRECT write (a folio there was dirty again): `dio_warn_stale_pagecache` sets
     /// -EIO on the mapping and warns "Possible data corruption due to collision with buffered

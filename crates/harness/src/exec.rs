@@ -104,6 +104,12 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
             rec.respond(h, 0, Vec::new());
             OpResult::default()
         }
+        OpKind::CloneRange { src, dst, length } => {
+            let h = rec.invoke(cx.actor, OpDesc::Neutral("clone_range"));
+            let ret = xfs::xfs_file_remap_range(cx, src, dst, length);
+            rec.respond(h, ret, Vec::new());
+            OpResult { ret, data: Vec::new() }
+        }
         OpKind::Crash => {
             let h = rec.invoke(cx.actor, OpDesc::Neutral("crash"));
             xfs::power_fail(cx);

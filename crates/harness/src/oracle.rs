@@ -153,6 +153,31 @@ pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
             }
         }
     }
+    // A clone (an instant under the locks it holds) copies what its source could read then:
+    // per segment of the source, one definite write of its value when only one is allowed, else
+    // a possible write of each.
+    for (i, r) in ops.iter().enumerate() {
+        let OpDesc::Clone { src, dst, length } = r.desc else { continue };
+        let before: Vec<Wr> = ws.iter().filter(|w| w.inv < r.inv).cloned().collect();
+        let mut cuts = vec![src, src + length];
+        for w in &before {
+            for c in [w.start, w.def_end, w.may_end] {
+                if src < c && c < src + length {
+                    cuts.push(c);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for seg in cuts.windows(2) {
+            let vals = allowed(&before, seg[0], r.inv, r.resp).0;
+            let (s, e) = (dst + (seg[0] - src), dst + (seg[1] - src));
+            let def_end = if vals.len() == 1 { e } else { s };
+            for value in vals {
+                ws.push(Wr { op: i, start: s, def_end, may_end: e, value, inv: r.inv, resp: r.resp });
+            }
+        }
+    }
     ws
 }
 
@@ -209,6 +234,9 @@ fn describe_op(ops: &[OpRecord], names: &[String], i: usize) -> String {
             format!("mmap store of {fill:#04x} over [{offset}, {}) by {who}", offset + length)
         }
         OpDesc::Zero { offset, length } => format!("zeroing of [{offset}, {}) by {who}", offset + length),
+        OpDesc::Clone { src, dst, length } => {
+            format!("clone of [{src}, {}) to [{dst}, {}) by {who}", src + length, dst + length)
+        }
         OpDesc::Discard { offset, length } => {
             format!("writeback error discarding [{offset}, {}) in {who}", offset + length)
         }
@@ -365,6 +393,19 @@ fn invariants(w: &World) -> Option<(Verdict, String)> {
                 st.i_size
             );
             return Some((Verdict::Invariant("delalloc-beyond-eof".into()), s));
+        }
+        if core.cf[blk] == Bmap::Delalloc {
+            // The model reserves exactly the blocks a write covers in the COW fork (a one-block
+            // COW extent size hint), so COW delalloc without a dirty folio over it at quiescence
+            // is a reservation a short write failed to punch (kernel.md §9.5(a)).
+            let dirty = st.folio_at_pos(geo, pos).is_some_and(|id| st.folios[id].dirty);
+            if !dirty {
+                let s = format!(
+                    "invariant:orphan-cow-delalloc: COW-fork delalloc block [{pos}, {}) has no dirty folio",
+                    pos + bs
+                );
+                return Some((Verdict::Invariant("orphan-cow-delalloc".into()), s));
+            }
         }
         if *b == Bmap::Delalloc && pos < st.i_size {
             let dirty = st.folio_at_pos(geo, pos).is_some_and(|id| st.folios[id].dirty);

@@ -63,16 +63,18 @@
 //! `writeback` → `sync_file_range(2)` (wait before, write, wait after); `reclaim` →
 //! `madvise(MADV_PAGEOUT)` on a shared mapping of the range (kswapd's `shrink_folio_list`, no
 //! writeback); `fallocate` (mode 0 or `KEEP_SIZE`), `zero_range` (`ZERO_RANGE`), `punch_hole` →
-//! `fallocate(2)`; `truncate` → `ftruncate(2)`; `fsync` → `fsync(2)`; `drop_caches` → `echo 1 >
-//! /proc/sys/vm/drop_caches` (machine-wide); `errortag` → `/sys/fs/xfs/<dev>/errortag/<name>`
-//! (debug kernels only); `short_copy` → the next `pwrite` copies from a buffer that runs into a
-//! `PROT_NONE` page. `crash` (and `writeback` with `error`) has no real counterpart: not
-//! runnable.
+//! `fallocate(2)`; `clone_range` → `ioctl(FICLONERANGE)` from the file to itself (one
+//! descriptor as source and destination; needs reflink, which `mkfs.xfs` turns on by default
+//! since xfsprogs 5.1, else `-EOPNOTSUPP`); `truncate` → `ftruncate(2)`; `fsync` → `fsync(2)`;
+//! `drop_caches` → `echo 1 > /proc/sys/vm/drop_caches` (machine-wide); `errortag` →
+//! `/sys/fs/xfs/<dev>/errortag/<name>` (debug kernels only); `short_copy` → the next `pwrite`
+//! copies from a buffer that runs into a `PROT_NONE` page. `crash` (and `writeback` with
+//! `error`) has no real counterpart: not runnable.
 //!
 //! # Unsafe code
 //!
-//! All of it is in the private `sys` module (mappings, FIEMAP, `process_vm_writev`, `mincore`);
-//! every block has a `// SAFETY:` comment.
+//! All of it is in the private `sys` module (mappings, FIEMAP, `FICLONERANGE`,
+//! `process_vm_writev`, `mincore`); every block has a `// SAFETY:` comment.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -216,6 +216,7 @@ impl RealFile {
     /// | `fallocate` | `fallocate(2)`, mode 0 (extends the size), or `KEEP_SIZE` with `keep_size` | 0 or `-errno` |
     /// | `zero_range` | `fallocate(2)`, `ZERO_RANGE` (extends the size) | 0 or `-errno` |
     /// | `punch_hole` | `fallocate(2)`, `PUNCH_HOLE \| KEEP_SIZE` | 0 or `-errno` |
+    /// | `clone_range` | `ioctl(FICLONERANGE)` with the file's own descriptor as source and destination (`src_offset = src`, `src_length = length`, `dest_offset = dst`); moves the size up to `dst + length` if that is beyond EOF | 0 or `-errno`: `-EINVAL` (-22) for ranges that are not block-aligned (a source range ending at EOF may end unaligned) or that overlap, `-EOPNOTSUPP` (-95) on an XFS without reflink |
     /// | `truncate` | `ftruncate(2)` | 0 or `-errno` |
     /// | `fsync` | `fsync(2)` | 0 or `-errno` |
     /// | `drop_caches` | writes `1` to `/proc/sys/vm/drop_caches` | 0 or `-errno` |
@@ -307,6 +308,9 @@ impl RealFile {
                 *offset,
                 *length,
             )),
+            OpKind::CloneRange { src, dst, length } => {
+                ret_n(sys::clone_range(fd, *src, *dst, *length).map_or_else(|e| neg_errno(&e), |()| 0))
+            }
             OpKind::Truncate { size } => ret_of(rustix::fs::ftruncate(fd, *size)),
             OpKind::Fsync => ret_of(rustix::fs::fsync(fd)),
             OpKind::DropCaches => {

@@ -57,6 +57,36 @@ pub fn sync_file_range_wait(fd: BorrowedFd<'_>, offset: u64, nbytes: u64) -> io:
     }
 }
 
+// `FICLONERANGE` = `_IOW(0x94, 13, struct file_clone_range)` (taken from libc): with the generic
+// ioctl encoding, direction write (1) in bits 30-31, the size of the 32-byte struct in bits
+// 16-29, type 0x94 in bits 8-15, number 13.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const _: () = assert!(libc::FICLONERANGE == 0x4020_940d);
+const _: () = assert!(std::mem::size_of::<libc::file_clone_range>() == 32);
+
+/// `ioctl(fd, FICLONERANGE)` from `fd` to itself: share the blocks of `[src, src + length)` at
+/// `[dst, dst + length)` of the same file (reflink; `length == 0` means "to the source's EOF").
+/// The kernel checks the ranges itself (block alignment, no overlap within one file, reflink
+/// support) and answers `EINVAL`, `EOPNOTSUPP`, ... otherwise.
+pub fn clone_range(fd: BorrowedFd<'_>, src: u64, dst: u64, length: u64) -> io::Result<()> {
+    let arg = libc::file_clone_range {
+        src_fd: i64::from(fd.as_raw_fd()),
+        src_offset: src,
+        src_length: length,
+        dest_offset: dst,
+    };
+    // SAFETY: FICLONERANGE only reads the `struct file_clone_range` (copy_from_user of 32 bytes),
+    // which `arg` is (layout from libc, size checked above) and which lives across the call; it
+    // writes no user memory. `fd` is a live descriptor borrowed for the call, and `src_fd` is the
+    // same descriptor.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FICLONERANGE, &arg as *const libc::file_clone_range) };
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    }
+}
+
 /// An anonymous read-write region followed by one `PROT_NONE` guard page.
 ///
 /// [`GuardedBuf::short_source`] returns an address from which exactly `bytes` bytes are readable

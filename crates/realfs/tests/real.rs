@@ -244,6 +244,61 @@ fn dio_write_and_direct_read() {
     assert_eq!(v.durable, want);
 }
 
+/// `clone_range` (FICLONERANGE from the file to itself) shares a written block at another
+/// offset, extending the file over the hole it leaves; a later write to the copy goes through
+/// COW and leaves the source alone; overlapping or unaligned ranges are refused with `-errno`.
+#[test]
+fn clone_range_shares_blocks_and_cows() {
+    let Some(m) = mount_or_skip(4096) else { return };
+    let mut f = RealFile::create(&m, &geometry(4096), 16384).unwrap();
+    let mut st = ThreadState::new();
+    assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 0, length: 8192, fill: 0x11 }).ret, 8192);
+    assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 4096, length: 4096, fill: 0x22 }).ret, 4096);
+    assert_eq!(run(&mut f, &mut st, OpKind::Fsync).ret, 0);
+
+    let c = run(&mut f, &mut st, OpKind::CloneRange { src: 4096, dst: 12288, length: 4096 });
+    assert_eq!(c.ret, 0, "clone_range [4096, 8192) -> 12288 (does the mount have reflink?)");
+    let s = f.snapshot().unwrap();
+    println!("clone_range src 4096 dst 12288 length 4096: size {}, blocks {}", s.size, map(&s));
+    assert_eq!((s.size, map(&s).as_str()), (16384, "WW.W"), "after clone_range");
+    let mut want = vec![0x11; 4096];
+    want.extend(vec![0x22; 4096]);
+    want.extend(vec![0u8; 4096]);
+    want.extend(vec![0x22; 4096]);
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 16384, direct: false });
+    assert_eq!(r.ret, 16384);
+    assert_eq!(r.data, want, "after clone_range");
+
+    // A write to the shared destination block is a COW: the source block keeps its bytes.
+    assert_eq!(run(&mut f, &mut st, OpKind::Pwrite { offset: 12288, length: 100, fill: 0x33 }).ret, 100);
+    want[12288..12388].fill(0x33);
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 4096, length: 4096, direct: false });
+    assert_eq!(r.data, vec![0x22; 4096], "the source block after a write to its clone");
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 12288, length: 100, direct: false });
+    assert_eq!(r.data, vec![0x33; 100], "the written clone");
+    let s = f.snapshot().unwrap();
+    println!("pwrite 100 bytes at 12288 (COW of the shared block): size {}, blocks {}", s.size, map(&s));
+
+    // Overlapping ranges in one file, and an unaligned source: refused, nothing changes.
+    let overlap = run(&mut f, &mut st, OpKind::CloneRange { src: 0, dst: 0, length: 4096 }).ret;
+    let unaligned = run(&mut f, &mut st, OpKind::CloneRange { src: 100, dst: 8192, length: 4096 }).ret;
+    println!("clone_range src 0 dst 0 length 4096 (overlap): ret {overlap}");
+    println!("clone_range src 100 dst 8192 length 4096 (unaligned): ret {unaligned}");
+    assert!(overlap < 0, "overlapping clone_range returned {overlap}");
+    assert!(unaligned < 0, "unaligned clone_range returned {unaligned}");
+    assert_eq!(f.size().unwrap(), 16384);
+    let r = run(&mut f, &mut st, OpKind::Read { offset: 0, length: 16384, direct: false });
+    assert_eq!(r.data, want, "after the refused clones");
+
+    drop(st);
+    let v = f.final_views().unwrap();
+    assert_eq!(v.cache, want);
+    assert_eq!(v.durable, want);
+    let s = f.snapshot().unwrap();
+    println!("after final_views (fsync, COW remapped): blocks {}", map(&s));
+    assert_eq!(map(&s), "WW.W");
+}
+
 /// `zero_range` zeroes its range (partial blocks too) and moves the size to its end; `fallocate`
 /// with `keep_size` beyond EOF leaves the size alone.
 #[test]

@@ -213,6 +213,20 @@ pub const OPS: &[OpSpec] = &[
         generate: GenSpec { weight: 1, max_length: None, align: None },
     },
     OpSpec {
+        name: "clone_range",
+        args: &[
+            ArgSpec { name: "src", kind: ArgKind::Offset, optional: false },
+            ArgSpec { name: "dst", kind: ArgKind::Offset, optional: false },
+            LENGTH,
+        ],
+        range_optional: false,
+        summary: "share `length` bytes of blocks from `src` at `dst` within the file (reflink; block-aligned, the \
+                  ranges must not overlap): later writes to either copy go through the COW fork",
+        kernel: "xfs_file_remap_range -> xfs_reflink_remap_prep, xfs_reflink_remap_blocks",
+        real: "ioctl(FICLONERANGE) from the file to itself",
+        generate: GenSpec { weight: 0, max_length: None, align: None },
+    },
+    OpSpec {
         name: "truncate",
         args: &[ArgSpec { name: "size", kind: ArgKind::Size, optional: false }],
         range_optional: false,
@@ -406,6 +420,15 @@ pub enum OpKind {
         /// Length of the range, > 0.
         length: u64,
     },
+    /// `ioctl(FICLONERANGE)` of `length` bytes from `src` to `dst` in the same file.
+    CloneRange {
+        /// Source offset.
+        src: u64,
+        /// Destination offset.
+        dst: u64,
+        /// Bytes, > 0.
+        length: u64,
+    },
     /// `ftruncate(2)` to `size`.
     Truncate {
         /// New file size, at most [`MAX_FILE_BYTES`].
@@ -448,6 +471,7 @@ impl OpKind {
                 OpKind::Fallocate { offset: int("offset")?, length: int("length")?, keep_size: a.flag("keep_size") }
             }
             "zero_range" => OpKind::ZeroRange { offset: int("offset")?, length: int("length")? },
+            "clone_range" => OpKind::CloneRange { src: int("src")?, dst: int("dst")?, length: int("length")? },
             "punch_hole" => OpKind::PunchHole { offset: int("offset")?, length: int("length")? },
             "truncate" => OpKind::Truncate { size: int("size")? },
             "fsync" => OpKind::Fsync,
@@ -494,6 +518,11 @@ impl OpKind {
                 }
             }
             OpKind::Truncate { size } => a.set("size", ArgValue::Int(*size)),
+            OpKind::CloneRange { src, dst, length } => {
+                a.set("src", ArgValue::Int(*src));
+                a.set("dst", ArgValue::Int(*dst));
+                a.set("length", ArgValue::Int(*length));
+            }
             OpKind::Fsync | OpKind::DropCaches | OpKind::Crash => {}
             OpKind::Errortag { name, value } => {
                 a.set("name", ArgValue::Str(name.clone()));
@@ -516,6 +545,7 @@ impl OpKind {
             OpKind::Fallocate { .. } => "fallocate",
             OpKind::PunchHole { .. } => "punch_hole",
             OpKind::ZeroRange { .. } => "zero_range",
+            OpKind::CloneRange { .. } => "clone_range",
             OpKind::Truncate { .. } => "truncate",
             OpKind::Fsync => "fsync",
             OpKind::DropCaches => "drop_caches",
@@ -534,6 +564,9 @@ impl OpKind {
     /// End of the furthest byte this op names (range end or size); 0 for ops without one.
     pub fn end(&self) -> u64 {
         let a = self.args();
+        if let OpKind::CloneRange { src, dst, length } = *self {
+            return src.max(dst).saturating_add(length);
+        }
         match (a.range(), a.int("size")) {
             (Some((o, l)), _) => o.saturating_add(l),
             (None, Some(size)) => size,
@@ -647,6 +680,7 @@ mod tests {
             OpKind::Fallocate { offset: 13, length: 14, keep_size: true },
             OpKind::PunchHole { offset: 15, length: 16 },
             OpKind::ZeroRange { offset: 19, length: 20 },
+            OpKind::CloneRange { src: 0, dst: 4096, length: 4096 },
             OpKind::Truncate { size: 17 },
             OpKind::Fsync,
             OpKind::DropCaches,

@@ -366,6 +366,12 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
     if let (Some(off_f), Some(len_f)) = (tbl.opt("offset"), tbl.opt("length")) {
         check_range(&off_f, &len_f)?;
     }
+    // clone_range: both the source and the destination range fit the file limit.
+    for key in ["src", "dst"] {
+        if let (Some(off_f), Some(len_f)) = (tbl.opt(key), tbl.opt("length")) {
+            check_range(&off_f, &len_f)?;
+        }
+    }
     match OpKind::from_args(name, &args) {
         Some(kind) => Ok(Op { kind, loc: index.loc(at) }),
         // Every argument the spec names was checked above; report rather than panic.

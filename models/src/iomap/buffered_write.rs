@@ -147,10 +147,12 @@ pub fn iomap_write_begin<'w>(
     Ok(Some(folio))
 }
 
-/// `iomap_block_needs_zeroing` (fs/iomap/buffered-io.c, 6.1 and 6.2): zero instead of reading
-/// when the mapping is not MAPPED, is new, or the block starts at or beyond EOF.
+/// `iomap_block_needs_zeroing` (fs/iomap/buffered-io.c, 6.1 to 6.18): zero instead of reading
+/// when the source mapping (`iomap_iter_srcmap`: the data fork under a COW mapping) is not
+/// MAPPED, is new, or the block starts at or beyond EOF.
 pub fn iomap_block_needs_zeroing(iomap: &Iomap, block_pos: u64, i_size: u64) -> bool {
-    iomap.ty != IomapType::Mapped || iomap.new || block_pos >= i_size
+    let src = iomap.source();
+    src.ty != IomapType::Mapped || src.new || block_pos >= i_size
 }
 
 /// `__iomap_write_begin` (fs/iomap/buffered-io.c, 6.1 text, same in 6.2; 6.6 order of the
@@ -208,8 +210,9 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
         }
     }
     for block in reads {
-        // iomap_read_folio_sync: a synchronous read of the block from the mapping's address.
-        let daddr = iomap.addr + (block - iomap.offset);
+        // iomap_read_folio_sync: a synchronous read of the block from the source mapping.
+        let src = iomap.source();
+        let daddr = src.addr + (block - src.offset);
         let data = w.disk.read(daddr, bs);
         let mut st = w.mapping.i_pages.lock();
         let f = &mut st.folios[folio.id];

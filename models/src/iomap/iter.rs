@@ -28,7 +28,11 @@ impl IomapIter {
 
 /// `iomap_length` (include/linux/iomap.h): bytes of the current mapping left for this iteration.
 pub fn iomap_length(iter: &IomapIter) -> u64 {
-    iter.len.min(iter.iomap.end().saturating_sub(iter.pos))
+    let end = match iter.iomap.srcmap {
+        Some(s) => iter.iomap.end().min(s.offset + s.length),
+        None => iter.iomap.end(),
+    };
+    iter.len.min(end.saturating_sub(iter.pos))
 }
 
 /// `iomap_iter_advance` (fs/iomap/iter.c): 6.1 stops on no progress; 6.2 (d7b64041164c)

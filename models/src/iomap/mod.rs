@@ -14,7 +14,9 @@ pub use buffered_write::{
 };
 pub use iter::{iomap_iter, iomap_length, IomapIter};
 pub use page_mkwrite::{iomap_page_mkwrite, FaultRetry};
-pub use punch::{iomap_file_buffered_write_punch_delalloc, iomap_write_delalloc_release, iomap_write_delalloc_scan};
+pub use punch::{
+    iomap_file_buffered_write_punch_delalloc, iomap_write_delalloc_release, iomap_write_delalloc_scan, PunchFn,
+};
 pub use read::{filemap_read, iomap_read_folio};
 pub use writeback::{iomap_writepages, Ioend, WritepageCtx};
 pub use zero::{iomap_truncate_page, iomap_zero_range};
@@ -50,14 +52,50 @@ pub struct Iomap {
     pub new: bool,
     /// IOMAP_F_STALE (6.2): the mapping must be looked up again.
     pub stale: bool,
-    /// `validity_cookie` (6.2): the fork sequence number sampled under the ILOCK.
+    /// `validity_cookie` (6.2): the fork sequence number sampled under the ILOCK
+    /// (`xfs_iomap_inode_sequence`: the COW fork's in the high half when SHARED).
     pub cookie: u64,
+    /// IOMAP_F_SHARED: a COW-fork mapping; writeback and the punch go to the COW fork.
+    pub shared: bool,
+    /// `iter->srcmap`: where the old data is (the data fork under a COW mapping); `None` is a
+    /// HOLE srcmap, i.e. the iomap itself is the source.
+    pub srcmap: Option<SrcMap>,
+}
+
+/// The parts of `iter->srcmap` the write path reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SrcMap {
+    /// File offset.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// Its type.
+    pub ty: IomapType,
+    /// Disk byte address of `offset`.
+    pub addr: u64,
 }
 
 impl Iomap {
     /// No mapping (length 0).
-    pub const NONE: Iomap =
-        Iomap { offset: 0, length: 0, ty: IomapType::Hole, addr: 0, new: false, stale: false, cookie: 0 };
+    pub const NONE: Iomap = Iomap {
+        offset: 0,
+        length: 0,
+        ty: IomapType::Hole,
+        addr: 0,
+        new: false,
+        stale: false,
+        cookie: 0,
+        shared: false,
+        srcmap: None,
+    };
+
+    /// `iomap_iter_srcmap`: the srcmap if there is one, else the iomap itself.
+    pub fn source(&self) -> Iomap {
+        match self.srcmap {
+            Some(s) => Iomap { offset: s.offset, length: s.length, ty: s.ty, addr: s.addr, ..Iomap::NONE },
+            None => *self,
+        }
+    }
 
     /// End of the mapping.
     pub fn end(&self) -> u64 {

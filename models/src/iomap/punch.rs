@@ -45,7 +45,8 @@ pub fn iomap_file_buffered_write_punch_delalloc(
 pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: PunchFn) {
     let w = cx.w;
     let b = &w.behaviour;
-    let _inval = if b.cleanup_invalidate_lock {
+    // 6.2-6.11 take invalidate_lock here; from 6.12 (`punch_lock_in_fs`) the caller holds it.
+    let _inval = if b.cleanup_invalidate_lock && !b.punch_lock_in_fs {
         let g = w.mapping.invalidate_lock.write();
         cx.ev("filemap_invalidate_lock", What::Lock { name: "invalidate_lock", excl: true });
         Some(g)

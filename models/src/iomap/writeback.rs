@@ -12,6 +12,8 @@ pub struct WritepageCtx {
     pub iomap: Iomap,
     /// `if_seq` when the mapping was looked up.
     pub data_seq: u64,
+    /// The COW fork's sequence when the mapping was looked up (`XFS_WPC(wpc)->cow_seq`).
+    pub cow_seq: u64,
     /// Fault injection, not kernel state: every delalloc conversion of this pass fails with
     /// this errno (`xfs_bmapi_convert_delalloc` returning -ENOSPC or -EIO).
     pub inject: Option<Errno>,
@@ -44,6 +46,8 @@ pub struct Ioend {
     pub unwritten: bool,
     /// `i_size` when the folio was written (`end_pos`), for `xfs_setfilesize`.
     pub i_size: u64,
+    /// IOMAP_F_SHARED: COW-fork blocks, remapped into the data fork at completion.
+    pub shared: bool,
 }
 
 /// `write_cache_pages` → `iomap_do_writepage` → `iomap_writepage_map` (5.0-6.6; 6.18's
@@ -74,7 +78,8 @@ pub fn iomap_writepages(
 ) -> Result<(), Errno> {
     let w = cx.w;
     let geo = &w.geo;
-    let mut wpc = WritepageCtx { iomap: Iomap::NONE, data_seq: 0, inject, ioend: None, pending: Vec::new() };
+    let mut wpc =
+        WritepageCtx { iomap: Iomap::NONE, data_seq: 0, cow_seq: 0, inject, ioend: None, pending: Vec::new() };
     let mut index = start / geo.page_size;
     let end_index = end.div_ceil(geo.page_size);
     let batch_size = usize::from(w.behaviour.writeback_batch.max(1));
@@ -145,7 +150,11 @@ fn iomap_add_to_ioend(wpc: &mut WritepageCtx, submit: &mut Vec<PendingIoend>, io
     }
     if let Some(p) = wpc.ioend.as_mut() {
         let end = p.io.offset + p.io.size;
-        if p.io.unwritten == io.unwritten && end == io.offset && p.io.addr + p.io.size == io.addr {
+        if p.io.unwritten == io.unwritten
+            && p.io.shared == io.shared
+            && end == io.offset
+            && p.io.addr + p.io.size == io.addr
+        {
             p.io.size += io.size;
             p.io.i_size = io.i_size;
             p.blocks.push((id, fpos));
@@ -375,6 +384,7 @@ fn iomap_writepage_map(
                     addr: wpc.iomap.addr + (block - wpc.iomap.offset),
                     unwritten: wpc.iomap.ty == IomapType::Unwritten,
                     i_size: end_pos,
+                    shared: wpc.iomap.shared,
                 };
                 iomap_add_to_ioend(wpc, &mut submit, io, id, fpos);
                 count += 1;

@@ -1,8 +1,9 @@
 //! XFS writeback callbacks (fs/xfs/xfs_aops.c).
 
-use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap};
+use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap, Fork, InodeCore};
+use crate::events::IomapType;
 use crate::events::{OpDesc, What};
-use crate::iomap::{Errno, Ioend, WritebackOps, WritepageCtx, EAGAIN};
+use crate::iomap::{Errno, Ioend, Iomap, WritebackOps, WritepageCtx, EAGAIN};
 use crate::world::Ctx;
 
 /// `xfs_writeback_ops`.
@@ -37,15 +38,26 @@ impl WritebackOps for XfsWritebackOps {
         {
             let core = cx.w.ip.ilock.lock();
             let m = &wpc.iomap;
-            let seq_ok = !b.writeback_seq_check
-                || wpc.data_seq == core.if_seq
+            // xfs_imap_valid: a COW mapping by range alone; a data mapping also against both
+            // forks' sequences (the COW one when the inode has COW extents).
+            let has_cow = core.cf.iter().any(|c| *c != Bmap::Hole);
+            let seq_ok = m.shared
+                || !b.writeback_seq_check
+                || (wpc.data_seq == core.if_seq && (!has_cow || wpc.cow_seq == core.cow_seq))
                 || b.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
             if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
                 return Ok(());
             }
+            if core.cf[fsb as usize] != Bmap::Hole {
+                // A COW extent at the offset: always through the COW fork.
+                drop(core);
+                return xfs_map_cow_blocks(cx, wpc, fsb);
+            }
             if core.extent_at(fsb).2 != Bmap::Delalloc {
                 wpc.iomap = iomap_from_extent(&core, geo, fsb);
+                trim_at_next_cow(&core, geo, &mut wpc.iomap, fsb);
                 wpc.data_seq = core.if_seq;
+                wpc.cow_seq = core.cow_seq;
                 return Ok(());
             }
         }
@@ -77,7 +89,9 @@ impl WritebackOps for XfsWritebackOps {
             _ => {}
         }
         wpc.iomap = iomap_from_extent(&core, geo, fsb);
+        trim_at_next_cow(&core, geo, &mut wpc.iomap, fsb);
         wpc.data_seq = core.if_seq;
+        wpc.cow_seq = core.cow_seq;
         Ok(())
     }
 
@@ -95,10 +109,13 @@ impl WritebackOps for XfsWritebackOps {
     /// [`Behaviour::ioend_size_clamp`]: crate::Behaviour
     fn end_ioend(&self, cx: &Ctx<'_>, io: &Ioend) {
         let bs = cx.w.geo.block_size;
+        if io.shared {
+            xfs_reflink_end_cow(cx, io.offset, io.size);
+        }
         let past_end_pos = io.offset + io.size > io.i_size;
         let i_size_now = if past_end_pos { cx.w.mapping.i_pages.lock().i_size } else { io.i_size };
         let mut core = cx.w.ip.ilock.lock();
-        if io.unwritten {
+        if io.unwritten && !io.shared {
             core.update(cx, "xfs_iomap_write_unwritten", io.offset / bs, (io.offset + io.size) / bs, |_, b| match b {
                 Bmap::Unwritten(p) => Some(Bmap::Written(p)),
                 _ => None,
@@ -127,4 +144,97 @@ impl WritebackOps for XfsWritebackOps {
         xfs_bmap_punch_delalloc_range(cx, pos, end);
         cx.w.rec.respond(h, error, Vec::new());
     }
+}
+
+/// Trim a data-fork writeback mapping at the next COW extent after `fsb` (`xfs_map_blocks`:
+/// "trim the mapping to the nearest shared extent boundary"), so that block goes through the
+/// COW fork.
+fn trim_at_next_cow(core: &InodeCore, geo: &crate::world::Geometry, m: &mut crate::iomap::Iomap, fsb: u64) {
+    let bs = geo.block_size;
+    let end_fsb = m.end() / bs;
+    if let Some(c) = (fsb + 1..end_fsb).find(|c| core.cf[*c as usize] != Bmap::Hole) {
+        m.length = c * bs - m.offset;
+    }
+}
+
+/// The COW branch of `xfs_map_blocks` (fs/xfs/xfs_aops.c, 6.6 to 6.18): sample the COW fork's
+/// sequence, convert a COW delalloc extent (`xfs_bmapi_convert_delalloc(XFS_COW_FORK)`, a second
+/// ILOCK step: allocated UNWRITTEN, IOMAP_F_SHARED) and map the COW extent. Found gone in
+/// between (I/O completion moved it to the data fork), the kernel retries once from the top;
+/// the model maps what is there now.
+fn xfs_map_cow_blocks(cx: &Ctx<'_>, wpc: &mut WritepageCtx, fsb: u64) -> Result<(), Errno> {
+    let geo = &cx.w.geo;
+    let bs = geo.block_size;
+    let mut core = cx.w.ip.ilock.lock();
+    let (start, len, kind) = core.fork_extent_at(Fork::Cow, fsb);
+    match kind {
+        Bmap::Hole => {
+            wpc.iomap = iomap_from_extent(&core, geo, fsb);
+            wpc.data_seq = core.if_seq;
+            wpc.cow_seq = core.cow_seq;
+            return Ok(());
+        }
+        Bmap::Delalloc => {
+            if let Some(e) = wpc.inject {
+                cx.ev("xfs_bmapi_convert_delalloc", What::WritebackError { pos: fsb * bs, errno: e });
+                return Err(e);
+            }
+            core.update_fork(cx, "xfs_bmapi_convert_delalloc", Fork::Cow, start, start + len, |c, _| {
+                Some(Bmap::Unwritten(c.alloc_pblk()))
+            });
+        }
+        _ => {}
+    }
+    let (start, len, kind) = core.fork_extent_at(Fork::Cow, fsb);
+    let (ty, p) = match kind {
+        Bmap::Unwritten(p) => (IomapType::Unwritten, p),
+        Bmap::Written(p) => (IomapType::Mapped, p),
+        _ => return Err(EAGAIN),
+    };
+    wpc.iomap = Iomap {
+        offset: start * bs,
+        length: len * bs,
+        ty,
+        addr: p * bs,
+        shared: true,
+        cookie: (core.cow_seq << 32) | core.if_seq,
+        ..Iomap::NONE
+    };
+    wpc.cow_seq = core.cow_seq;
+    Ok(())
+}
+
+/// `xfs_reflink_end_cow` (fs/xfs/xfs_reflink.c, 6.11 to 6.18, with 6.7's trim to the I/O
+/// range) for a completed ioend over `[offset, offset+size)`: move each COW block into the data
+/// fork as written, dropping the old mapping (one owner fewer of a shared block; data-fork
+/// delalloc is removed), then remove it from the COW fork; both forks' sequences move. One ILOCK
+/// step per call (the kernel commits one transaction per extent under one ILOCK hold each).
+/// `xfs_reflink_convert_cow` (the COW extent marked written before submission) is folded in:
+/// COW blocks are invisible to readers until this remap.
+pub fn xfs_reflink_end_cow(cx: &Ctx<'_>, offset: u64, size: u64) {
+    let bs = cx.w.geo.block_size;
+    let (first, last) = (offset / bs, (offset + size).div_ceil(bs));
+    let mut core = cx.w.ip.ilock.lock();
+    let moved: Vec<(u64, u64)> = (first..last)
+        .filter_map(|fsb| match core.cf[fsb as usize] {
+            Bmap::Unwritten(p) | Bmap::Written(p) => Some((fsb, p)),
+            _ => None,
+        })
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    let mut fsb = first;
+    core.update(cx, "xfs_reflink_end_cow", first, last, |c, old| {
+        let this = fsb;
+        fsb += 1;
+        let (_, p) = moved.iter().find(|(f, _)| *f == this)?;
+        if let Bmap::Written(q) | Bmap::Unwritten(q) = old {
+            c.refcount_dec(q);
+        }
+        Some(Bmap::Written(*p))
+    });
+    core.update_fork(cx, "xfs_reflink_end_cow", Fork::Cow, first, last, |_, b| {
+        matches!(b, Bmap::Unwritten(_) | Bmap::Written(_)).then_some(Bmap::Hole)
+    });
 }

@@ -254,3 +254,90 @@ pub fn xfs_errortag_set(cx: &Ctx<'_>, name: &str, value: u64) -> Result<(), i64>
     cx.w.ip.ilock.lock().drop_writes = value != 0;
     Ok(())
 }
+
+/// `xfs_file_remap_range` (fs/xfs/xfs_file.c, 6.6 to 6.18) for FICLONERANGE within one file:
+/// `xfs_reflink_remap_prep` (IOLOCK and MMAPLOCK exclusive, taken once for the one inode;
+/// `inode_dio_wait`; the generic checks: block-aligned offsets, a source inside EOF, a length
+/// that is block-aligned unless it reaches EOF, no overlap: -EINVAL; write back both ranges;
+/// zero from EOF to a destination beyond it (`xfs_reflink_zero_posteof`); set the reflink flag;
+/// write back and drop the destination's page cache (`xfs_flush_unmap_range`)), then
+/// `xfs_reflink_remap_blocks`: each destination block loses its old mapping (one owner fewer;
+/// delalloc removed) and maps the source's block with one owner more; the destination COW fork
+/// is left alone; a size past EOF is logged. Returns 0 or a negative errno.
+/// Simplification: the remap of the whole range is one ILOCK step (one transaction per extent
+/// in the kernel).
+pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
+    let w = cx.w;
+    let geo = &w.geo;
+    let bs = geo.block_size;
+    let _iolock = w.ip.i_rwsem.write();
+    let _mmaplock = w.mapping.invalidate_lock.write();
+    inode_dio_wait(cx);
+    let isize = w.mapping.i_pages.lock().i_size;
+    // generic_remap_checks / generic_remap_file_range_prep.
+    if !(src | dst).is_multiple_of(bs) || src >= isize {
+        return EINVAL;
+    }
+    let len = len.min(isize - src);
+    if !len.is_multiple_of(bs) && src + len != isize {
+        return EINVAL;
+    }
+    let blen = len.div_ceil(bs) * bs;
+    if src < dst + blen && dst < src + blen {
+        return EINVAL;
+    }
+    if dst + blen > geo.span {
+        return EINVAL;
+    }
+    // No fault injected: nothing fails.
+    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, src, src + blen, true, None);
+    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, dst, dst + blen, true, None);
+    if dst > isize {
+        let _ = xfs_zero_range(cx, isize, dst - isize);
+    }
+    w.ip.ilock.lock().reflink = true;
+    let from = if dst > isize { isize } else { dst };
+    let rounding = bs.max(geo.page_size);
+    let (fstart, fend) = (from / rounding * rounding, (dst + blen).div_ceil(rounding) * rounding);
+    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true, None);
+    truncate_pagecache_range(cx, fstart, fend.min(geo.span));
+    {
+        let mut core = w.ip.ilock.lock();
+        let (sf, df, n) = (src / bs, dst / bs, blen / bs);
+        let srcs: Vec<Bmap> = core.df[sf as usize..(sf + n) as usize].to_vec();
+        if srcs.contains(&Bmap::Delalloc) {
+            cx.warn(
+                "xfs_reflink_remap_blocks",
+                format!("delalloc in the source [{src}, {}) after the flush", src + blen),
+            );
+            return -117; // -EFSCORRUPTED
+        }
+        let mut i = 0usize;
+        core.update(cx, "xfs_reflink_remap_extent", df, df + n, |c, old| {
+            let new = srcs[i];
+            i += 1;
+            if let Bmap::Written(q) | Bmap::Unwritten(q) = old {
+                c.refcount_dec(q);
+            }
+            if let Bmap::Written(p) | Bmap::Unwritten(p) = new {
+                c.refcount_inc(p);
+            }
+            Some(new)
+        });
+        cx.instant(crate::events::OpDesc::Clone { src, dst, length: blen });
+    }
+    // xfs_reflink_update_dest: a size past EOF, in memory and on disk.
+    let new_size = (dst + len).max(isize);
+    if new_size > isize {
+        let mut st = w.mapping.i_pages.lock();
+        let old = st.i_size;
+        st.i_size = new_size;
+        cx.ev("xfs_reflink_update_dest", What::Size { was: old, now: new_size });
+        drop(st);
+        if dst > old {
+            cx.extended(old, dst);
+        }
+        w.ip.ilock.lock().disk_size = new_size;
+    }
+    0
+}

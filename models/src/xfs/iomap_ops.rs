@@ -1,19 +1,30 @@
 //! XFS buffered-write iomap callbacks (fs/xfs/xfs_iomap.c).
 
-use super::{iomap_from_extent, Bmap};
+use super::{iomap_from_extent, Bmap, Fork, InodeCore};
 use crate::behaviour::WriteFailureCleanup;
 use crate::events::{IomapType, What};
-use crate::iomap::{iomap_file_buffered_write_punch_delalloc, Errno, Iomap, IomapOps, IterFlags};
+use crate::iomap::{iomap_file_buffered_write_punch_delalloc, Errno, Iomap, IomapOps, IterFlags, PunchFn, SrcMap};
 use crate::pagecache::truncate_pagecache_range;
 use crate::world::Ctx;
 
-/// `xfs_buffered_write_iomap_begin` (fs/xfs/xfs_iomap.c, 6.1; 6.2 adds the cookie): under
-/// ILOCK_EXCL, return the existing extent at `pos` (flags 0), or reserve delalloc over the
+/// `xfs_buffered_write_iomap_begin` (fs/xfs/xfs_iomap.c, 6.1 to 6.18; 6.2 adds the cookie):
+/// under ILOCK_EXCL, return the existing extent at `pos` (flags 0), or reserve delalloc over the
 /// hole up to the end of the write or the next extent and return it DELALLOC with
-/// IOMAP_F_NEW; the validity cookie is `if_seq` sampled under the ILOCK.
+/// IOMAP_F_NEW; the validity cookie is `if_seq` sampled under the ILOCK
+/// (`xfs_iomap_inode_sequence`: with the COW fork's in the high half when SHARED).
 /// For IOMAP_ZERO a hole is reported as a hole up to the next extent or the end of the range
 /// ("We never need to allocate blocks for zeroing or unsharing a hole").
-/// Simplification: no speculative preallocation beyond EOF, no COW fork, no extent size hints.
+/// On a reflinked inode (`xfs_is_cow_inode`) an existing COW-fork extent at `pos` wins
+/// (`found_cow`), and a written extent whose blocks are shared (`xfs_bmap_trim_cow`) gets a
+/// COW-fork delalloc reservation over the shared run; the COW mapping comes back with the data
+/// extent as srcmap. Before 6.12 it is SHARED only when a data extent is at `pos` and never
+/// NEW; from 6.12 ([`Behaviour::cow_iomap_new`], 7d6fe5c586e6, c29440ff66d6) always SHARED,
+/// and NEW when just reserved.
+/// Simplifications: no speculative preallocation beyond EOF, no extent size hints; a COW
+/// reservation covers exactly the blocks written (the kernel aligns it to the COW extent size
+/// hint, 32 blocks by default, and never punches the slop: kernel.md §14).
+///
+/// [`Behaviour::cow_iomap_new`]: crate::Behaviour
 pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
     let geo = &cx.w.geo;
     let bs = geo.block_size;
@@ -25,6 +36,8 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
         // xfs_hole_to_iomap(ip, iomap, offset_fsb, imap.br_startoff)
         let end = end_fsb.min(start + elen).max(fsb + 1);
         Iomap { offset: fsb * bs, length: (end - fsb) * bs, cookie: core.if_seq, ..Iomap::NONE }
+    } else if let Some(m) = cow_mapping(cx, &mut core, fsb, end_fsb, b) {
+        m
     } else if b != Bmap::Hole {
         iomap_from_extent(&core, geo, fsb)
     } else {
@@ -35,16 +48,80 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
             offset: fsb * bs,
             length: (end - fsb) * bs,
             ty: IomapType::Delalloc,
-            addr: 0,
             new: true,
-            stale: false,
             cookie: core.if_seq,
+            ..Iomap::NONE
         }
     };
     let what =
         What::Iomap { offset: iomap.offset, length: iomap.length, ty: iomap.ty, new: iomap.new, cookie: iomap.cookie };
     cx.ev("xfs_buffered_write_iomap_begin", what);
     Ok(iomap)
+}
+
+/// The COW part of `xfs_buffered_write_iomap_begin` (6.6 to 6.18): `None` when the data
+/// mapping stands (not a reflinked inode, no COW extent at `fsb`, the data extent not shared,
+/// zeroing over an unwritten extent).
+fn cow_mapping(cx: &Ctx<'_>, core: &mut InodeCore, fsb: u64, end_fsb: u64, data: Bmap) -> Option<Iomap> {
+    if !core.reflink {
+        return None;
+    }
+    let geo = &cx.w.geo;
+    let bs = geo.block_size;
+    let new_flags = cx.w.behaviour.cow_iomap_new;
+    let mut reserved = false;
+    if core.cf[fsb as usize] == Bmap::Hole {
+        // Not found_cow: COW only a written extent whose blocks are shared.
+        // (Zeroing over an unwritten extent goes to found_imap; holes were handled before.)
+        let Bmap::Written(_) = data else { return None };
+        // xfs_bmap_trim_cow: the run of shared blocks from fsb, up to the write's end and the
+        // next COW extent (xfs_bmapi_reserve_delalloc stops at the next extent of the fork).
+        let mut end = fsb;
+        while end < end_fsb && core.cf[end as usize] == Bmap::Hole {
+            match core.df[end as usize] {
+                Bmap::Written(p) if core.shared(p) => end += 1,
+                _ => break,
+            }
+        }
+        if end == fsb {
+            return None;
+        }
+        core.update_fork(cx, "xfs_bmapi_reserve_delalloc", Fork::Cow, fsb, end, |_, _| Some(Bmap::Delalloc));
+        reserved = true;
+    }
+    // found_cow: the COW extent at fsb, trimmed to the data extent (or hole) it sits over.
+    let (cstart, clen, cb) = core.fork_extent_at(Fork::Cow, fsb);
+    let (dstart, dlen, _) = core.extent_at(fsb);
+    let over_data = data != Bmap::Hole;
+    let (ty, addr) = match cb {
+        Bmap::Delalloc => (IomapType::Delalloc, 0),
+        Bmap::Unwritten(p) => (IomapType::Unwritten, p * bs),
+        Bmap::Written(p) => (IomapType::Mapped, p * bs),
+        Bmap::Hole => return None,
+    };
+    let (offset, mut end) = (cstart * bs, (cstart + clen) * bs);
+    let addr_at = |o: u64| if addr == 0 { 0 } else { addr + (o - cstart * bs) };
+    if !over_data {
+        // Over a data-fork hole: trim to the hole's end.
+        end = end.min((dstart + dlen) * bs);
+    }
+    let shared = new_flags || over_data;
+    let srcmap = over_data.then(|| {
+        let d = iomap_from_extent(core, geo, fsb);
+        SrcMap { offset: d.offset, length: d.length, ty: d.ty, addr: d.addr }
+    });
+    let cookie = if shared { (core.cow_seq << 32) | core.if_seq } else { core.if_seq };
+    Some(Iomap {
+        offset,
+        length: end - offset,
+        ty,
+        addr: addr_at(offset),
+        new: reserved && new_flags,
+        stale: false,
+        cookie,
+        shared,
+        srcmap,
+    })
 }
 
 /// `xfs_bmap_punch_delalloc_range` (fs/xfs/xfs_bmap_util.c, 6.2 byte-range form 7348b322332d;
@@ -55,8 +132,15 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
 /// underflows, falls back to the fork's last extent and deletes every delalloc extent from 0
 /// to its end (kernel.md §14, 8ac5b996bf51's message); an empty range elsewhere deletes nothing.
 pub fn xfs_bmap_punch_delalloc_range(cx: &Ctx<'_>, start: u64, end: u64) {
+    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Data, start, end);
+}
+
+/// [`xfs_bmap_punch_delalloc_range`] on fork `which` (the `whichfork` argument of 6.12,
+/// 8fe3b21efa07).
+pub fn xfs_bmap_punch_delalloc_range_fork(cx: &Ctx<'_>, which: Fork, start: u64, end: u64) {
     let bs = cx.w.geo.block_size;
-    cx.ev("xfs_bmap_punch_delalloc_range", What::Punch { from: start, to: end });
+    let func = if which == Fork::Cow { "xfs_bmap_punch_delalloc_range(COW)" } else { "xfs_bmap_punch_delalloc_range" };
+    cx.ev(func, What::Punch { from: start, to: end });
     let mut core = cx.w.ip.ilock.lock();
     let (start_fsb, mut end_fsb) = (start / bs, end.div_ceil(bs));
     if start_fsb >= end_fsb {
@@ -65,7 +149,7 @@ pub fn xfs_bmap_punch_delalloc_range(cx: &Ctx<'_>, start: u64, end: u64) {
         }
         end_fsb = core.df.len() as u64;
     }
-    core.update(cx, "xfs_bmap_del_extent_delay", start_fsb, end_fsb, |_, b| {
+    core.update_fork(cx, "xfs_bmap_del_extent_delay", which, start_fsb, end_fsb, |_, b| {
         (b == Bmap::Delalloc).then_some(Bmap::Hole)
     });
 }
@@ -91,7 +175,7 @@ impl IomapOps for XfsBufferedWriteIomapOps {
         pos: u64,
         length: u64,
         written: u64,
-        _flags: IterFlags,
+        flags: IterFlags,
         iomap: &Iomap,
     ) -> Option<Result<(), Errno>> {
         if iomap.ty != IomapType::Delalloc {
@@ -106,16 +190,28 @@ impl IomapOps for XfsBufferedWriteIomapOps {
             written = 0;
         }
         cx.ev("xfs_buffered_write_iomap_end", What::IomapEnd { pos, length, written });
-        match cx.w.behaviour.write_failure_cleanup {
+        let b = &cx.w.behaviour;
+        // 6.12: the punch callback picks the COW fork for a SHARED mapping.
+        let punch: PunchFn = if iomap.shared && b.cow_fork_punch {
+            xfs_buffered_write_delalloc_punch_cow
+        } else {
+            xfs_buffered_write_delalloc_punch
+        };
+        match b.write_failure_cleanup {
             WriteFailureCleanup::TruncateThenPunch => truncate_then_punch(cx, &iomap, pos, length, written),
-            WriteFailureCleanup::SeekScan => iomap_file_buffered_write_punch_delalloc(
-                cx,
-                &iomap,
-                pos,
-                length,
-                written,
-                xfs_buffered_write_delalloc_punch,
-            ),
+            WriteFailureCleanup::SeekScan => {
+                // 6.12 (abd7d651ad2c): XFS takes invalidate_lock for the walk, except for
+                // zeroing, whose callers hold it; before, the walk takes it itself.
+                let geo = &cx.w.geo;
+                let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
+                let walks = iomap.new && start < geo.block_up(pos + length);
+                let _inval = (b.punch_lock_in_fs && walks && !flags.zero).then(|| {
+                    let g = cx.w.mapping.invalidate_lock.write();
+                    cx.ev("filemap_invalidate_lock", What::Lock { name: "invalidate_lock", excl: true });
+                    g
+                });
+                iomap_file_buffered_write_punch_delalloc(cx, &iomap, pos, length, written, punch)
+            }
         }
         Some(Ok(()))
     }
@@ -126,16 +222,31 @@ impl IomapOps for XfsBufferedWriteIomapOps {
         if !cx.w.behaviour.iomap_valid {
             return None;
         }
-        let if_seq = cx.w.ip.ilock.lock().if_seq;
+        // xfs_iomap_inode_sequence(ip, iomap->flags): the COW fork's sequence too when SHARED.
+        let if_seq = {
+            let core = cx.w.ip.ilock.lock();
+            if iomap.shared {
+                (core.cow_seq << 32) | core.if_seq
+            } else {
+                core.if_seq
+            }
+        };
         let valid = iomap.cookie == if_seq;
         cx.ev("xfs_iomap_valid", What::Valid { cookie: iomap.cookie, if_seq, valid });
         Some(valid)
     }
 }
 
-/// `xfs_buffered_write_delalloc_punch` (fs/xfs/xfs_iomap.c, 6.2): the punch callback.
+/// `xfs_buffered_write_delalloc_punch` (fs/xfs/xfs_iomap.c, 6.2 to 6.18): the punch callback,
+/// on the data fork (always before 6.12; for a mapping without IOMAP_F_SHARED from 6.12).
 fn xfs_buffered_write_delalloc_punch(cx: &Ctx<'_>, start: u64, end: u64) {
     xfs_bmap_punch_delalloc_range(cx, start, end);
+}
+
+/// `xfs_buffered_write_delalloc_punch` for an IOMAP_F_SHARED mapping (6.12, f6f91d290c8b):
+/// the COW fork.
+fn xfs_buffered_write_delalloc_punch_cow(cx: &Ctx<'_>, start: u64, end: u64) {
+    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Cow, start, end);
 }
 
 /// The 6.1 cleanup in `xfs_buffered_write_iomap_end`: `truncate_pagecache_range` then

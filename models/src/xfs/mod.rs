@@ -16,11 +16,11 @@ pub use disk::{Disk, PBLK_BASE, POISON};
 pub use fault::{xfs_mmap_store, Vma, XfsPageMkwriteIomapOps};
 pub use file::{
     xfs_errortag_set, xfs_file_buffered_read, xfs_file_buffered_write, xfs_file_fallocate, xfs_file_fsync,
-    xfs_file_zero_range, xfs_free_file_space, xfs_setattr_size, xfs_vm_writepages,
+    xfs_file_remap_range, xfs_file_zero_range, xfs_free_file_space, xfs_setattr_size, xfs_vm_writepages,
 };
 pub use iomap_ops::{
-    xfs_bmap_punch_delalloc_range, xfs_buffered_write_iomap_begin, XfsBufferedWriteIomapOps,
-    XFS_BUFFERED_WRITE_IOMAP_OPS,
+    xfs_bmap_punch_delalloc_range, xfs_bmap_punch_delalloc_range_fork, xfs_buffered_write_iomap_begin,
+    XfsBufferedWriteIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS,
 };
 
 use crate::behaviour::Mutation;
@@ -71,6 +71,18 @@ pub struct InodeCore {
     pub df: Vec<Bmap>,
     /// `ip->i_df.if_seq`: bumped by every fork change (`xfs_iext_inc_seq`).
     pub if_seq: u64,
+    /// `ip->i_cowfp`, the COW fork, one entry per file block (all holes until the inode is
+    /// reflinked): staging extents for writes to shared blocks, remapped into the data fork at
+    /// I/O completion (`xfs_reflink_end_cow`).
+    pub cf: Vec<Bmap>,
+    /// `ip->i_cowfp->if_seq`.
+    pub cow_seq: u64,
+    /// XFS_DIFLAG2_REFLINK: set by the first clone; the write path then looks at the COW fork
+    /// (`xfs_is_cow_inode`).
+    pub reflink: bool,
+    /// The refcount btree: physical blocks mapped more than once, with their count (a block
+    /// not here has one owner).
+    pub refcount: std::collections::BTreeMap<u64, u32>,
     /// On-disk file size (`ip->i_disk_size`), as the transactions that set it logged it: the
     /// crash view's size.
     pub disk_size: u64,
@@ -83,48 +95,79 @@ pub struct InodeCore {
 }
 
 impl InodeCore {
-    /// The maximal run containing `fsb`: `(start_fsb, len, first block's state)`.
+    /// The maximal run of the data fork containing `fsb`: `(start_fsb, len, first block's
+    /// state)`.
     pub fn extent_at(&self, fsb: u64) -> (u64, u64, Bmap) {
-        let n = self.df.len() as u64;
-        let same = |i: u64, j: u64| -> bool {
-            let (x, y) = (self.df[i as usize], self.df[j as usize]);
-            x.kind() == y.kind()
-                && match (x.pblk(), y.pblk()) {
-                    (Some(p), Some(q)) => q == p + (j - i),
-                    _ => true,
-                }
-        };
-        let mut start = fsb;
-        while start > 0 && same(start - 1, fsb) {
-            start -= 1;
-        }
-        let mut end = fsb + 1;
-        while end < n && same(fsb, end) {
-            end += 1;
-        }
-        let first = self.df[start as usize];
-        (start, end - start, first)
+        run_at(&self.df, fsb)
     }
 
-    /// Change blocks `[start_fsb, end_fsb)` with `f` (`None` = leave); bump `if_seq` once if
-    /// anything changed (`xfs_iext_insert`/`update_extent`/`remove` each bump it) and record the
-    /// change. Returns whether anything changed.
+    /// The fork `which`.
+    pub fn fork(&self, which: Fork) -> &Vec<Bmap> {
+        match which {
+            Fork::Data => &self.df,
+            Fork::Cow => &self.cf,
+        }
+    }
+
+    /// Is physical block `p` shared (`xfs_reflink_trim_around_shared`'s refcount lookup)?
+    pub fn shared(&self, p: u64) -> bool {
+        self.refcount.get(&p).is_some_and(|n| *n > 1)
+    }
+
+    /// One more owner of physical block `p` (`xfs_refcount_increase_extent`).
+    pub fn refcount_inc(&mut self, p: u64) {
+        *self.refcount.entry(p).or_insert(1) += 1;
+    }
+
+    /// One owner fewer of physical block `p` (`xfs_refcount_decrease_extent`; at one owner the
+    /// record goes, at none the block is free).
+    pub fn refcount_dec(&mut self, p: u64) {
+        if let Some(n) = self.refcount.get_mut(&p) {
+            *n -= 1;
+            if *n <= 1 {
+                self.refcount.remove(&p);
+            }
+        }
+    }
+
+    /// Change blocks `[start_fsb, end_fsb)` of the data fork with `f` (`None` = leave); bump
+    /// `if_seq` once if anything changed (`xfs_iext_insert`/`update_extent`/`remove` each bump
+    /// it) and record the change. Returns whether anything changed.
     pub fn update(
         &mut self,
         cx: &Ctx<'_>,
         func: &'static str,
         start_fsb: u64,
         end_fsb: u64,
+        f: impl FnMut(&mut Self, Bmap) -> Option<Bmap>,
+    ) -> bool {
+        self.update_fork(cx, func, Fork::Data, start_fsb, end_fsb, f)
+    }
+
+    /// [`InodeCore::update`] on fork `which` (the COW fork bumps its own sequence).
+    pub fn update_fork(
+        &mut self,
+        cx: &Ctx<'_>,
+        func: &'static str,
+        which: Fork,
+        start_fsb: u64,
+        end_fsb: u64,
         mut f: impl FnMut(&mut Self, Bmap) -> Option<Bmap>,
     ) -> bool {
         let bs = cx.w.geo.block_size;
-        let seq_was = self.if_seq;
+        let seq_was = match which {
+            Fork::Data => self.if_seq,
+            Fork::Cow => self.cow_seq,
+        };
         let mut runs: Vec<(u64, u64, ExtKind, ExtKind)> = Vec::new();
         for fsb in start_fsb..end_fsb.min(self.df.len() as u64) {
-            let old = self.df[fsb as usize];
+            let old = self.fork(which)[fsb as usize];
             if let Some(new) = f(self, old) {
                 if new != old {
-                    self.df[fsb as usize] = new;
+                    match which {
+                        Fork::Data => self.df[fsb as usize] = new,
+                        Fork::Cow => self.cf[fsb as usize] = new,
+                    }
                     match runs.last_mut() {
                         Some(r) if r.1 == fsb && r.2 == old.kind() && r.3 == new.kind() => r.1 = fsb + 1,
                         _ => runs.push((fsb, fsb + 1, old.kind(), new.kind())),
@@ -142,14 +185,28 @@ impl InodeCore {
             "xfs_bmap_del_extent_delay" => Mutation::NoSeqBumpPunch,
             _ => Mutation::None,
         };
-        if skip == Mutation::None || !cx.w.behaviour.mutated(skip) {
-            self.if_seq += 1;
-        }
+        let seq_now = match which {
+            Fork::Cow => {
+                self.cow_seq += 1;
+                self.cow_seq
+            }
+            Fork::Data => {
+                if skip == Mutation::None || !cx.w.behaviour.mutated(skip) {
+                    self.if_seq += 1;
+                }
+                self.if_seq
+            }
+        };
         for (s, e, was, now) in runs {
-            let what = What::Extent { from_byte: s * bs, to_byte: e * bs, was, now, seq_was, seq_now: self.if_seq };
-            cx.ev(func, what);
+            let what = What::Extent { from_byte: s * bs, to_byte: e * bs, was, now, seq_was, seq_now };
+            cx.ev(if which == Fork::Cow { cow_event(func) } else { func }, what);
         }
         true
+    }
+
+    /// The maximal run of fork `which` containing `fsb` (as [`InodeCore::extent_at`]).
+    pub fn fork_extent_at(&self, which: Fork, fsb: u64) -> (u64, u64, Bmap) {
+        run_at(self.fork(which), fsb)
     }
 
     /// Allocate one physical block.
@@ -157,6 +214,51 @@ impl InodeCore {
         let p = self.next_pblk;
         self.next_pblk += 1;
         p
+    }
+}
+
+/// The maximal run of `fork` containing `fsb`: blocks of one kind with contiguous physical
+/// blocks.
+fn run_at(fork: &[Bmap], fsb: u64) -> (u64, u64, Bmap) {
+    let n = fork.len() as u64;
+    let same = |i: u64, j: u64| -> bool {
+        let (x, y) = (fork[i as usize], fork[j as usize]);
+        x.kind() == y.kind()
+            && match (x.pblk(), y.pblk()) {
+                (Some(p), Some(q)) => q == p + (j - i),
+                _ => true,
+            }
+    };
+    let mut start = fsb;
+    while start > 0 && same(start - 1, fsb) {
+        start -= 1;
+    }
+    let mut end = fsb + 1;
+    while end < n && same(fsb, end) {
+        end += 1;
+    }
+    (start, end - start, fork[start as usize])
+}
+
+/// Which fork of the inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fork {
+    /// `XFS_DATA_FORK`.
+    Data,
+    /// `XFS_COW_FORK`.
+    Cow,
+}
+
+/// Event names for changes to the COW fork (the kernel functions are the same, with
+/// `XFS_COW_FORK`).
+fn cow_event(func: &'static str) -> &'static str {
+    match func {
+        "xfs_bmapi_reserve_delalloc" => "xfs_bmapi_reserve_delalloc(COW)",
+        "xfs_bmapi_convert_delalloc" => "xfs_bmapi_convert_delalloc(COW)",
+        "xfs_bmap_del_extent_delay" => "xfs_bmap_del_extent_delay(COW)",
+        "xfs_reflink_convert_cow" => "xfs_reflink_convert_cow",
+        "xfs_reflink_end_cow" => "xfs_bmap_del_extent_cow",
+        _ => "COW fork",
     }
 }
 
@@ -171,7 +273,7 @@ pub fn iomap_from_extent(core: &InodeCore, geo: &Geometry, fsb: u64) -> Iomap {
         Bmap::Unwritten(p) => (IomapType::Unwritten, p * bs),
         Bmap::Written(p) => (IomapType::Mapped, p * bs),
     };
-    Iomap { offset: start * bs, length: len * bs, ty, addr, new: false, stale: false, cookie: core.if_seq }
+    Iomap { offset: start * bs, length: len * bs, ty, addr, cookie: core.if_seq, ..Iomap::NONE }
 }
 
 /// `struct xfs_inode` (the parts modelled).
@@ -193,6 +295,10 @@ impl XfsInode {
         let core = InodeCore {
             df: vec![Bmap::Hole; geo.nr_blocks() as usize],
             if_seq: 1,
+            cf: vec![Bmap::Hole; geo.nr_blocks() as usize],
+            cow_seq: 1,
+            reflink: false,
+            refcount: Default::default(),
             disk_size: 0,
             next_pblk: PBLK_BASE,
             drop_writes: false,
