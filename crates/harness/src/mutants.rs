@@ -40,6 +40,13 @@ pub const KNOB_MUTATIONS: &[(&str, &str, &str)] = &[
     ("linux-6.12", "release_reseek=off", "the release walk WARNs on an empty data range (7a9d43eace88 undone)"),
     ("linux-6.13", "ioend_size_clamp=off", "the ioend is not clamped to the sampled i_size (51d20d1dacbe undone)"),
     (
+        "linux-6.12",
+        "cow_iomap_new=off",
+        "COW write mappings SHARED without NEW again (7d6fe5c586e6 undone): no punch of a COW reservation",
+    ),
+    ("linux-6.12", "cow_fork_punch=off", "the short-write punch goes to the data fork only (f6f91d290c8b undone)"),
+    ("linux-6.12", "punch_lock_in_fs=off", "the release walk takes invalidate_lock itself again (abd7d651ad2c undone)"),
+    (
         "linux-6.13",
         "isize_extended_zero=off",
         "pagecache_isize_extended only write-protects the EOF folio (the 6.13 mm zeroing undone)",

@@ -112,6 +112,9 @@ verdicts! {
     append_crash_6_13: "append-writeback-crash", "linux-6.13" => Verdict::Pass;
     eof_extend_mmap_6_12: "eof-folio-extend-mmap", "linux-6.12" => Verdict::StaleData;
     eof_extend_mmap_6_13: "eof-folio-extend-mmap", "linux-6.13" => Verdict::Pass;
+    cow_punch_6_6: "cow-short-write-punch", "linux-6.6" => Verdict::Invariant("orphan-cow-delalloc".into());
+    cow_punch_6_12: "cow-short-write-punch", "linux-6.12" => Verdict::Pass;
+    cow_zero_lock_6_12: "cow-zero-invalidate-lock", "linux-6.12" => Verdict::Pass;
 }
 
 /// §9.6's finding is in the crash view: the on-disk size covers the zeroes of the old post-EOF
@@ -312,4 +315,15 @@ fn default_strategy_pass_rests_on_loom() {
     assert_eq!(r.report.stop, Stop::Exhausted);
     assert_eq!(r.report.bound, Some(3));
     assert!(r.report.executions > r.report.presearch);
+}
+
+/// §9.5(b): with 6.12's NEW on COW mappings but the release walk still taking invalidate_lock
+/// itself, a short zeroing under truncate's invalidate_lock takes it again: a deadlock the
+/// report names with the lock and its holder.
+#[test]
+fn cow_zero_with_the_old_lock_placement_deadlocks() {
+    let r = run("cow-zero-invalidate-lock", "linux-6.12", &["punch_lock_in_fs=off"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Deadlock));
+    let f = r.report.found.as_ref().expect("a finding");
+    assert!(f.finding.summary.contains("waits for invalidate_lock (held by truncator)"), "{}", f.finding.summary);
 }

@@ -41,6 +41,8 @@ fn every_verdict_class_is_documented() {
         "iomap-folio-mkwrite-iter",
         "xfs-bmapi-convert-delalloc",
         "iomap-dio-bio-iter",
+        "orphan-cow-delalloc",
+        "xfs-reflink-remap-blocks",
     ] {
         assert!(doc.contains(&format!("| `{name}` |")), "invariant:{name} is not documented");
     }

@@ -218,7 +218,7 @@ fn unknown_op() {
         12,
         16,
         "unknown op \"pwrit\" (expected one of: pwrite, mmap_write, read, dio_write, writeback, reclaim, fallocate, \
-         punch_hole, zero_range, truncate, fsync, drop_caches, errortag, short_copy, crash)",
+         punch_hole, zero_range, clone_range, truncate, fsync, drop_caches, errortag, short_copy, crash)",
     );
 }
 
