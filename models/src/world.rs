@@ -26,6 +26,9 @@ pub struct Geometry {
     /// counterpart maps only the pages `mincore` reports (cached and uptodate): faulting in a
     /// folio that is not uptodate would read it.
     pub pageout_uptodate_only: bool,
+    /// XFS's `always_cow` debug knob: every buffered write goes through the COW fork
+    /// (`xfs_is_always_cow_inode`).
+    pub always_cow: bool,
 }
 
 impl Geometry {
@@ -51,6 +54,7 @@ impl Geometry {
             folio_pages,
             span,
             pageout_uptodate_only: false,
+            always_cow: false,
         }
     }
     /// Round `x` down to a block boundary.

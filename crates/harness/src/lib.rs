@@ -87,7 +87,8 @@ impl Prepared {
         let span = scenario.span_bytes().div_ceil(max_folio).max(1) * max_folio;
         let mut folio_pages = g.folio_pages.clone();
         folio_pages.sort_unstable();
-        let geo = Geometry::new(g.block_size, g.page_size, folio_pages, span);
+        let mut geo = Geometry::new(g.block_size, g.page_size, folio_pages, span);
+        geo.always_cow = g.always_cow;
         let mut actor_names = vec!["setup".to_string()];
         actor_names.extend(scenario.threads.iter().map(|t| t.name.clone()));
         Ok(Prepared {

@@ -115,6 +115,8 @@ verdicts! {
     cow_punch_6_6: "cow-short-write-punch", "linux-6.6" => Verdict::Invariant("orphan-cow-delalloc".into());
     cow_punch_6_12: "cow-short-write-punch", "linux-6.12" => Verdict::Pass;
     cow_zero_lock_6_12: "cow-zero-invalidate-lock", "linux-6.12" => Verdict::Pass;
+    always_cow_6_6: "always-cow-short-write", "linux-6.6" => Verdict::Invariant("orphan-cow-delalloc".into());
+    always_cow_6_12: "always-cow-short-write", "linux-6.12" => Verdict::Pass;
 }
 
 /// §9.6's finding is in the crash view: the on-disk size covers the zeroes of the old post-EOF

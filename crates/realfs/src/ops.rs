@@ -560,6 +560,12 @@ pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
              {PREALLOC_MIN_FILE_BYTES} bytes, and the model has no speculative preallocation"
         ));
     }
+    if scenario.geometry.always_cow {
+        problems.push(
+            "always_cow: an XFS debug knob (/sys/fs/xfs/debug/always_cow) that only CONFIG_XFS_DEBUG kernels have"
+                .to_string(),
+        );
+    }
     let dir = mount.errortag_dir();
     let ops = ops();
     for op in ops {

@@ -103,6 +103,9 @@ pub struct Geometry {
     pub page_size: u64,
     /// Folio sizes, in pages, that the page cache may create: distinct powers of two in 1..=16, non-empty.
     pub folio_pages: Vec<u64>,
+    /// XFS's `always_cow` debug knob (`/sys/fs/xfs/debug/always_cow`, CONFIG_XFS_DEBUG): every
+    /// write goes through the COW fork. Optional, default false.
+    pub always_cow: bool,
 }
 
 /// One op of a scenario, with where it was written.
@@ -313,7 +316,7 @@ mod tests {
             name: String::new(),
             summary: String::new(),
             source: String::new(),
-            geometry: Geometry { block_size: 4096, page_size: 0, folio_pages: vec![] },
+            geometry: Geometry { block_size: 4096, page_size: 0, folio_pages: vec![], always_cow: false },
             setup: vec![],
             threads: vec![],
             expect: vec![],

@@ -60,7 +60,7 @@ pub(crate) fn parse(file: &str, text: &str, known_presets: &[&str]) -> Result<Sc
 }
 
 const ROOT_KEYS: &[&str] = &["name", "summary", "source", "geometry", "setup", "thread", "expect", "explore"];
-const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages"];
+const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages", "always_cow"];
 const THREAD_KEYS: &[&str] = &["name", "ops"];
 const EXPLORE_KEYS: &[&str] = &["preemption_bound", "iterations"];
 const VERDICTS_HELP: &str =
@@ -182,7 +182,11 @@ fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
             ),
         );
     }
-    Ok(Geometry { block_size, page_size, folio_pages })
+    let always_cow = match g.opt("always_cow") {
+        Some(f) => f.boolean()?,
+        None => false,
+    };
+    Ok(Geometry { block_size, page_size, folio_pages, always_cow })
 }
 
 fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>> {

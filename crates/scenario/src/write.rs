@@ -48,6 +48,9 @@ impl Scenario {
             g.page_size,
             pages.join(", ")
         );
+        if g.always_cow {
+            out.push_str("always_cow = true\n");
+        }
         for t in &self.threads {
             let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", quoted(&t.name));
             for op in &t.ops {

@@ -17,7 +17,8 @@ use crate::world::Ctx;
 /// On a reflinked inode (`xfs_is_cow_inode`) an existing COW-fork extent at `pos` wins
 /// (`found_cow`), and a written extent whose blocks are shared (`xfs_bmap_trim_cow`) gets a
 /// COW-fork delalloc reservation over the shared run; the COW mapping comes back with the data
-/// extent as srcmap. Before 6.12 it is SHARED only when a data extent is at `pos` and never
+/// extent as srcmap. With `always_cow` (a geometry key standing for the XFS debug knob) every
+/// write is a COW write, over holes too. Before 6.12 it is SHARED only when a data extent is at `pos` and never
 /// NEW; from 6.12 ([`Behaviour::cow_iomap_new`], 7d6fe5c586e6, c29440ff66d6) always SHARED,
 /// and NEW when just reserved.
 /// Simplifications: no speculative preallocation beyond EOF, no extent size hints; a COW
@@ -36,7 +37,7 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
         // xfs_hole_to_iomap(ip, iomap, offset_fsb, imap.br_startoff)
         let end = end_fsb.min(start + elen).max(fsb + 1);
         Iomap { offset: fsb * bs, length: (end - fsb) * bs, cookie: core.if_seq, ..Iomap::NONE }
-    } else if let Some(m) = cow_mapping(cx, &mut core, fsb, end_fsb, b) {
+    } else if let Some(m) = cow_mapping(cx, &mut core, fsb, end_fsb, b, flags) {
         m
     } else if b != Bmap::Hole {
         iomap_from_extent(&core, geo, fsb)
@@ -62,26 +63,42 @@ pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: I
 /// The COW part of `xfs_buffered_write_iomap_begin` (6.6 to 6.18): `None` when the data
 /// mapping stands (not a reflinked inode, no COW extent at `fsb`, the data extent not shared,
 /// zeroing over an unwritten extent).
-fn cow_mapping(cx: &Ctx<'_>, core: &mut InodeCore, fsb: u64, end_fsb: u64, data: Bmap) -> Option<Iomap> {
-    if !core.reflink {
+fn cow_mapping(
+    cx: &Ctx<'_>,
+    core: &mut InodeCore,
+    fsb: u64,
+    end_fsb: u64,
+    data: Bmap,
+    flags: IterFlags,
+) -> Option<Iomap> {
+    let geo = &cx.w.geo;
+    let always_cow = geo.always_cow;
+    if !core.reflink && !always_cow {
         return None;
     }
-    let geo = &cx.w.geo;
     let bs = geo.block_size;
     let new_flags = cx.w.behaviour.cow_iomap_new;
     let mut reserved = false;
     if core.cf[fsb as usize] == Bmap::Hole {
-        // Not found_cow: COW only a written extent whose blocks are shared.
-        // (Zeroing over an unwritten extent goes to found_imap; holes were handled before.)
-        let Bmap::Written(_) = data else { return None };
-        // xfs_bmap_trim_cow: the run of shared blocks from fsb, up to the write's end and the
+        // Not found_cow. xfs_bmap_trim_cow: COW a written extent whose blocks are shared; with
+        // always_cow any allocated extent, and a data-fork hole too (allocfork = XFS_COW_FORK).
+        // Zeroing over an unwritten extent goes to found_imap; zeroing holes was handled before.
+        let cows = |b: Bmap, c: &InodeCore| match b {
+            Bmap::Written(p) => always_cow || c.shared(p),
+            Bmap::Unwritten(_) => always_cow && !flags.zero,
+            Bmap::Hole => always_cow,
+            Bmap::Delalloc => false,
+        };
+        if !cows(data, core) {
+            return None;
+        }
+        // The run from fsb up to the write's end, the data extent's (or hole's) end and the
         // next COW extent (xfs_bmapi_reserve_delalloc stops at the next extent of the fork).
+        let (dstart, dlen, _) = core.extent_at(fsb);
+        let stop = end_fsb.min(dstart + dlen);
         let mut end = fsb;
-        while end < end_fsb && core.cf[end as usize] == Bmap::Hole {
-            match core.df[end as usize] {
-                Bmap::Written(p) if core.shared(p) => end += 1,
-                _ => break,
-            }
+        while end < stop && core.cf[end as usize] == Bmap::Hole && cows(core.df[end as usize], core) {
+            end += 1;
         }
         if end == fsb {
             return None;
