@@ -135,6 +135,20 @@ fn thread_op(bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy
 /// argument kinds are never generated (their weight is 0: a test checks it).
 fn op_of(spec: &'static OpSpec, bs: u64, size: u64, edges: Vec<u64>, biased: bool) -> BoxedStrategy<OpKind> {
     let has = |k: ArgKind| spec.args.iter().any(|a| a.kind == k);
+    if spec.args.iter().any(|a| a.name == "src") {
+        // clone_range: block-aligned source and destination, 1 to 4 blocks (overlapping or
+        // past-EOF draws are kept: the kernel's -EINVAL is behaviour too).
+        let blocks = (size / bs).max(2);
+        return (0..blocks, 0..blocks, 1..=blocks.min(4))
+            .prop_filter_map("clone the generator cannot build", move |(s, d, n)| {
+                let mut a = Args::default();
+                a.set("src", ArgValue::Int(s * bs));
+                a.set("dst", ArgValue::Int(d * bs));
+                a.set("length", ArgValue::Int(n * bs));
+                OpKind::from_args(spec.name, &a)
+            })
+            .boxed();
+    }
     let cap = spec.generate.max_length.unwrap_or(u64::MAX);
     let align = spec.generate.align.unwrap_or(1);
     let rng = if has(ArgKind::Offset) {

@@ -257,12 +257,13 @@ pub fn xfs_errortag_set(cx: &Ctx<'_>, name: &str, value: u64) -> Result<(), i64>
 
 /// `xfs_file_remap_range` (fs/xfs/xfs_file.c, 6.6 to 6.18) for FICLONERANGE within one file:
 /// `xfs_reflink_remap_prep` (IOLOCK and MMAPLOCK exclusive, taken once for the one inode;
-/// `inode_dio_wait`; the generic checks: block-aligned offsets, a source inside EOF, a length
-/// that is block-aligned unless it reaches EOF, no overlap: -EINVAL; write back both ranges;
+/// `inode_dio_wait`; the generic checks: block-aligned offsets, a source range inside EOF, a
+/// length that is block-aligned unless it reaches EOF, no overlap: -EINVAL; write back both ranges;
 /// zero from EOF to a destination beyond it (`xfs_reflink_zero_posteof`); set the reflink flag;
 /// write back and drop the destination's page cache (`xfs_flush_unmap_range`)), then
 /// `xfs_reflink_remap_blocks`: each destination block loses its old mapping (one owner fewer;
-/// delalloc removed) and maps the source's block with one owner more; the destination COW fork
+/// delalloc removed) and maps the source's block with one owner more if it is written (an
+/// unwritten or absent source leaves a hole: found by `iomc conform`); the destination COW fork
 /// is left alone; a size past EOF is logged. Returns 0 or a negative errno.
 /// Simplification: the remap of the whole range is one ILOCK step (one transaction per extent
 /// in the kernel).
@@ -274,15 +275,19 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
     let _mmaplock = w.mapping.invalidate_lock.write();
     inode_dio_wait(cx);
     let isize = w.mapping.i_pages.lock().i_size;
-    // generic_remap_checks / generic_remap_file_range_prep.
-    if !(src | dst).is_multiple_of(bs) || src >= isize {
+    // generic_remap_checks (fs/remap_range.c): FICLONERANGE cannot shorten the request, so a
+    // range past the source's EOF, or not block-aligned short of it, is -EINVAL; one ending at
+    // EOF clones the EOF block whole.
+    if !(src | dst).is_multiple_of(bs) || src >= isize || src + len > isize {
         return EINVAL;
     }
-    let len = len.min(isize - src);
-    if !len.is_multiple_of(bs) && src + len != isize {
+    let blen = if src + len == isize {
+        isize.div_ceil(bs) * bs - src
+    } else if len.is_multiple_of(bs) {
+        len
+    } else {
         return EINVAL;
-    }
-    let blen = len.div_ceil(bs) * bs;
+    };
     if src < dst + blen && dst < src + blen {
         return EINVAL;
     }
@@ -314,12 +319,17 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
         }
         let mut i = 0usize;
         core.update(cx, "xfs_reflink_remap_extent", df, df + n, |c, old| {
-            let new = srcs[i];
+            // Only written source blocks are shared (`smap_real = xfs_bmap_is_written_extent`):
+            // an unwritten source reads as zeroes, and the destination becomes a hole.
+            let new = match srcs[i] {
+                Bmap::Written(p) => Bmap::Written(p),
+                _ => Bmap::Hole,
+            };
             i += 1;
             if let Bmap::Written(q) | Bmap::Unwritten(q) = old {
                 c.refcount_dec(q);
             }
-            if let Bmap::Written(p) | Bmap::Unwritten(p) = new {
+            if let Bmap::Written(p) = new {
                 c.refcount_inc(p);
             }
             Some(new)
