@@ -69,9 +69,16 @@ pub(crate) struct Wr {
 /// The register's view of the history's write-like ops. `folio_max` is the largest folio the
 /// geometry allows, in bytes (the reach of a direct write's page-cache invalidation).
 pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
-    // Instants at which another actor's op moved i_size (for stores beyond EOF).
-    let extends: Vec<(u8, u64)> =
-        ops.iter().filter(|r| matches!(r.desc, OpDesc::Extend { .. })).map(|r| (r.actor, r.inv)).collect();
+    // The instants at which i_size grew: (actor, when, from, to).
+    let extends: Vec<(u8, u64, u64, u64)> = ops
+        .iter()
+        .filter_map(|r| match r.desc {
+            OpDesc::Extend { from, to } => Some((r.actor, r.inv, from, to)),
+            _ => None,
+        })
+        .collect();
+    // An instant `t` falls inside op `r`'s interval.
+    let during = |r: &OpRecord, t: u64| r.inv < t && t < r.resp;
     // Direct writes whose page cache could not be invalidated afterwards (the kernel warned and
     // set -EIO): their data may not show through the cache, so they hide nothing.
     let stale: Vec<(u8, u64)> =
@@ -104,8 +111,7 @@ pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
                 _ => return None,
             };
             let incoherent = matches!(r.desc, OpDesc::DirectWrite { .. })
-                && (stale.iter().any(|&(a, t)| a == r.actor && r.inv < t && t < r.resp)
-                    || buffered_near(r, start, len));
+                && (stale.iter().any(|&(a, t)| a == r.actor && during(r, t)) || buffered_near(r, start, len));
             let done = match r.desc {
                 _ if incoherent => 0,
                 OpDesc::Write { .. } | OpDesc::DirectWrite { .. } | OpDesc::Store { .. } => {
@@ -120,7 +126,7 @@ pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
             // not written to the file), unless another actor moved i_size while it ran, so
             // that they may have been inside EOF when stored.
             let may_len = match r.desc {
-                OpDesc::Store { .. } if !extends.iter().any(|&(a, t)| a != r.actor && r.inv < t && t < r.resp) => done,
+                OpDesc::Store { .. } if !extends.iter().any(|&(a, t, _, _)| a != r.actor && during(r, t)) => done,
                 _ => len,
             };
             Some(Wr { op: i, start, def_end: start + done, may_end: start + may_len, value, inv: r.inv, resp: r.resp })
@@ -133,13 +139,13 @@ pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
     // zeroing before the copy, from 6.13 `pagecache_isize_extended` after the size moved), so
     // a store that runs meanwhile may be zeroed.
     for (i, r) in ops.iter().enumerate() {
-        for x in ops.iter().filter(|x| x.actor == r.actor && r.inv < x.inv && x.inv < r.resp) {
-            let OpDesc::Extend { from, to } = x.desc else { continue };
-            let gap_end = match r.desc {
-                OpDesc::Write { offset, .. } | OpDesc::DirectWrite { offset, .. } => to.min(offset),
-                OpDesc::Zero { .. } | OpDesc::Neutral(_) => to,
-                _ => continue,
-            };
+        let gap_end = |to: u64| match r.desc {
+            OpDesc::Write { offset, .. } | OpDesc::DirectWrite { offset, .. } => Some(to.min(offset)),
+            OpDesc::Zero { .. } | OpDesc::Neutral(_) => Some(to),
+            _ => None,
+        };
+        for &(_, _, from, to) in extends.iter().filter(|&&(a, t, _, _)| a == r.actor && during(r, t)) {
+            let Some(gap_end) = gap_end(to) else { break };
             if from < gap_end {
                 ws.push(Wr {
                     op: i,
@@ -159,19 +165,8 @@ pub(crate) fn writes(ops: &[OpRecord], folio_max: u64) -> Vec<Wr> {
     for (i, r) in ops.iter().enumerate() {
         let OpDesc::Clone { src, dst, length } = r.desc else { continue };
         let before: Vec<Wr> = ws.iter().filter(|w| w.inv < r.inv).cloned().collect();
-        let mut cuts = vec![src, src + length];
-        for w in &before {
-            for c in [w.start, w.def_end, w.may_end] {
-                if src < c && c < src + length {
-                    cuts.push(c);
-                }
-            }
-        }
-        cuts.sort_unstable();
-        cuts.dedup();
-        for seg in cuts.windows(2) {
-            let vals = allowed(&before, seg[0], r.inv, r.resp).0;
-            let (s, e) = (dst + (seg[0] - src), dst + (seg[1] - src));
+        for (seg_s, seg_e, vals) in segments(&before, src, length, (r.inv, r.resp)) {
+            let (s, e) = (dst + (seg_s - src), dst + (seg_e - src));
             let def_end = if vals.len() == 1 { e } else { s };
             for value in vals {
                 ws.push(Wr { op: i, start: s, def_end, may_end: e, value, inv: r.inv, resp: r.resp });

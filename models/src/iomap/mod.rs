@@ -15,7 +15,8 @@ pub use buffered_write::{
 pub use iter::{iomap_iter, iomap_length, IomapIter};
 pub use page_mkwrite::{iomap_page_mkwrite, FaultRetry};
 pub use punch::{
-    iomap_file_buffered_write_punch_delalloc, iomap_write_delalloc_release, iomap_write_delalloc_scan, PunchFn,
+    iomap_file_buffered_write_punch_delalloc, iomap_unused_delalloc, iomap_write_delalloc_release,
+    iomap_write_delalloc_scan, PunchFn,
 };
 pub use read::{filemap_read, iomap_read_folio};
 pub use writeback::{iomap_writepages, Ioend, WritepageCtx};

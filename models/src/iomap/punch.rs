@@ -20,16 +20,28 @@ pub fn iomap_file_buffered_write_punch_delalloc(
     written: u64,
     punch: PunchFn,
 ) {
-    let geo = &cx.w.geo;
-    if iomap.ty != IomapType::Delalloc || !iomap.new {
+    if iomap.ty != IomapType::Delalloc {
         return;
     }
+    if let Some((start, end)) = iomap_unused_delalloc(&cx.w.geo, iomap, pos, length, written) {
+        iomap_write_delalloc_release(cx, start, end, punch);
+    }
+}
+
+/// The reservation a short write leaves unused, `[start_byte, end_byte)` in bytes, if the
+/// mapping is NEW (reserved by this write) and the range is not empty: from the block after
+/// the last one written (`iomap_last_written_block`, 6.12; the same rule inline before), or
+/// from the first block when nothing was written, to the end of the mapped range rounded up.
+pub fn iomap_unused_delalloc(
+    geo: &crate::world::Geometry,
+    iomap: &Iomap,
+    pos: u64,
+    length: u64,
+    written: u64,
+) -> Option<(u64, u64)> {
     let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
     let end = geo.block_up(pos + length);
-    if start >= end {
-        return;
-    }
-    iomap_write_delalloc_release(cx, start, end, punch);
+    (iomap.new && start < end).then_some((start, end))
 }
 
 /// `iomap_write_delalloc_release` (fs/iomap/buffered-io.c, 6.2 V4 text): under

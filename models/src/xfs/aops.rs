@@ -1,8 +1,7 @@
 //! XFS writeback callbacks (fs/xfs/xfs_aops.c).
 
 use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap, Fork, InodeCore};
-use crate::events::IomapType;
-use crate::events::{OpDesc, What};
+use crate::events::{IomapType, OpDesc, What};
 use crate::iomap::{Errno, Ioend, Iomap, WritebackOps, WritepageCtx, EAGAIN};
 use crate::world::Ctx;
 
@@ -40,10 +39,11 @@ impl WritebackOps for XfsWritebackOps {
             let m = &wpc.iomap;
             // xfs_imap_valid: a COW mapping by range alone; a data mapping also against both
             // forks' sequences (the COW one when the inode has COW extents).
-            let has_cow = core.cf.iter().any(|c| *c != Bmap::Hole);
+            // (The COW fork is scanned only when its sequence moved: never without reflinks.)
             let seq_ok = m.shared
                 || !b.writeback_seq_check
-                || (wpc.data_seq == core.if_seq && (!has_cow || wpc.cow_seq == core.cow_seq))
+                || (wpc.data_seq == core.if_seq
+                    && (wpc.cow_seq == core.cow_seq || core.cf.iter().all(|c| *c == Bmap::Hole)))
                 || b.mutated(crate::behaviour::Mutation::WritebackNoRevalidate);
             if m.length > 0 && m.offset <= offset && offset < m.end() && seq_ok {
                 return Ok(());
@@ -149,7 +149,7 @@ impl WritebackOps for XfsWritebackOps {
 /// Trim a data-fork writeback mapping at the next COW extent after `fsb` (`xfs_map_blocks`:
 /// "trim the mapping to the nearest shared extent boundary"), so that block goes through the
 /// COW fork.
-fn trim_at_next_cow(core: &InodeCore, geo: &crate::world::Geometry, m: &mut crate::iomap::Iomap, fsb: u64) {
+fn trim_at_next_cow(core: &InodeCore, geo: &crate::world::Geometry, m: &mut Iomap, fsb: u64) {
     let bs = geo.block_size;
     let end_fsb = m.end() / bs;
     if let Some(c) = (fsb + 1..end_fsb).find(|c| core.cf[*c as usize] != Bmap::Hole) {
@@ -197,7 +197,7 @@ fn xfs_map_cow_blocks(cx: &Ctx<'_>, wpc: &mut WritepageCtx, fsb: u64) -> Result<
         ty,
         addr: p * bs,
         shared: true,
-        cookie: (core.cow_seq << 32) | core.if_seq,
+        cookie: core.iomap_sequence(true),
         ..Iomap::NONE
     };
     wpc.cow_seq = core.cow_seq;
@@ -215,24 +215,15 @@ pub fn xfs_reflink_end_cow(cx: &Ctx<'_>, offset: u64, size: u64) {
     let bs = cx.w.geo.block_size;
     let (first, last) = (offset / bs, (offset + size).div_ceil(bs));
     let mut core = cx.w.ip.ilock.lock();
-    let moved: Vec<(u64, u64)> = (first..last)
-        .filter_map(|fsb| match core.cf[fsb as usize] {
-            Bmap::Unwritten(p) | Bmap::Written(p) => Some((fsb, p)),
-            _ => None,
-        })
-        .collect();
-    if moved.is_empty() {
-        return;
-    }
     let mut fsb = first;
     core.update(cx, "xfs_reflink_end_cow", first, last, |c, old| {
-        let this = fsb;
+        let this = fsb as usize;
         fsb += 1;
-        let (_, p) = moved.iter().find(|(f, _)| *f == this)?;
+        let (Bmap::Unwritten(p) | Bmap::Written(p)) = c.cf[this] else { return None };
         if let Bmap::Written(q) | Bmap::Unwritten(q) = old {
             c.refcount_dec(q);
         }
-        Some(Bmap::Written(*p))
+        Some(Bmap::Written(p))
     });
     core.update_fork(cx, "xfs_reflink_end_cow", Fork::Cow, first, last, |_, b| {
         matches!(b, Bmap::Unwritten(_) | Bmap::Written(_)).then_some(Bmap::Hole)

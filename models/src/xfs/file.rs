@@ -291,6 +291,8 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
     if src < dst + blen && dst < src + blen {
         return EINVAL;
     }
+    // Not a kernel check: the modelled span covers every op's range (`OpKind::end`), rounded
+    // to folios, so this only guards the forks' bounds against an EOF block rounded past it.
     if dst + blen > geo.span {
         return EINVAL;
     }

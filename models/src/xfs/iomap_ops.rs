@@ -3,7 +3,10 @@
 use super::{iomap_from_extent, Bmap, Fork, InodeCore};
 use crate::behaviour::WriteFailureCleanup;
 use crate::events::{IomapType, What};
-use crate::iomap::{iomap_file_buffered_write_punch_delalloc, Errno, Iomap, IomapOps, IterFlags, PunchFn, SrcMap};
+use crate::iomap::{
+    iomap_file_buffered_write_punch_delalloc, iomap_unused_delalloc, iomap_write_delalloc_release, Errno, Iomap,
+    IomapOps, IterFlags, PunchFn, SrcMap,
+};
 use crate::pagecache::truncate_pagecache_range;
 use crate::world::Ctx;
 
@@ -127,7 +130,7 @@ fn cow_mapping(
         let d = iomap_from_extent(core, geo, fsb);
         SrcMap { offset: d.offset, length: d.length, ty: d.ty, addr: d.addr }
     });
-    let cookie = if shared { (core.cow_seq << 32) | core.if_seq } else { core.if_seq };
+    let cookie = core.iomap_sequence(shared);
     Some(Iomap {
         offset,
         length: end - offset,
@@ -216,18 +219,21 @@ impl IomapOps for XfsBufferedWriteIomapOps {
         };
         match b.write_failure_cleanup {
             WriteFailureCleanup::TruncateThenPunch => truncate_then_punch(cx, &iomap, pos, length, written),
-            WriteFailureCleanup::SeekScan => {
-                // 6.12 (abd7d651ad2c): XFS takes invalidate_lock for the walk, except for
-                // zeroing, whose callers hold it; before, the walk takes it itself.
-                let geo = &cx.w.geo;
-                let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
-                let walks = iomap.new && start < geo.block_up(pos + length);
-                let _inval = (b.punch_lock_in_fs && walks && !flags.zero).then(|| {
-                    let g = cx.w.mapping.invalidate_lock.write();
-                    cx.ev("filemap_invalidate_lock", What::Lock { name: "invalidate_lock", excl: true });
-                    g
-                });
+            // 6.2-6.11: iomap's helper, whose walk takes invalidate_lock itself.
+            WriteFailureCleanup::SeekScan if !b.punch_lock_in_fs => {
                 iomap_file_buffered_write_punch_delalloc(cx, &iomap, pos, length, written, punch)
+            }
+            // 6.12 (abd7d651ad2c): XFS computes the range and takes invalidate_lock for the
+            // walk, except for zeroing, whose callers hold it.
+            WriteFailureCleanup::SeekScan => {
+                if let Some((start, end)) = iomap_unused_delalloc(&cx.w.geo, &iomap, pos, length, written) {
+                    let _inval = (!flags.zero).then(|| {
+                        let g = cx.w.mapping.invalidate_lock.write();
+                        cx.ev("filemap_invalidate_lock", What::Lock { name: "invalidate_lock", excl: true });
+                        g
+                    });
+                    iomap_write_delalloc_release(cx, start, end, punch);
+                }
             }
         }
         Some(Ok(()))
@@ -240,14 +246,7 @@ impl IomapOps for XfsBufferedWriteIomapOps {
             return None;
         }
         // xfs_iomap_inode_sequence(ip, iomap->flags): the COW fork's sequence too when SHARED.
-        let if_seq = {
-            let core = cx.w.ip.ilock.lock();
-            if iomap.shared {
-                (core.cow_seq << 32) | core.if_seq
-            } else {
-                core.if_seq
-            }
-        };
+        let if_seq = cx.w.ip.ilock.lock().iomap_sequence(iomap.shared);
         let valid = iomap.cookie == if_seq;
         cx.ev("xfs_iomap_valid", What::Valid { cookie: iomap.cookie, if_seq, valid });
         Some(valid)
@@ -270,12 +269,7 @@ fn xfs_buffered_write_delalloc_punch_cow(cx: &Ctx<'_>, start: u64, end: u64) {
 /// `xfs_bmap_punch_delalloc_range`, two separate steps, holding the IOLOCK only (or the
 /// invalidate_lock too with `cleanup_invalidate_lock`, as 198dd8aedee6 did first).
 fn truncate_then_punch(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, length: u64, written: u64) {
-    let geo = &cx.w.geo;
-    let start = if written > 0 { geo.block_up(pos + written) } else { geo.block_down(pos) };
-    let end = geo.block_up(pos + length);
-    if !iomap.new || start >= end {
-        return;
-    }
+    let Some((start, end)) = iomap_unused_delalloc(&cx.w.geo, iomap, pos, length, written) else { return };
     let _inval = cx.w.behaviour.cleanup_invalidate_lock.then(|| cx.w.mapping.invalidate_lock.write());
     truncate_pagecache_range(cx, start, end);
     xfs_bmap_punch_delalloc_range(cx, start, end);

@@ -109,6 +109,16 @@ impl InodeCore {
         }
     }
 
+    /// `xfs_iomap_inode_sequence` (fs/xfs/xfs_iomap.c, 6.2 to 6.18): the validity cookie, the
+    /// data fork's `if_seq` with the COW fork's in the high half for an IOMAP_F_SHARED mapping.
+    pub fn iomap_sequence(&self, shared: bool) -> u64 {
+        if shared {
+            (self.cow_seq << 32) | self.if_seq
+        } else {
+            self.if_seq
+        }
+    }
+
     /// Is physical block `p` shared (`xfs_reflink_trim_around_shared`'s refcount lookup)?
     pub fn shared(&self, p: u64) -> bool {
         self.refcount.get(&p).is_some_and(|n| *n > 1)
@@ -256,7 +266,6 @@ fn cow_event(func: &'static str) -> &'static str {
         "xfs_bmapi_reserve_delalloc" => "xfs_bmapi_reserve_delalloc(COW)",
         "xfs_bmapi_convert_delalloc" => "xfs_bmapi_convert_delalloc(COW)",
         "xfs_bmap_del_extent_delay" => "xfs_bmap_del_extent_delay(COW)",
-        "xfs_reflink_convert_cow" => "xfs_reflink_convert_cow",
         "xfs_reflink_end_cow" => "xfs_bmap_del_extent_cow",
         _ => "COW fork",
     }
