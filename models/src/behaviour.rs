@@ -201,6 +201,27 @@ pub struct Behaviour {
     /// itself, so a NEW mapping punched from under a zeroing caller would take it twice
     /// (§9.5(b): unreachable in released kernels, where COW mappings had no NEW until 6.12).
     pub punch_lock_in_fs: bool,
+    /// Zoned XFS exists (058dd70c65ab "xfs: implement buffered writes to zoned RT devices" and
+    /// the rest of the zoned series, mainline 6.15 [release from memory; the 6.18.2 sources
+    /// have it]): a scenario with `[geometry] zoned = true` on a kernel without it is
+    /// `unsupported`. A capability, not a fix.
+    pub zoned: bool,
+    /// `xfs_zoned_buffered_write_iomap_begin` caps a reservation at the blocks left in the
+    /// write's zone allocation context and turns the write short ("three-way race with write
+    /// fault and direct I/O", kernel.md §9.9; in the code since 058dd70c65ab, 6.15). Off, the
+    /// model takes the blocks anyway: `ac->reserved_blocks` would underflow (a WARN in the model).
+    pub zoned_short_write: bool,
+    /// `iomap_zero_range`'s flush of dirty cache ([`Behaviour::zero_range_flush`]) covers HOLE
+    /// mappings too (6.12 to 7.0). Off: a35bb0dec955 "iomap, xfs: lift zero range hole mapping
+    /// flush into xfs" (7.1), after which iomap flushes only over UNWRITTEN and XFS must flush
+    /// over holes itself. The model has only the zoned half of XFS's side
+    /// ([`Behaviour::zoned_zero_hole_flush`]): use it off on zoned scenarios only.
+    pub zero_flush_holes: bool,
+    /// Zoned zeroing over a hole in both forks with dirty or in-flight page cache writes back,
+    /// waits and looks again (2f46c239fce6 "xfs: flush dirty pagecache over hole in zoned mode
+    /// zero range", 7.1; kernel.md §9.8). Not in any preset (7.1 is newer than this machine's
+    /// 6.18): `linux-6.18 zero_flush_holes=off zoned_zero_hole_flush=on` stands for 7.1's zoned zeroing.
+    pub zoned_zero_hole_flush: bool,
     /// A model mutation (testing only; `Mutation::None` in every preset).
     pub mutation: Mutation,
 }
@@ -273,7 +294,8 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "linux-6.18",
-        summary: "the series this machine runs: 6.13 plus writeback batches of 31 folios (PAGEVEC_SIZE); \
+        summary: "the series this machine runs: 6.13 plus writeback batches of 31 folios (PAGEVEC_SIZE) and \
+                  zoned XFS (6.15: out-of-place writes through the COW fork, per-write block reservations); \
                   the reference preset `iomc conform` compares the real kernel with",
         behaviour: LINUX_6_18,
     },
@@ -305,6 +327,10 @@ const LINUX_5_0: Behaviour = Behaviour {
     cow_iomap_new: false,
     cow_fork_punch: false,
     punch_lock_in_fs: false,
+    zoned: false,
+    zoned_short_write: false,
+    zero_flush_holes: true,
+    zoned_zero_hole_flush: false,
     mutation: Mutation::None,
 };
 
@@ -351,8 +377,8 @@ const LINUX_6_12: Behaviour = Behaviour {
 const LINUX_6_13: Behaviour =
     Behaviour { zero_range_partial_eof: true, ioend_size_clamp: true, isize_extended_zero: true, ..LINUX_6_12 };
 
-/// The 6.18 knobs: 6.13 with writeback batches of 31.
-const LINUX_6_18: Behaviour = Behaviour { writeback_batch: 31, ..LINUX_6_13 };
+/// The 6.18 knobs: 6.13 with writeback batches of 31 and zoned XFS (6.15).
+const LINUX_6_18: Behaviour = Behaviour { writeback_batch: 31, zoned: true, zoned_short_write: true, ..LINUX_6_13 };
 
 /// The newest preset.
 pub fn newest_preset() -> &'static Preset {
@@ -424,6 +450,19 @@ pub const KNOBS: &[(&str, &str)] = &[
         "punch_lock_in_fs",
         "on|off: ->iomap_end takes invalidate_lock for the release walk, zeroing callers hold it (6.12, abd7d651ad2c)",
     ),
+    ("zoned", "on|off: zoned XFS exists (6.15): `[geometry] zoned = true` runs, else it is unsupported"),
+    (
+        "zoned_short_write",
+        "on|off: a zoned write short of reserved blocks ends short, not over its reservation (6.15, 058dd70c65ab)",
+    ),
+    (
+        "zero_flush_holes",
+        "on|off: iomap_zero_range's flush covers HOLE mappings (6.12-7.0; off = 7.1's a35bb0dec955, zoned only)",
+    ),
+    (
+        "zoned_zero_hole_flush",
+        "on|off: zoned zeroing over a hole in both forks flushes dirty cache and looks again (7.1, 2f46c239fce6)",
+    ),
     ("mutation", "none|<name>: remove or move one safety-relevant step (iomc mutants lists them)"),
 ];
 
@@ -494,6 +533,10 @@ impl Behaviour {
             "cow_iomap_new" => self.cow_iomap_new = flag()?,
             "cow_fork_punch" => self.cow_fork_punch = flag()?,
             "punch_lock_in_fs" => self.punch_lock_in_fs = flag()?,
+            "zoned" => self.zoned = flag()?,
+            "zoned_short_write" => self.zoned_short_write = flag()?,
+            "zero_flush_holes" => self.zero_flush_holes = flag()?,
+            "zoned_zero_hole_flush" => self.zoned_zero_hole_flush = flag()?,
             "mutation" => {
                 self.mutation = Mutation::by_name(value).ok_or_else(|| {
                     let names: Vec<&str> = MUTATIONS.iter().map(|(_, n, _)| *n).collect();
@@ -543,6 +586,10 @@ impl Behaviour {
             ("cow_iomap_new", onoff(self.cow_iomap_new)),
             ("cow_fork_punch", onoff(self.cow_fork_punch)),
             ("punch_lock_in_fs", onoff(self.punch_lock_in_fs)),
+            ("zoned", onoff(self.zoned)),
+            ("zoned_short_write", onoff(self.zoned_short_write)),
+            ("zero_flush_holes", onoff(self.zero_flush_holes)),
+            ("zoned_zero_hole_flush", onoff(self.zoned_zero_hole_flush)),
             ("mutation", self.mutation.name().to_string()),
         ]
     }

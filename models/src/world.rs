@@ -29,6 +29,9 @@ pub struct Geometry {
     /// XFS's `always_cow` debug knob: every buffered write goes through the COW fork
     /// (`xfs_is_always_cow_inode`).
     pub always_cow: bool,
+    /// Zoned XFS: every write out of place through the COW fork, blocks allocated at
+    /// submission and mapped into the data fork at I/O completion (`xfs_is_zoned_inode`).
+    pub zoned: bool,
 }
 
 impl Geometry {
@@ -55,6 +58,7 @@ impl Geometry {
             span,
             pageout_uptodate_only: false,
             always_cow: false,
+            zoned: false,
         }
     }
     /// Round `x` down to a block boundary.

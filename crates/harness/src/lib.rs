@@ -89,6 +89,7 @@ impl Prepared {
         folio_pages.sort_unstable();
         let mut geo = Geometry::new(g.block_size, g.page_size, folio_pages, span);
         geo.always_cow = g.always_cow;
+        geo.zoned = g.zoned;
         let mut actor_names = vec!["setup".to_string()];
         actor_names.extend(scenario.threads.iter().map(|t| t.name.clone()));
         Ok(Prepared {

@@ -51,6 +51,16 @@ pub const KNOB_MUTATIONS: &[(&str, &str, &str)] = &[
         "isize_extended_zero=off",
         "pagecache_isize_extended only write-protects the EOF folio (the 6.13 mm zeroing undone)",
     ),
+    (
+        "linux-6.18",
+        "zoned_short_write=off",
+        "a zoned write takes more blocks than its reservation has left (058dd70c65ab's cap undone)",
+    ),
+    (
+        "linux-6.18 zero_flush_holes=off zoned_zero_hole_flush=on",
+        "zoned_zero_hole_flush=off",
+        "7.1's zoned zeroing without its own hole flush (2f46c239fce6, 92e9dff9ca50 undone; a35bb0dec955 kept)",
+    ),
 ];
 
 /// Why a survivor cannot change behaviour (or which scenario it needs), by mutation.

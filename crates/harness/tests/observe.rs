@@ -255,3 +255,18 @@ fn outcome_set_counts_oracle_violations() {
     assert_eq!(set.violations, 0);
     assert!(set.outcomes.iter().all(|o| o.views.cache == bytes(&[(0x42, 10240), (0x41, 2048)])));
 }
+
+/// §9.9's positive space: on 6.18 the zoned writer returns all 8192 bytes or, when the fault's
+/// folio was written back between its two mappings (4 blocks stolen, 3 left in its
+/// reservation), exactly the 3 blocks after the first folio more (4096 + 3 * 1024 = 7168);
+/// nothing else, and no violation: the short write is the kernel's, and loses nothing.
+#[test]
+fn zoned_three_way_race_ends_the_write_short_by_the_stolen_blocks() {
+    let p = Prepared::new(load("zoned-three-way-short-write"), "linux-6.18", &[]).unwrap();
+    let set = outcome_set(&p, 3, Budget::default()).unwrap();
+    println!("zoned short write: {} executions in {:?}", set.executions, set.elapsed);
+    assert!(set.complete, "{:?}", set.stop);
+    assert_eq!(set.violations, 0, "{:?}", set.first_violation.map(|v| v.summary));
+    let writer: BTreeSet<i64> = set.outcomes.iter().map(|o| o.results[0][0].ret).collect();
+    assert_eq!(writer, BTreeSet::from([7168, 8192]));
+}

@@ -117,6 +117,10 @@ verdicts! {
     cow_zero_lock_6_12: "cow-zero-invalidate-lock", "linux-6.12" => Verdict::Pass;
     always_cow_6_6: "always-cow-short-write", "linux-6.6" => Verdict::Invariant("orphan-cow-delalloc".into());
     always_cow_6_12: "always-cow-short-write", "linux-6.12" => Verdict::Pass;
+    zoned_zero_hole_6_13: "zoned-zero-hole", "linux-6.13" => Verdict::Unsupported;
+    zoned_zero_hole_6_18: "zoned-zero-hole", "linux-6.18" => Verdict::Pass;
+    zoned_short_write_6_13: "zoned-three-way-short-write", "linux-6.13" => Verdict::Unsupported;
+    zoned_short_write_6_18: "zoned-three-way-short-write", "linux-6.18" => Verdict::Pass;
 }
 
 /// §9.6's finding is in the crash view: the on-disk size covers the zeroes of the old post-EOF
@@ -331,4 +335,30 @@ fn cow_zero_with_the_old_lock_placement_deadlocks() {
     let Stop::Deadlock { detail } = &r.report.stop else { panic!("{:?}", r.report.stop) };
     assert!(detail.contains("truncator holds i_rwsem (IOLOCK), invalidate_lock"), "{detail}");
     assert!(detail.contains("waits for invalidate_lock (held by truncator)"), "{detail}");
+}
+
+/// §9.8: with iomap no longer flushing over holes (a35bb0dec955, 7.1) and nothing in XFS doing
+/// it, the zoned zeroing of an extending truncate skips the dirty cache over a data-fork hole;
+/// with 7.1's zoned flush (2f46c239fce6) it is whole again, exhaustively.
+#[test]
+fn zoned_zero_hole_needs_the_zoned_flush_once_iomap_stops_flushing() {
+    let r = run("zoned-zero-hole", "linux-6.18", &["zero_flush_holes=off"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::StaleData));
+    let f = r.report.found.as_ref().expect("a violation carries its execution");
+    assert!(f.finding.summary.contains("[2000, 2100) hold 0x22"), "{}", f.finding.summary);
+    let r = run("zoned-zero-hole", "linux-6.18", &["zero_flush_holes=off", "zoned_zero_hole_flush=on"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Pass));
+    assert_eq!(r.report.stop, Stop::Exhausted);
+}
+
+/// §9.9, negative control: without the cap on the reservation the model's WARN fires (the
+/// write's mapping goes stale at its first or second folio, so it asks for 8 blocks with 7
+/// left or for 4 with 3: either way one block more than it has).
+#[test]
+fn zoned_write_without_the_reservation_cap_warns() {
+    let r = run("zoned-three-way-short-write", "linux-6.18", &["zoned_short_write=off"], None);
+    assert_eq!(r.outcome, Outcome::Verdict(Verdict::Invariant("xfs-zoned-buffered-write-iomap-begin".into())));
+    let f = r.report.found.as_ref().expect("a violation carries its execution");
+    let s = &f.finding.summary;
+    assert!(s.contains("8 blocks reserved with 7 left") || s.contains("4 blocks reserved with 3 left"), "{s}");
 }

@@ -560,6 +560,13 @@ pub fn runnable(mount: &XfsMount, scenario: &Scenario) -> Result<(), String> {
              {PREALLOC_MIN_FILE_BYTES} bytes, and the model has no speculative preallocation"
         ));
     }
+    if scenario.geometry.zoned {
+        problems.push(
+            "zoned: zoned XFS needs a zoned block device (or mkfs.xfs -r zoned=1 on an xfsprogs that has it); \
+             this machine's loop device and xfsprogs make neither"
+                .to_string(),
+        );
+    }
     if scenario.geometry.always_cow {
         problems.push(
             "always_cow: an XFS debug knob (/sys/fs/xfs/debug/always_cow) that only CONFIG_XFS_DEBUG kernels have"

@@ -24,7 +24,7 @@ fn mount_or_skip(block_size: u64) -> Option<XfsMount> {
 }
 
 fn geometry(block_size: u64) -> Geometry {
-    Geometry { block_size, page_size: 4096, folio_pages: vec![1], always_cow: false }
+    Geometry { block_size, page_size: 4096, folio_pages: vec![1], always_cow: false, zoned: false }
 }
 
 fn is_mounted(mountpoint: &Path) -> bool {

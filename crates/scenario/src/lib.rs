@@ -106,6 +106,10 @@ pub struct Geometry {
     /// XFS's `always_cow` debug knob (`/sys/fs/xfs/debug/always_cow`, CONFIG_XFS_DEBUG): every
     /// write goes through the COW fork. Optional, default false.
     pub always_cow: bool,
+    /// Zoned XFS (an internal RT device on a zoned block device, `mkfs.xfs -r zoned=1`, 6.15):
+    /// every write goes out of place through the COW fork, with a per-write block reservation.
+    /// Optional, default false.
+    pub zoned: bool,
 }
 
 /// One op of a scenario, with where it was written.
@@ -316,7 +320,7 @@ mod tests {
             name: String::new(),
             summary: String::new(),
             source: String::new(),
-            geometry: Geometry { block_size: 4096, page_size: 0, folio_pages: vec![], always_cow: false },
+            geometry: Geometry { block_size: 4096, page_size: 0, folio_pages: vec![], always_cow: false, zoned: false },
             setup: vec![],
             threads: vec![],
             expect: vec![],

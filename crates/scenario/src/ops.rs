@@ -104,6 +104,8 @@ pub struct OpSpec {
     pub real: &'static str,
     /// How the generator draws it.
     pub generate: GenSpec,
+    /// The model has it on zoned XFS (`[geometry] zoned = true`); the others are rejected there.
+    pub zoned: bool,
 }
 
 const OFFSET: ArgSpec = ArgSpec { name: "offset", kind: ArgKind::Offset, optional: false };
@@ -120,6 +122,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_buffered_write -> iomap_file_buffered_write",
         real: "pwrite(2)",
         generate: GenSpec { weight: 4, max_length: None, align: None },
+        zoned: true,
     },
     OpSpec {
         name: "mmap_write",
@@ -129,6 +132,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "filemap_fault, xfs_filemap_page_mkwrite -> iomap_page_mkwrite, user store",
         real: "MAP_SHARED mapping; the store through process_vm_writev (EFAULT, not SIGBUS, beyond EOF)",
         generate: GenSpec { weight: 2, max_length: Some(64), align: None },
+        zoned: true,
     },
     OpSpec {
         name: "read",
@@ -139,6 +143,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_buffered_read -> filemap_read; direct: xfs_file_dio_read -> iomap_dio_rw",
         real: "pread(2); direct: pread(2) on an O_DIRECT descriptor",
         generate: GenSpec { weight: 1, max_length: None, align: None },
+        zoned: true,
     },
     OpSpec {
         name: "dio_write",
@@ -152,6 +157,7 @@ pub const OPS: &[OpSpec] = &[
                  xfs_dio_write_end_io, kiocb_invalidate_post_direct_write",
         real: "pwrite(2) on an O_DIRECT descriptor (a synchronous completion: a subset of the model's orders)",
         generate: GenSpec { weight: 1, max_length: None, align: Some(512) },
+        zoned: false,
     },
     OpSpec {
         name: "writeback",
@@ -172,6 +178,7 @@ pub const OPS: &[OpSpec] = &[
         real: "sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER); with `error`: not runnable (no way to make \
                one delalloc conversion fail on demand)",
         generate: GenSpec { weight: 3, max_length: None, align: None },
+        zoned: true,
     },
     OpSpec {
         name: "reclaim",
@@ -182,6 +189,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "madvise(MADV_PAGEOUT): split_folio, shrink_folio_list -> __remove_mapping (kswapd's eviction)",
         real: "madvise(MADV_PAGEOUT) over a shared mapping with the cached, uptodate pages faulted in (no read-around)",
         generate: GenSpec { weight: 3, max_length: None, align: None },
+        zoned: true,
     },
     OpSpec {
         name: "fallocate",
@@ -191,6 +199,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_fallocate -> xfs_alloc_file_space (then xfs_vn_setattr_size unless KEEP_SIZE)",
         real: "fallocate(2), mode 0 or FALLOC_FL_KEEP_SIZE",
         generate: GenSpec { weight: 1, max_length: None, align: None },
+        zoned: false,
     },
     OpSpec {
         name: "punch_hole",
@@ -200,6 +209,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_fallocate(PUNCH_HOLE) -> xfs_free_file_space",
         real: "fallocate(2), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE",
         generate: GenSpec { weight: 1, max_length: None, align: None },
+        zoned: false,
     },
     OpSpec {
         name: "zero_range",
@@ -211,6 +221,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_fallocate(ZERO_RANGE) -> xfs_free_file_space + xfs_alloc_file_space",
         real: "fallocate(2), FALLOC_FL_ZERO_RANGE",
         generate: GenSpec { weight: 1, max_length: None, align: None },
+        zoned: false,
     },
     OpSpec {
         name: "clone_range",
@@ -225,6 +236,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_remap_range -> xfs_reflink_remap_prep, xfs_reflink_remap_blocks",
         real: "ioctl(FICLONERANGE) from the file to itself",
         generate: GenSpec { weight: 0, max_length: None, align: None },
+        zoned: false,
     },
     OpSpec {
         name: "truncate",
@@ -234,6 +246,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_setattr_size",
         real: "ftruncate(2)",
         generate: GenSpec { weight: 1, max_length: None, align: None },
+        zoned: true,
     },
     OpSpec {
         name: "fsync",
@@ -243,6 +256,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_file_fsync",
         real: "fsync(2)",
         generate: NEVER,
+        zoned: true,
     },
     OpSpec {
         name: "drop_caches",
@@ -252,6 +266,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "invalidate_mapping_pages (echo 1 > /proc/sys/vm/drop_caches)",
         real: "echo 1 > /proc/sys/vm/drop_caches",
         generate: NEVER,
+        zoned: true,
     },
     OpSpec {
         name: "errortag",
@@ -264,6 +279,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "xfs_errortag_set",
         real: "/sys/fs/xfs/<dev>/errortag/<name> (CONFIG_XFS_DEBUG kernels only)",
         generate: NEVER,
+        zoned: false,
     },
     OpSpec {
         name: "short_copy",
@@ -273,6 +289,7 @@ pub const OPS: &[OpSpec] = &[
         kernel: "copy_folio_from_iter_atomic coming up short in iomap_write_iter",
         real: "the next pwrite's buffer runs into a PROT_NONE page after `bytes` bytes",
         generate: NEVER,
+        zoned: true,
     },
     OpSpec {
         name: "crash",
@@ -283,12 +300,18 @@ pub const OPS: &[OpSpec] = &[
         kernel: "none: the durable state (completed data I/O, on-disk extent map and size)",
         real: "not runnable on the real kernel (no power failure on demand)",
         generate: NEVER,
+        zoned: false,
     },
 ];
 
 /// The op named `name`.
 pub fn spec(name: &str) -> Option<&'static OpSpec> {
     OPS.iter().find(|s| s.name == name)
+}
+
+/// The ops the model has on zoned XFS, in [`OPS`] order.
+pub fn zoned_names() -> Vec<&'static str> {
+    OPS.iter().filter(|s| s.zoned).map(|s| s.name).collect()
 }
 
 /// Every op name, in [`OPS`] order.
@@ -628,9 +651,10 @@ pub(crate) fn check_int(kind: ArgKind, label: &str, n: u64) -> Result<(), String
 
 /// The ops as a Markdown table (docs/scenario-format.md embeds it; a test keeps them equal).
 pub fn markdown_table() -> String {
-    let mut out =
-        String::from("| op | arguments | what it does | model (kernel path) | real kernel (`iomc conform`) |\n");
-    out.push_str("|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| op | arguments | what it does | model (kernel path) | real kernel (`iomc conform`) | zoned |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|\n");
     for s in OPS {
         let args: Vec<String> = s
             .args
@@ -647,12 +671,13 @@ pub fn markdown_table() -> String {
         let cell = |t: &str| t.replace('|', "\\|");
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {} |",
+            "| `{}` | {} | {} | `{}` | {} | {} |",
             s.name,
             cell(&args),
             cell(s.summary),
             s.kernel,
-            cell(s.real)
+            cell(s.real),
+            if s.zoned { "yes" } else { "no" }
         );
     }
     out

@@ -60,7 +60,7 @@ pub(crate) fn parse(file: &str, text: &str, known_presets: &[&str]) -> Result<Sc
 }
 
 const ROOT_KEYS: &[&str] = &["name", "summary", "source", "geometry", "setup", "thread", "expect", "explore"];
-const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages", "always_cow"];
+const GEOMETRY_KEYS: &[&str] = &["block_size", "page_size", "folio_pages", "always_cow", "zoned"];
 const THREAD_KEYS: &[&str] = &["name", "ops"];
 const EXPLORE_KEYS: &[&str] = &["preemption_bound", "iterations"];
 const VERDICTS_HELP: &str =
@@ -103,13 +103,13 @@ fn parse_text(file: &str, text: &str, known_presets: &[&str], index: &LineIndex<
             }
             let mut ops = Vec::with_capacity(elems.len());
             for (i, &(t, at)) in elems.iter().enumerate() {
-                ops.push(parse_op(t, at, &format!("setup op #{}", i + 1), index)?);
+                ops.push(parse_op(t, at, &format!("setup op #{}", i + 1), index, &geometry)?);
             }
             ops
         }
     };
 
-    let threads = parse_threads(&root.req("thread")?, index)?;
+    let threads = parse_threads(&root.req("thread")?, index, &geometry)?;
     let expect = parse_expect(&root.req("expect")?.table("[expect]")?, known_presets, index)?;
     let explore = match root.opt("explore") {
         None => ExploreDefaults::default(),
@@ -186,10 +186,23 @@ fn parse_geometry(g: &Tbl<'_>) -> R<Geometry> {
         Some(f) => f.boolean()?,
         None => false,
     };
-    Ok(Geometry { block_size, page_size, folio_pages, always_cow })
+    let zoned = match g.opt("zoned") {
+        Some(f) => {
+            let z = f.boolean()?;
+            if z && always_cow {
+                return fail(
+                    f.at,
+                    "zoned and always_cow exclude each other (a zoned inode never takes the always_cow path)",
+                );
+            }
+            z
+        }
+        None => false,
+    };
+    Ok(Geometry { block_size, page_size, folio_pages, always_cow, zoned })
 }
 
-fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>> {
+fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>, geo: &Geometry) -> R<Vec<ThreadSpec>> {
     let elems = field.tables()?;
     if elems.is_empty() {
         return fail(field.at, "a scenario needs at least one [[thread]]");
@@ -223,7 +236,7 @@ fn parse_threads(field: &Field<'_>, index: &LineIndex<'_>) -> R<Vec<ThreadSpec>>
         }
         let mut ops = Vec::with_capacity(op_elems.len());
         for (j, &(t, at)) in op_elems.iter().enumerate() {
-            ops.push(parse_op(t, at, &format!("op #{} of thread {name:?}", j + 1), index)?);
+            ops.push(parse_op(t, at, &format!("op #{} of thread {name:?}", j + 1), index, geo)?);
         }
         threads.push(ThreadSpec { name: name.to_string(), ops, loc: index.loc(at) });
     }
@@ -317,7 +330,7 @@ fn parse_explore(tbl: &Tbl<'_>) -> R<ExploreDefaults> {
 
 /// One op table, checked against its [`OpSpec`](crate::ops::OpSpec): known keys only, each
 /// argument of its [`ArgKind`], and a range that fits the file limit.
-fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> R<Op> {
+fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>, geo: &Geometry) -> R<Op> {
     let outer = Tbl { t, at, what: what.to_string() };
     let expected = || ops::names().join(", ");
     let Some(op_field) = outer.opt("op") else {
@@ -327,6 +340,15 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
     let Some(spec) = ops::spec(name) else {
         return fail(op_field.at, format!("unknown op {name:?} (expected one of: {})", expected()));
     };
+    if geo.zoned && !spec.zoned {
+        return fail(
+            op_field.at,
+            format!(
+                "op {name:?} is not modelled on zoned XFS (`zoned = true`); the ops that are: {}",
+                ops::zoned_names().join(", ")
+            ),
+        );
+    }
     let tbl = Tbl { t, at, what: format!("{name} op") };
     for (k, _) in t.iter() {
         if k != "op" && !spec.args.iter().any(|a| a.name == k) {
@@ -374,6 +396,15 @@ fn parse_op(t: &dyn TableLike, at: usize, what: &str, index: &LineIndex<'_>) -> 
     for key in ["src", "dst"] {
         if let (Some(off_f), Some(len_f)) = (tbl.opt(key), tbl.opt("length")) {
             check_range(&off_f, &len_f)?;
+        }
+    }
+    if geo.zoned && name == "writeback" {
+        if let Some(f) = tbl.opt("error") {
+            return fail(
+                f.at,
+                "writeback `error` is not modelled on zoned XFS (zoned writeback converts no delalloc: \
+                 xfs_zoned_map_blocks has no conversion to fail)",
+            );
         }
     }
     match OpKind::from_args(name, &args) {

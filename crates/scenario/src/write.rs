@@ -51,6 +51,9 @@ impl Scenario {
         if g.always_cow {
             out.push_str("always_cow = true\n");
         }
+        if g.zoned {
+            out.push_str("zoned = true\n");
+        }
         for t in &self.threads {
             let _ = writeln!(out, "\n[[thread]]\nname = {}\nops = [", quoted(&t.name));
             for op in &t.ops {

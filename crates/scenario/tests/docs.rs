@@ -43,6 +43,7 @@ fn every_verdict_class_is_documented() {
         "iomap-dio-bio-iter",
         "orphan-cow-delalloc",
         "xfs-reflink-remap-blocks",
+        "xfs-zoned-buffered-write-iomap-begin",
     ] {
         assert!(doc.contains(&format!("| `{name}` |")), "invariant:{name} is not documented");
     }

@@ -104,7 +104,10 @@ fn valid_full_example() {
     assert_eq!(s.name, "lore-2022-08-17-unwritten");
     assert!(s.summary.starts_with("stale UNWRITTEN iomap"));
     assert_eq!(s.source, "ML:20220817093627.GZ3600936@dread.disaster.area");
-    assert_eq!(s.geometry, Geometry { block_size: 4096, page_size: 4096, folio_pages: vec![1, 4], always_cow: false });
+    assert_eq!(
+        s.geometry,
+        Geometry { block_size: 4096, page_size: 4096, folio_pages: vec![1, 4], always_cow: false, zoned: false }
+    );
     assert_eq!(
         s.setup,
         vec![
@@ -203,7 +206,10 @@ fn array_of_tables_and_table_forms_are_accepted() {
          [[thread.ops]]\nop = \"read\"\noffset = 0\nlength = 4096\n{TAIL}"
     );
     let s = parse(&text).unwrap();
-    assert_eq!(s.geometry, Geometry { block_size: 512, page_size: 65536, folio_pages: vec![16, 2], always_cow: false });
+    assert_eq!(
+        s.geometry,
+        Geometry { block_size: 512, page_size: 65536, folio_pages: vec![16, 2], always_cow: false, zoned: false }
+    );
     assert_eq!(s.setup, vec![op(OpKind::Truncate { size: 8192 }, 6, 1)]);
     assert_eq!(s.threads[0].name, "a_b-1");
     assert_eq!(s.threads[0].loc, loc(10, 1));

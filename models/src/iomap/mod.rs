@@ -19,7 +19,7 @@ pub use punch::{
     iomap_write_delalloc_scan, PunchFn,
 };
 pub use read::{filemap_read, iomap_read_folio};
-pub use writeback::{iomap_writepages, Ioend, WritepageCtx};
+pub use writeback::{filemap_fdatawait_range, filemap_write_and_wait_range, iomap_writepages, Ioend, WritepageCtx};
 pub use zero::{iomap_truncate_page, iomap_zero_range};
 
 pub use crate::events::IomapType;
@@ -135,8 +135,9 @@ pub trait IomapOps {
 
 /// `struct iomap_writeback_ops` (6.1 and 6.2).
 pub trait WritebackOps {
-    /// `->map_blocks`: make `wpc.iomap` cover `offset`, revalidating a cached one.
-    fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64) -> Result<(), Errno>;
+    /// `->map_blocks`: make `wpc.iomap` cover `offset`, revalidating a cached one; `len` is
+    /// the rest of the folio's dirty range from `offset` (`iomap_find_dirty_range`).
+    fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64, len: u64) -> Result<(), Errno>;
     /// I/O completion for one ioend (`xfs_end_ioend`).
     fn end_ioend(&self, cx: &Ctx<'_>, ioend: &Ioend);
     /// `->discard_folio(folio, pos)` after `->map_blocks` failed with `error` at `pos` in the

@@ -6,7 +6,7 @@ use crate::pagecache::{filemap_lock_folio, mapping_seek_hole_data, Whence};
 use crate::world::Ctx;
 
 /// The filesystem's punch callback: remove delalloc (only) over `[start, end)` bytes.
-pub type PunchFn = fn(&Ctx<'_>, u64, u64);
+pub type PunchFn<'a> = &'a dyn Fn(&Ctx<'_>, u64, u64);
 
 /// `iomap_file_buffered_write_punch_delalloc` (fs/iomap/buffered-io.c, 6.2): after a short
 /// write into a DELALLOC+NEW mapping, release the unused reservation over
@@ -18,7 +18,7 @@ pub fn iomap_file_buffered_write_punch_delalloc(
     pos: u64,
     length: u64,
     written: u64,
-    punch: PunchFn,
+    punch: PunchFn<'_>,
 ) {
     if iomap.ty != IomapType::Delalloc {
         return;
@@ -54,7 +54,7 @@ pub fn iomap_unused_delalloc(
 /// [`Behaviour::release_reseek`]: crate::Behaviour
 /// Simplification: the seek reads per-block state under the xarray lock without taking the
 /// folio lock of a partially uptodate folio (the invalidate_lock already keeps faults out).
-pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: PunchFn) {
+pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: PunchFn<'_>) {
     let w = cx.w;
     let b = &w.behaviour;
     // 6.2-6.11 take invalidate_lock here; from 6.12 (`punch_lock_in_fs`) the caller holds it.
@@ -127,7 +127,7 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
 /// inside them.
 ///
 /// [`Behaviour::ifs_punch`]: crate::Behaviour
-pub fn iomap_write_delalloc_scan(cx: &Ctx<'_>, punch_start: &mut u64, start: u64, end: u64, punch: PunchFn) {
+pub fn iomap_write_delalloc_scan(cx: &Ctx<'_>, punch_start: &mut u64, start: u64, end: u64, punch: PunchFn<'_>) {
     let geo = &cx.w.geo;
     let mut start = start;
     while start < end {

@@ -50,6 +50,32 @@ pub struct Ioend {
     pub shared: bool,
 }
 
+/// `filemap_write_and_wait_range` (mm/filemap.c): a WB_SYNC_ALL pass over the dirty folios
+/// of `[start, end)` (`__filemap_fdatawrite_range`), then `filemap_fdatawait_range`: wait for
+/// every folio in the range still under writeback, including clean ones another thread's
+/// pass has in flight. Returns the pass's first error.
+pub fn filemap_write_and_wait_range(cx: &Ctx<'_>, ops: &dyn WritebackOps, start: u64, end: u64) -> Result<(), Errno> {
+    let ret = iomap_writepages(cx, ops, start, end, true, None);
+    filemap_fdatawait_range(cx, start, end);
+    ret
+}
+
+/// `filemap_fdatawait_range` (mm/filemap.c): sleep until no folio in `[start, end)` is under
+/// writeback (`folio_wait_writeback` on each folio tagged WRITEBACK).
+pub fn filemap_fdatawait_range(cx: &Ctx<'_>, start: u64, end: u64) {
+    let w = cx.w;
+    loop {
+        let busy = {
+            let st = w.mapping.i_pages.lock();
+            st.folios_in_range(&w.geo, start, end).into_iter().any(|id| st.folios[id].writeback)
+        };
+        if !busy {
+            return;
+        }
+        iomc_sync::yield_now(w.backend);
+    }
+}
+
 /// `write_cache_pages` → `iomap_do_writepage` → `iomap_writepage_map` (5.0-6.6; 6.18's
 /// `writeback_iter` → `iomap_writeback_folio` walks the same way), then submission and I/O
 /// completion, over the dirty folios in `[start, end)`. With `sync_all` (WB_SYNC_ALL) a folio
@@ -86,7 +112,9 @@ pub fn iomap_writepages(
     let mut ret = Ok(());
     while index < end_index {
         // filemap_get_folios_tag(PAGECACHE_TAG_DIRTY): up to a batch of dirty folios, each
-        // with a reference, and the index after the last.
+        // with a reference, and the index after the last. The tag outlives PG_dirty until
+        // folio_start_writeback: a folio another pass has locked and cleaned for I/O but not
+        // yet started is found too, and waited for at its lock.
         let batch: Vec<(FolioId, u64)> = {
             let mut st = w.mapping.i_pages.lock();
             let mut found = Vec::new();
@@ -94,8 +122,9 @@ pub fn iomap_writepages(
             while i < end_index && found.len() < batch_size {
                 match st.folio_at(i) {
                     Some(id) => {
-                        let (head, nr, dirty) = (st.folios[id].index, st.folios[id].nr_pages, st.folios[id].dirty);
-                        if dirty {
+                        let f = &st.folios[id];
+                        let (head, nr, tagged) = (f.index, f.nr_pages, f.dirty || f.wb_locked);
+                        if tagged {
                             st.folios[id].refs += 1;
                             found.push((id, head));
                         }
@@ -317,6 +346,7 @@ fn write_one_folio(
                 *b < end_pos && f.block_uptodate(i) && (!per_block || dirty_blocks[i])
             })
             .collect();
+        f.wb_locked = true;
         break Some(FolioToWrite { id, fpos, fsize, blocks, end_pos });
     };
     match blocks {
@@ -365,8 +395,10 @@ fn iomap_writepage_map(
     let mut submit: Vec<PendingIoend> = Vec::new();
     let mut count = 0u32;
     let mut error = None;
-    for &block in blocks.iter() {
-        if let Err(e) = ops.map_blocks(cx, wpc, block) {
+    for (i, &block) in blocks.iter().enumerate() {
+        // The dirty range this block is in runs to the first block not written after it.
+        let run = blocks[i..].iter().zip(0..).take_while(|(b, k)| **b == block + k * bs).count() as u64;
+        if let Err(e) = ops.map_blocks(cx, wpc, block, run * bs) {
             error = Some((e, block));
             break;
         }
@@ -403,6 +435,7 @@ fn iomap_writepage_map(
                 f.ifs_dirty.fill(false);
             }
             f.refs -= 1;
+            f.wb_locked = false;
             cx.ev("folio_unlock", What::FolioUnlocked { pos: fpos });
             drop(st);
             drop(guard);
@@ -420,6 +453,7 @@ fn iomap_writepage_map(
             cx.ev("folio_start_writeback", What::WritebackStart { pos: fpos });
         }
         f.refs -= 1;
+        f.wb_locked = false;
         cx.ev("folio_unlock", What::FolioUnlocked { pos: fpos });
     }
     drop(guard);

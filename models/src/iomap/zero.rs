@@ -14,10 +14,12 @@
 //!   the rest.
 
 use super::{
-    iomap_iter, iomap_length, iomap_write_begin, iomap_write_end, iomap_writepages, Errno, IomapIter, IomapOps,
-    IomapType, IterFlags, WritebackOps,
+    iomap_iter, iomap_length, iomap_write_begin, iomap_write_end, Errno, IomapIter, IomapOps, IomapType, IterFlags,
+    WritebackOps,
 };
 use crate::events::What;
+use crate::iomap::filemap_write_and_wait_range;
+use crate::pagecache::filemap_range_needs_writeback;
 use crate::world::Ctx;
 
 /// `iomap_zero_range` (fs/iomap/buffered-io.c; per version as the module doc says): zero
@@ -55,7 +57,9 @@ pub fn iomap_zero_range(
     let mut range_dirty = b.zero_range_flush && filemap_range_needs_writeback(cx, iter.pos, iter.pos + iter.len);
     while iomap_iter(cx, &mut iter, ops)? {
         if matches!(iter.iomap.ty, IomapType::Hole | IomapType::Unwritten) {
-            iter.processed = if range_dirty {
+            // 7.1 (a35bb0dec955): iomap flushes over UNWRITTEN only; holes are XFS's business.
+            let flushes = iter.iomap.ty == IomapType::Unwritten || b.zero_flush_holes;
+            iter.processed = if range_dirty && flushes {
                 range_dirty = false;
                 iomap_zero_iter_flush_and_stale(cx, &mut iter, wb)
             } else {
@@ -86,7 +90,7 @@ fn iomap_zero_iter_flush_and_stale(cx: &Ctx<'_>, iter: &mut IomapIter, wb: &dyn 
     cx.ev("iomap_zero_range", What::Note("dirty page cache over a hole or unwritten extent: flush and remap"));
     iter.iomap.stale = true;
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, wb, iter.pos, iter.pos + iter.len, true, None);
+    let _ = filemap_write_and_wait_range(cx, wb, iter.pos, iter.pos + iter.len);
     0
 }
 
@@ -118,12 +122,4 @@ fn iomap_zero_iter(cx: &Ctx<'_>, iter: &mut IomapIter, ops: &dyn IomapOps, did_z
     }
     *did_zero = true;
     written as i64
-}
-
-/// `filemap_range_needs_writeback` (mm/filemap.c): some folio in `[start, end)` is dirty or
-/// under writeback. One look under the page-cache lock (the kernel walks the xarray under RCU).
-fn filemap_range_needs_writeback(cx: &Ctx<'_>, start: u64, end: u64) -> bool {
-    let geo = &cx.w.geo;
-    let st = cx.w.mapping.i_pages.lock();
-    st.folios_in_range(geo, start, end).into_iter().any(|id| st.folios[id].dirty || st.folios[id].writeback)
 }

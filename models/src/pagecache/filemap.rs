@@ -166,3 +166,17 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
 pub fn filemap_lock_folio<'w>(cx: &Ctx<'w>, index: u64) -> Option<LockedFolio<'w>> {
     filemap_get_folio(cx, index, FolioCreate::No)
 }
+
+/// `filemap_range_needs_writeback` (mm/filemap.c): some folio in `[start, end)` is dirty,
+/// locked (the model sees writeback's lock only: [`Folio::wb_locked`]) or under writeback. One
+/// look under the page-cache lock (the kernel walks the xarray under RCU).
+///
+/// [`Folio::wb_locked`]: super::Folio
+pub fn filemap_range_needs_writeback(cx: &Ctx<'_>, start: u64, end: u64) -> bool {
+    let geo = &cx.w.geo;
+    let st = cx.w.mapping.i_pages.lock();
+    st.folios_in_range(geo, start, end).into_iter().any(|id| {
+        let f = &st.folios[id];
+        f.dirty || f.wb_locked || f.writeback
+    })
+}

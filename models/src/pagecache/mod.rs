@@ -6,7 +6,9 @@ mod reclaim;
 mod seek;
 mod truncate;
 
-pub use filemap::{filemap_get_folio, filemap_lock_folio, folio_unlock, FolioCreate, LockedFolio};
+pub use filemap::{
+    filemap_get_folio, filemap_lock_folio, filemap_range_needs_writeback, folio_unlock, FolioCreate, LockedFolio,
+};
 pub use reclaim::{
     invalidate_after_exit, invalidate_inode_pages2_range, invalidate_mapping_pages, madvise_pageout_range,
 };
@@ -46,6 +48,13 @@ pub struct Folio {
     pub dirty: bool,
     /// PG_writeback.
     pub writeback: bool,
+    /// PG_locked while writeback holds the folio lock (from `folio_clear_dirty_for_io` to
+    /// `folio_unlock`). Ghost state read only by `filemap_range_needs_writeback`, whose
+    /// `folio_test_locked` the model cannot ask of its checker mutexes without a scheduling
+    /// point. Simplification: other holders are not seen; the zeroing that asks holds
+    /// IOLOCK and MMAPLOCK exclusive, which keeps writers, faults and truncation out, and a
+    /// reader's or reclaim's hold only makes the kernel flush for nothing.
+    pub wb_locked: bool,
     /// Per-block uptodate bits (`struct iomap_page`, 6.1/6.2); only with more than one block
     /// per folio; dropped by reclaim and full invalidation.
     pub ifs: Option<Vec<bool>>,
@@ -147,6 +156,7 @@ impl MappingState {
             uptodate: false,
             dirty: false,
             writeback: false,
+            wb_locked: false,
             ifs: None,
             mapped: 0,
             refs: 0,
@@ -236,6 +246,7 @@ impl MappingState {
                 uptodate,
                 dirty: f.dirty,
                 writeback: f.writeback,
+                wb_locked: false,
                 ifs: ifs_bits.filter(|_| bpp > 1),
                 refs: if i == 0 { f.refs } else { 0 },
                 // unmap_folio before the split: every PTE of the old folio is gone.

@@ -1,5 +1,6 @@
 //! XFS writeback callbacks (fs/xfs/xfs_aops.c).
 
+use super::zoned::{xfs_zoned_end_io, xfs_zoned_map_blocks};
 use super::{iomap_from_extent, xfs_bmap_punch_delalloc_range, Bmap, Fork, InodeCore};
 use crate::events::{IomapType, OpDesc, What};
 use crate::iomap::{Errno, Ioend, Iomap, WritebackOps, WritepageCtx, EAGAIN};
@@ -30,8 +31,12 @@ impl WritebackOps for XfsWritebackOps {
     /// (the model has no post-EOF blocks to trim, and writeback never writes a folio beyond EOF).
     ///
     /// [`Behaviour::delalloc_convert_unwritten`]: crate::Behaviour
-    fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64) -> Result<(), Errno> {
+    fn map_blocks(&self, cx: &Ctx<'_>, wpc: &mut WritepageCtx, offset: u64, len: u64) -> Result<(), Errno> {
         let geo = &cx.w.geo;
+        if geo.zoned {
+            // xfs_zoned_writeback_ops.
+            return xfs_zoned_map_blocks(cx, wpc, offset, len);
+        }
         let b = &cx.w.behaviour;
         let fsb = offset / geo.block_size;
         {
@@ -95,7 +100,8 @@ impl WritebackOps for XfsWritebackOps {
         Ok(())
     }
 
-    /// `xfs_end_ioend` (fs/xfs/xfs_aops.c, 5.0 to 6.18): convert an unwritten range to written
+    /// `xfs_end_ioend` (fs/xfs/xfs_aops.c, 5.0 to 6.18): on a zoned inode map the written
+    /// blocks into the data fork (`xfs_zoned_end_io`, 6.15+); convert an unwritten range to written
     /// (`xfs_iomap_write_unwritten`, bumping `if_seq`) and update the on-disk size
     /// (`xfs_setfilesize` → `xfs_new_eof`: min(end of the ioend, i_size now), if past it);
     /// `folio_end_writeback` follows in the caller. From 6.13 the ioend ends at the `end_pos`
@@ -109,7 +115,9 @@ impl WritebackOps for XfsWritebackOps {
     /// [`Behaviour::ioend_size_clamp`]: crate::Behaviour
     fn end_ioend(&self, cx: &Ctx<'_>, io: &Ioend) {
         let bs = cx.w.geo.block_size;
-        if io.shared {
+        if cx.w.geo.zoned {
+            xfs_zoned_end_io(cx, io.offset, io.size, io.addr);
+        } else if io.shared {
             xfs_reflink_end_cow(cx, io.offset, io.size);
         }
         let past_end_pos = io.offset + io.size > io.i_size;

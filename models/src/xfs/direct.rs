@@ -9,7 +9,8 @@
 
 use super::{Bmap, XFS_WRITEBACK_OPS};
 use crate::events::What;
-use crate::iomap::{iomap_writepages, Errno, EINVAL};
+use crate::iomap::filemap_write_and_wait_range;
+use crate::iomap::{Errno, EINVAL};
 use crate::pagecache::invalidate_inode_pages2_range;
 use crate::world::Ctx;
 use std::sync::atomic::Ordering;
@@ -77,7 +78,7 @@ pub fn xfs_file_dio_write(cx: &Ctx<'_>, pos: u64, len: u64, fill: u8) -> DioWrit
     let iolock = w.ip.i_rwsem.write();
     cx.ev("xfs_file_dio_write", What::Lock { name: "IOLOCK", excl: true });
     inode_dio_wait(cx);
-    if let Err(e) = super::file::xfs_file_write_zero_eof(cx, pos) {
+    if let Err(e) = super::file::xfs_file_write_zero_eof(cx, pos, &super::XFS_BUFFERED_WRITE_IOMAP_OPS) {
         drop(iolock);
         return DioWrite::Done(e);
     }
@@ -131,7 +132,7 @@ fn iomap_dio_write(cx: &Ctx<'_>, pos: u64, len: u64, fill: u8, sync: bool) -> Su
     let end = pos + len;
     // kiocb_invalidate_pages -> filemap_invalidate_pages: write back, then invalidate.
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, pos, end, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, pos, end);
     if !invalidate_inode_pages2_range(cx, pos, end) {
         cx.ev("iomap_dio_rw", What::Note("page cache invalidation failed: -ENOTBLK, fall back to buffered I/O"));
         return Submitted::FallBack;
@@ -254,7 +255,7 @@ pub fn xfs_file_dio_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Result<Vec<u8>, Er
     }
     let end = (pos + len).min(i_size);
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, pos, end, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, pos, end);
     let blocks: Vec<Bmap> = {
         let core = w.ip.ilock.lock();
         (pos / bs..end.div_ceil(bs)).map(|fsb| core.df[fsb as usize]).collect()

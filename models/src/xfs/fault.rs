@@ -1,21 +1,27 @@
 //! Write faults through a shared mapping (mm/memory.c `do_shared_fault`, mm/filemap.c
 //! `filemap_fault`, fs/xfs/xfs_file.c `xfs_filemap_page_mkwrite`), and the user's store.
 
-use super::iomap_ops::xfs_buffered_write_iomap_begin;
-use super::XFS_BUFFERED_WRITE_IOMAP_OPS;
+use super::iomap_ops::xfs_buffered_write_iomap_begin_ac;
+use super::zoned::{xfs_zoned_space_reserve, ZoneAllocCtx};
+use super::XfsBufferedWriteIomapOps;
 use crate::events::What;
 use crate::iomap::{iomap_page_mkwrite, iomap_read_folio, Errno, FaultRetry, Iomap, IomapOps, IterFlags};
 use crate::pagecache::{filemap_get_folio, folio_unlock, FolioCreate, FolioId, LockedFolio};
 use crate::world::Ctx;
 use std::collections::BTreeMap;
 
-/// `xfs_page_mkwrite_iomap_ops` (fs/xfs/xfs_iomap.c, 6.2, 118e021b4b66): `->iomap_begin` only.
+/// `xfs_page_mkwrite_iomap_ops` (fs/xfs/xfs_iomap.c, 6.2, 118e021b4b66): `->iomap_begin` only
+/// (6.13 folds it back into the buffered-write ops, whose `->iomap_end` returns at once for
+/// IOMAP_FAULT: the same behaviour). On a zoned inode, with the fault's reservation.
 #[derive(Clone, Copy, Debug)]
-pub struct XfsPageMkwriteIomapOps;
+pub struct XfsPageMkwriteIomapOps<'a> {
+    /// `iter->private`: the fault's block reservation (zoned XFS only).
+    pub ac: Option<&'a ZoneAllocCtx>,
+}
 
-impl IomapOps for XfsPageMkwriteIomapOps {
+impl IomapOps for XfsPageMkwriteIomapOps<'_> {
     fn iomap_begin(&self, cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
-        xfs_buffered_write_iomap_begin(cx, pos, len, flags)
+        xfs_buffered_write_iomap_begin_ac(cx, pos, len, flags, self.ac)
     }
     fn iomap_end(&self, _: &Ctx<'_>, _: u64, _: u64, _: u64, _: IterFlags, _: &Iomap) -> Option<Result<(), Errno>> {
         None
@@ -64,18 +70,23 @@ fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
 /// `xfs_filemap_page_mkwrite` → `__xfs_filemap_fault(write_fault)` (fs/xfs/xfs_file.c, 6.1 and
 /// 6.2): `invalidate_lock` (XFS_MMAPLOCK) shared around `iomap_page_mkwrite`, with the
 /// buffered-write ops in 6.1 (whose `->iomap_end` may punch) and `xfs_page_mkwrite_iomap_ops`
-/// from 6.2. Returns the folio locked; the MMAPLOCK is already dropped.
+/// from 6.2. Returns the folio locked; the MMAPLOCK is already dropped. A zoned inode first
+/// reserves the folio's blocks (`xfs_write_fault_zoned`, 6.15+; simplification: a folio of the
+/// largest size the geometry allows, since "the overallocation ... will be released instantly").
 fn xfs_filemap_page_mkwrite<'w>(cx: &Ctx<'w>, index: u64, faulted: FolioId) -> Result<LockedFolio<'w>, FaultRetry> {
     let w = cx.w;
+    let geo = &w.geo;
+    let ac = geo.zoned.then(|| xfs_zoned_space_reserve(geo.max_folio_pages() * geo.page_size / geo.block_size));
+    let ac = ac.as_ref();
     let _mmaplock = (!w.behaviour.mutated(crate::behaviour::Mutation::FaultWithoutMmaplock)).then(|| {
         let g = w.mapping.invalidate_lock.read();
         cx.ev("xfs_filemap_page_mkwrite", What::Lock { name: "MMAPLOCK", excl: false });
         g
     });
     if w.behaviour.fault_iomap_end {
-        iomap_page_mkwrite(cx, index, faulted, &XFS_BUFFERED_WRITE_IOMAP_OPS)
+        iomap_page_mkwrite(cx, index, faulted, &XfsBufferedWriteIomapOps { ac })
     } else {
-        iomap_page_mkwrite(cx, index, faulted, &XfsPageMkwriteIomapOps)
+        iomap_page_mkwrite(cx, index, faulted, &XfsPageMkwriteIomapOps { ac })
     }
 }
 

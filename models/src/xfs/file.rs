@@ -1,8 +1,10 @@
 //! XFS file operations (fs/xfs/xfs_file.c, xfs_iops.c, xfs_bmap_util.c) as the scenario ops
 //! call them.
 
-use super::{inode_dio_wait, Bmap, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
+use super::zoned::{xfs_file_buffered_write_zoned, xfs_zoned_space_reserve};
+use super::{inode_dio_wait, Bmap, Fork, XfsBufferedWriteIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS, XFS_WRITEBACK_OPS};
 use crate::events::What;
+use crate::iomap::filemap_write_and_wait_range;
 use crate::iomap::{
     filemap_read, iomap_file_buffered_write, iomap_truncate_page, iomap_writepages, iomap_zero_range, Errno, UserBuf,
     EINVAL,
@@ -12,12 +14,16 @@ use crate::world::Ctx;
 
 /// `xfs_file_buffered_write` (fs/xfs/xfs_file.c, 6.1 to 6.18): IOLOCK exclusive,
 /// `xfs_file_write_checks` (zeroing the gap between EOF and a write that starts beyond it),
-/// then `iomap_file_buffered_write`. Simplification: the ENOSPC/EDQUOT retry is not modelled.
+/// then `iomap_file_buffered_write`; a zoned inode goes to `xfs_file_buffered_write_zoned`.
+/// Simplification: the ENOSPC/EDQUOT retry is not modelled.
 pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
     let w = cx.w;
+    if w.geo.zoned {
+        return xfs_file_buffered_write_zoned(cx, pos, buf).0;
+    }
     let _iolock = w.ip.i_rwsem.write();
     cx.ev("xfs_file_buffered_write", What::Lock { name: "IOLOCK", excl: true });
-    if let Err(e) = xfs_file_write_zero_eof(cx, pos) {
+    if let Err(e) = xfs_file_write_zero_eof(cx, pos, &XFS_BUFFERED_WRITE_IOMAP_OPS) {
         cx.ev("xfs_file_buffered_write", What::Unlock { name: "IOLOCK" });
         return e;
     }
@@ -29,8 +35,8 @@ pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
 /// `xfs_file_write_zero_eof` (fs/xfs/xfs_file.c, 6.12 to 6.18; the same step inline in
 /// `xfs_file_write_checks` before): a write starting beyond i_size first zeroes
 /// `[i_size, pos)`, after `inode_dio_wait` (the caller holds IOLOCK exclusive); 6.12
-/// (acfbac776496) holds XFS_MMAPLOCK_EXCL around it.
-pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64) -> Result<(), i64> {
+/// (acfbac776496) holds XFS_MMAPLOCK_EXCL around it. `ops` carry a zoned write's reservation.
+pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64, ops: &XfsBufferedWriteIomapOps<'_>) -> Result<(), i64> {
     let w = cx.w;
     if pos <= w.mapping.i_pages.lock().i_size {
         return Ok(());
@@ -42,7 +48,7 @@ pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64) -> Result<(), i64>
         return Ok(());
     }
     let _mmaplock = w.behaviour.zero_eof_mmaplock.then(|| w.mapping.invalidate_lock.write());
-    xfs_zero_range(cx, isize, pos - isize).map(|_| ())
+    iomap_zero_range(cx, isize, pos - isize, ops, &XFS_WRITEBACK_OPS).map(|_| ())
 }
 
 /// `xfs_zero_range` (fs/xfs/xfs_iomap.c, 6.1 to 6.18): `iomap_zero_range` with the
@@ -69,7 +75,7 @@ pub fn xfs_vm_writepages(cx: &Ctx<'_>, start: u64, end: u64, inject: Option<Errn
 /// whole file. Simplification: no log force (no crash states are modelled).
 pub fn xfs_file_fsync(cx: &Ctx<'_>) {
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, 0, cx.w.geo.span, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, 0, cx.w.geo.span);
 }
 
 /// `xfs_file_fallocate` mode 0 or FALLOC_FL_KEEP_SIZE (fs/xfs/xfs_file.c, 5.0 to 6.18):
@@ -145,10 +151,14 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
     let w = cx.w;
     let geo = &w.geo;
     let old = w.mapping.i_pages.lock().i_size;
+    // Zoned (6.15+): one block reserved for the zeroing ("chicken out and try to allocate
+    // space under it").
+    let ac = geo.zoned.then(|| xfs_zoned_space_reserve(1));
+    let ops = XfsBufferedWriteIomapOps { ac: ac.as_ref() };
     let zeroed = if new_size > old {
-        xfs_zero_range(cx, old, new_size - old)
+        iomap_zero_range(cx, old, new_size - old, &ops, &XFS_WRITEBACK_OPS)
     } else {
-        iomap_truncate_page(cx, new_size, &XFS_BUFFERED_WRITE_IOMAP_OPS, &XFS_WRITEBACK_OPS)
+        iomap_truncate_page(cx, new_size, &ops, &XFS_WRITEBACK_OPS)
     };
     let did_zeroing = zeroed.unwrap_or(false);
     {
@@ -173,6 +183,10 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
     let mut core = w.ip.ilock.lock();
     let first = new_size.div_ceil(geo.block_size);
     core.update(cx, "xfs_itruncate_extents", first, geo.nr_blocks(), |_, b| (b != Bmap::Hole).then_some(Bmap::Hole));
+    // "Remove all pending CoW reservations" (xfs_reflink_cancel_cow_blocks, cancel_real).
+    core.update_fork(cx, "xfs_reflink_cancel_cow_blocks", Fork::Cow, first, geo.nr_blocks(), |_, b| {
+        (b != Bmap::Hole).then_some(Bmap::Hole)
+    });
 }
 
 /// The write-out step of `xfs_setattr_size`: `filemap_write_and_wait_range(i_disk_size,
@@ -185,7 +199,7 @@ fn write_out_to_new_size(cx: &Ctx<'_>, did_zeroing: bool, old: u64, new_size: u6
     if (did_zeroing || old != disk_size) && new_size > disk_size {
         cx.ev("xfs_setattr_size", What::Note("filemap_write_and_wait_range(i_disk_size, new size)"));
         // No fault injected: nothing fails.
-        let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, disk_size, new_size, true, None);
+        let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, disk_size, new_size);
     }
     cx.w.ip.ilock.lock().disk_size = new_size;
 }
@@ -212,7 +226,7 @@ fn xfs_free_file_space_locked(cx: &Ctx<'_>, offset: u64, len: u64) {
     let rounding = bs.max(geo.page_size);
     let (fstart, fend) = (offset / rounding * rounding, end.div_ceil(rounding) * rounding);
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, fstart, fend);
     truncate_pagecache_range(cx, fstart, fend.min(geo.span));
     let (inner_start, inner_end) = (geo.block_up(offset), geo.block_down(end));
     if inner_start < inner_end {
@@ -234,13 +248,11 @@ fn xfs_free_file_space_locked(cx: &Ctx<'_>, offset: u64, len: u64) {
     // page zeroes it.
     if offset + len >= i_size && !(offset + len).is_multiple_of(geo.page_size) {
         // No fault injected: nothing fails.
-        let _ = iomap_writepages(
+        let _ = filemap_write_and_wait_range(
             cx,
             &XFS_WRITEBACK_OPS,
             (offset + len) / geo.page_size * geo.page_size,
             geo.span,
-            true,
-            None,
         );
     }
 }
@@ -297,8 +309,8 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
         return EINVAL;
     }
     // No fault injected: nothing fails.
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, src, src + blen, true, None);
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, dst, dst + blen, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, src, src + blen);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, dst, dst + blen);
     if dst > isize {
         let _ = xfs_zero_range(cx, isize, dst - isize);
     }
@@ -306,7 +318,7 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
     let from = if dst > isize { isize } else { dst };
     let rounding = bs.max(geo.page_size);
     let (fstart, fend) = (from / rounding * rounding, (dst + blen).div_ceil(rounding) * rounding);
-    let _ = iomap_writepages(cx, &XFS_WRITEBACK_OPS, fstart, fend, true, None);
+    let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, fstart, fend);
     truncate_pagecache_range(cx, fstart, fend.min(geo.span));
     {
         let mut core = w.ip.ilock.lock();

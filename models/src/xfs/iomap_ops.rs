@@ -1,5 +1,6 @@
 //! XFS buffered-write iomap callbacks (fs/xfs/xfs_iomap.c).
 
+use super::zoned::{xfs_zoned_buffered_write_iomap_begin, ZoneAllocCtx};
 use super::{iomap_from_extent, Bmap, Fork, InodeCore};
 use crate::behaviour::WriteFailureCleanup;
 use crate::events::{IomapType, What};
@@ -30,6 +31,29 @@ use crate::world::Ctx;
 ///
 /// [`Behaviour::cow_iomap_new`]: crate::Behaviour
 pub fn xfs_buffered_write_iomap_begin(cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
+    xfs_buffered_write_iomap_begin_ac(cx, pos, len, flags, None)
+}
+
+/// [`xfs_buffered_write_iomap_begin`] with the operation's zone allocation context
+/// (`iter->private`): a zoned inode goes to `xfs_zoned_buffered_write_iomap_begin` (6.15+),
+/// which `ASSERT(ac)`s.
+pub fn xfs_buffered_write_iomap_begin_ac(
+    cx: &Ctx<'_>,
+    pos: u64,
+    len: u64,
+    flags: IterFlags,
+    ac: Option<&ZoneAllocCtx>,
+) -> Result<Iomap, Errno> {
+    if cx.w.geo.zoned {
+        let Some(ac) = ac else {
+            cx.warn(
+                "xfs_zoned_buffered_write_iomap_begin",
+                "called without a zone allocation context (ASSERT(ac))".into(),
+            );
+            return Err(crate::iomap::EIO);
+        };
+        return xfs_zoned_buffered_write_iomap_begin(cx, pos, len, flags, ac);
+    }
     let geo = &cx.w.geo;
     let bs = geo.block_size;
     let mut core = cx.w.ip.ilock.lock();
@@ -152,12 +176,13 @@ fn cow_mapping(
 /// underflows, falls back to the fork's last extent and deletes every delalloc extent from 0
 /// to its end (kernel.md §14, 8ac5b996bf51's message); an empty range elsewhere deletes nothing.
 pub fn xfs_bmap_punch_delalloc_range(cx: &Ctx<'_>, start: u64, end: u64) {
-    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Data, start, end);
+    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Data, start, end, None);
 }
 
 /// [`xfs_bmap_punch_delalloc_range`] on fork `which` (the `whichfork` argument of 6.12,
-/// 8fe3b21efa07).
-pub fn xfs_bmap_punch_delalloc_range_fork(cx: &Ctx<'_>, which: Fork, start: u64, end: u64) {
+/// 8fe3b21efa07), with the zone allocation context of a zoned buffered write (6.15+): the
+/// punched blocks go back to `ac->reserved_blocks` "for the following iomap iterations".
+pub fn xfs_bmap_punch_delalloc_range_fork(cx: &Ctx<'_>, which: Fork, start: u64, end: u64, ac: Option<&ZoneAllocCtx>) {
     let bs = cx.w.geo.block_size;
     let func = if which == Fork::Cow { "xfs_bmap_punch_delalloc_range(COW)" } else { "xfs_bmap_punch_delalloc_range" };
     cx.ev(func, What::Punch { from: start, to: end });
@@ -169,21 +194,30 @@ pub fn xfs_bmap_punch_delalloc_range_fork(cx: &Ctx<'_>, which: Fork, start: u64,
         }
         end_fsb = core.df.len() as u64;
     }
+    let mut punched = 0;
     core.update_fork(cx, "xfs_bmap_del_extent_delay", which, start_fsb, end_fsb, |_, b| {
+        punched += u64::from(b == Bmap::Delalloc);
         (b == Bmap::Delalloc).then_some(Bmap::Hole)
     });
+    if let Some(ac) = ac.filter(|_| cx.w.geo.zoned) {
+        ac.reserved_blocks.set(ac.reserved_blocks.get() + punched);
+    }
 }
 
-/// `xfs_buffered_write_iomap_ops` (+ `xfs_iomap_page_ops` from 6.2).
+/// `xfs_buffered_write_iomap_ops` (+ `xfs_iomap_page_ops` from 6.2), with the iterator's
+/// private zone allocation context on a zoned inode.
 #[derive(Clone, Copy, Debug)]
-pub struct XfsBufferedWriteIomapOps;
+pub struct XfsBufferedWriteIomapOps<'a> {
+    /// `iter->private`: the operation's block reservation (zoned XFS only).
+    pub ac: Option<&'a ZoneAllocCtx>,
+}
 
-/// The ops a buffered write uses.
-pub const XFS_BUFFERED_WRITE_IOMAP_OPS: XfsBufferedWriteIomapOps = XfsBufferedWriteIomapOps;
+/// The ops a buffered write uses (no zone allocation context).
+pub const XFS_BUFFERED_WRITE_IOMAP_OPS: XfsBufferedWriteIomapOps<'static> = XfsBufferedWriteIomapOps { ac: None };
 
-impl IomapOps for XfsBufferedWriteIomapOps {
+impl IomapOps for XfsBufferedWriteIomapOps<'_> {
     fn iomap_begin(&self, cx: &Ctx<'_>, pos: u64, len: u64, flags: IterFlags) -> Result<Iomap, Errno> {
-        xfs_buffered_write_iomap_begin(cx, pos, len, flags)
+        xfs_buffered_write_iomap_begin_ac(cx, pos, len, flags, self.ac)
     }
 
     /// `xfs_buffered_write_iomap_end` (fs/xfs/xfs_iomap.c): 6.1 truncates the page cache over
@@ -212,11 +246,10 @@ impl IomapOps for XfsBufferedWriteIomapOps {
         cx.ev("xfs_buffered_write_iomap_end", What::IomapEnd { pos, length, written });
         let b = &cx.w.behaviour;
         // 6.12: the punch callback picks the COW fork for a SHARED mapping.
-        let punch: PunchFn = if iomap.shared && b.cow_fork_punch {
-            xfs_buffered_write_delalloc_punch_cow
-        } else {
-            xfs_buffered_write_delalloc_punch
-        };
+        let ac = self.ac;
+        let cow = move |cx: &Ctx<'_>, start: u64, end: u64| xfs_buffered_write_delalloc_punch_cow(cx, start, end, ac);
+        let punch: PunchFn<'_> =
+            if iomap.shared && b.cow_fork_punch { &cow } else { &xfs_buffered_write_delalloc_punch };
         match b.write_failure_cleanup {
             WriteFailureCleanup::TruncateThenPunch => truncate_then_punch(cx, &iomap, pos, length, written),
             // 6.2-6.11: iomap's helper, whose walk takes invalidate_lock itself.
@@ -260,9 +293,9 @@ fn xfs_buffered_write_delalloc_punch(cx: &Ctx<'_>, start: u64, end: u64) {
 }
 
 /// `xfs_buffered_write_delalloc_punch` for an IOMAP_F_SHARED mapping (6.12, f6f91d290c8b):
-/// the COW fork.
-fn xfs_buffered_write_delalloc_punch_cow(cx: &Ctx<'_>, start: u64, end: u64) {
-    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Cow, start, end);
+/// the COW fork, returning the blocks to a zoned write's reservation (6.15+).
+fn xfs_buffered_write_delalloc_punch_cow(cx: &Ctx<'_>, start: u64, end: u64, ac: Option<&ZoneAllocCtx>) {
+    xfs_bmap_punch_delalloc_range_fork(cx, Fork::Cow, start, end, ac);
 }
 
 /// The 6.1 cleanup in `xfs_buffered_write_iomap_end`: `truncate_pagecache_range` then

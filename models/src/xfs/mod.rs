@@ -8,6 +8,7 @@ mod disk;
 mod fault;
 mod file;
 mod iomap_ops;
+mod zoned;
 
 pub use aops::{XfsWritebackOps, XFS_WRITEBACK_OPS};
 pub use crash::{power_fail, CrashImage};
@@ -20,7 +21,11 @@ pub use file::{
 };
 pub use iomap_ops::{
     xfs_bmap_punch_delalloc_range, xfs_bmap_punch_delalloc_range_fork, xfs_buffered_write_iomap_begin,
-    XfsBufferedWriteIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS,
+    xfs_buffered_write_iomap_begin_ac, XfsBufferedWriteIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS,
+};
+pub use zoned::{
+    xfs_file_buffered_write_zoned, xfs_zoned_buffered_write_iomap_begin, xfs_zoned_end_io, xfs_zoned_map_blocks,
+    xfs_zoned_space_reserve, ZoneAllocCtx,
 };
 
 use crate::behaviour::Mutation;
@@ -267,6 +272,7 @@ fn cow_event(func: &'static str) -> &'static str {
         "xfs_bmapi_convert_delalloc" => "xfs_bmapi_convert_delalloc(COW)",
         "xfs_bmap_del_extent_delay" => "xfs_bmap_del_extent_delay(COW)",
         "xfs_reflink_end_cow" => "xfs_bmap_del_extent_cow",
+        "xfs_reflink_cancel_cow_blocks" => "xfs_reflink_cancel_cow_blocks",
         _ => "COW fork",
     }
 }
