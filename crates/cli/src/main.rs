@@ -74,14 +74,14 @@ struct ExploreArgs {
     #[arg(long, value_enum, default_value = "default")]
     backend: BackendArg,
     /// loom: highest preemption bound, 0..=6 (default: the scenario's, else 3).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
     preemption_bound: Option<u32>,
     /// shuttle/stress: executions to try, 1..=1000000000 (default: the scenario's, else 10000);
     /// default backend: executions of its PCT phase (default 1000).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
     iterations: Option<u64>,
     /// shuttle, and the default backend's PCT phase: seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     seed: u64,
     /// Override a knob of the preset: knob=value (repeatable; `iomc list` shows the knobs).
     #[arg(long = "set")]
@@ -200,13 +200,13 @@ enum Cmd {
         #[arg(long = "variant", default_value = "linux-6.2")]
         variant: String,
         /// Generated scenarios to try, 1..=1000000.
-        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         cases: u32,
         /// Generator seed.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         seed: u64,
         /// PCT executions per generated scenario, 1..=1000000000.
-        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
+        #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
         iterations: u64,
         /// Uniform offsets and lengths (no bias toward partial blocks and adjacent ranges).
         #[arg(long)]
@@ -229,13 +229,13 @@ enum Cmd {
         #[arg(long)]
         mount: Option<PathBuf>,
         /// Real threaded runs per scenario.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
         runs: u32,
         /// Most serializations per scenario (all of them when there are no more).
-        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         orders: u64,
         /// Seed for random serializations and the real runs' delays.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         seed: u64,
         /// Preset to compare with (default: the one named for the running kernel's series).
         #[arg(long)]
@@ -249,7 +249,7 @@ enum Cmd {
         /// Generate this many scenarios (1, 2 and 4 KiB blocks) and run the sequential
         /// differential on each instead of reading scenario files; a difference shrinks to a
         /// minimal scenario file.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         generate: Option<u32>,
         /// Where differences are saved as scenario files.
         #[arg(long, default_value = "iomc-found")]

@@ -300,9 +300,16 @@ pub fn resolve(t: &Token, explicit: Option<&Path>) -> Result<PathBuf, String> {
 /// is a different execution).
 pub fn verify(t: &Token, r: &CheckResult) -> Result<(), String> {
     let Some(f) = &r.report.found else {
-        let why = match &r.outcome {
-            crate::Outcome::Error(m) | crate::Outcome::Incomplete(m) => m.clone(),
-            crate::Outcome::Verdict(v) => format!("the replayed execution showed {v}"),
+        let why = match (&t.strategy, &r.outcome) {
+            (Strategy::LoomReplay { bound, exec }, crate::Outcome::Error(_)) if r.report.executions < *exec => {
+                format!(
+                    "the pass at loom bound {bound} has only {} executions; the token names execution {exec}, \
+                     past the end of the search",
+                    r.report.executions
+                )
+            }
+            (_, crate::Outcome::Error(m) | crate::Outcome::Incomplete(m)) => first_words(m),
+            (_, crate::Outcome::Verdict(v)) => format!("the replayed execution showed {v}"),
         };
         return Err(format!("the token did not reproduce its violation: {why}"));
     };
@@ -334,6 +341,18 @@ pub fn verify(t: &Token, r: &CheckResult) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The first line of a checker's message, at most 200 characters (shuttle's replay complaint
+/// carries a debug dump of every task).
+fn first_words(m: &str) -> String {
+    let line = m.lines().next().unwrap_or_default();
+    let line = line.split(", but choices were").next().unwrap_or(line);
+    if line.chars().count() > 200 {
+        format!("{}...", line.chars().take(200).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 #[cfg(test)]
