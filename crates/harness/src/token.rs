@@ -202,7 +202,7 @@ pub fn check_shuttle_schedule(s: &str) -> Result<(), String> {
     if hex.is_empty() {
         return Err("it is empty".into());
     }
-    if hex.len() % 2 != 0 {
+    if hex.len() & 1 == 1 {
         return Err("odd number of hex digits (truncated?)".into());
     }
     let bytes: Vec<u8> = (0..hex.len())
