@@ -114,6 +114,30 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}; expected {range}"))
 }
 
+/// An output file (`--junit`): not empty, not an existing directory.
+fn parse_out_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if s.is_empty() {
+        return Err("an empty path; expected a file to write".into());
+    }
+    if p.is_dir() {
+        return Err(format!("{s} is a directory; expected a file to write"));
+    }
+    Ok(p)
+}
+
+/// An output directory (`--found-dir`, `--out`): not empty, not an existing non-directory.
+fn parse_out_dir(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if s.is_empty() {
+        return Err("an empty path; expected a directory".into());
+    }
+    if p.exists() && !p.is_dir() {
+        return Err(format!("{s} exists and is not a directory"));
+    }
+    Ok(p)
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard takes K/N, got {s:?}"))?;
     let k: u64 = k.parse().map_err(|_| format!("--shard: {k:?} is not a number"))?;
@@ -154,7 +178,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Where a found violation's replay token and scenario are saved before it is printed.
-        #[arg(long, default_value = "iomc-found")]
+        #[arg(long, default_value = "iomc-found", value_parser = parse_out_dir)]
         found_dir: PathBuf,
     },
     /// Every scenario x every preset its expectations name: a summary table, and JUnit XML.
@@ -165,7 +189,7 @@ enum Cmd {
         #[command(flatten)]
         explore: ExploreArgs,
         /// Write JUnit XML here (atomically).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_file)]
         junit: Option<PathBuf>,
     },
     /// Re-run exactly the execution a token names and print its full trace.
@@ -215,7 +239,7 @@ enum Cmd {
         #[arg(long)]
         want: Option<String>,
         /// Directory for the counterexample scenario file and its replay token.
-        #[arg(long, default_value = "fuzz-found")]
+        #[arg(long, default_value = "fuzz-found", value_parser = parse_out_dir)]
         out: PathBuf,
     },
     /// Run scenarios on a real XFS (loop-mounted, on the running kernel) and compare with the
@@ -252,7 +276,7 @@ enum Cmd {
         #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         generate: Option<u32>,
         /// Where differences are saved as scenario files.
-        #[arg(long, default_value = "iomc-found")]
+        #[arg(long, default_value = "iomc-found", value_parser = parse_out_dir)]
         found_dir: PathBuf,
     },
     /// List scenarios (with summary and source) and presets (with their knobs).

@@ -356,6 +356,12 @@ fn every_range_checked_flag() {
         (&["conform", "--runs", "0"], "0 is not in 1..=10000000"),
         (&["conform", "--orders", "0"], "0 is not in 1..=1000000"),
         (&["conform", "--generate", "0"], "0 is not in 1..=1000000"),
+        (&["matrix", LORE, "--junit", "/"], "/ is a directory"),
+        (&["matrix", LORE, "--junit", ""], "an empty path"),
+        (&["check", LORE, "--found-dir", "README.md"], "README.md exists and is not a directory"),
+        (&["check", LORE, "--found-dir", ""], "an empty path"),
+        (&["fuzz", "--out", "README.md"], "README.md exists and is not a directory"),
+        (&["conform", "--found-dir", "README.md"], "README.md exists and is not a directory"),
         (&["check", LORE, "--backend", "nosuch"], "invalid value 'nosuch'"),
         (&["check", LORE, "--format", "yaml"], "invalid value 'yaml'"),
     ];

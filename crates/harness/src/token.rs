@@ -279,7 +279,9 @@ pub fn resolve(t: &Token, explicit: Option<&Path>) -> Result<PathBuf, String> {
         }
     }
     let existing: Vec<&PathBuf> = candidates.iter().filter(|c| c.is_file()).collect();
-    let matching = existing.iter().find(|c| std::fs::read(c).is_ok_and(|b| fnv1a64(&b) == t.hash));
+    // Only files a scenario could be are read (Scenario::load refuses larger ones anyway).
+    let small = |c: &&&PathBuf| c.metadata().is_ok_and(|m| m.len() <= iomc_scenario::MAX_SCENARIO_FILE_BYTES);
+    let matching = existing.iter().filter(small).find(|c| std::fs::read(c).is_ok_and(|b| fnv1a64(&b) == t.hash));
     match (matching, existing.first()) {
         (Some(c), _) | (None, Some(c)) => Ok((*c).clone()),
         (None, None) => Err(format!(
