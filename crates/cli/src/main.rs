@@ -74,7 +74,8 @@ struct ExploreArgs {
     #[arg(long, value_enum, default_value = "default")]
     backend: BackendArg,
     /// loom: highest preemption bound, 0..=6 (default: the scenario's, else 3).
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
+    #[arg(long, allow_negative_numbers = true)]
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
     preemption_bound: Option<u32>,
     /// shuttle/stress: executions to try, 1..=1000000000 (default: the scenario's, else 10000);
     /// default backend: executions of its PCT phase (default 1000).
@@ -224,13 +225,15 @@ enum Cmd {
         #[arg(long = "variant", default_value = "linux-6.2")]
         variant: String,
         /// Generated scenarios to try, 1..=1000000.
-        #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         cases: u32,
         /// Generator seed.
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         seed: u64,
         /// PCT executions per generated scenario, 1..=1000000000.
-        #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
+        #[arg(long, default_value_t = 300, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
         iterations: u64,
         /// Uniform offsets and lengths (no bias toward partial blocks and adjacent ranges).
         #[arg(long)]
@@ -253,10 +256,12 @@ enum Cmd {
         #[arg(long)]
         mount: Option<PathBuf>,
         /// Real threaded runs per scenario.
-        #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
         runs: u32,
         /// Most serializations per scenario (all of them when there are no more).
-        #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         orders: u64,
         /// Seed for random serializations and the real runs' delays.
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
