@@ -136,7 +136,7 @@ impl Mounts {
     pub fn unmount_all(&mut self) {
         for (_, m) in std::mem::take(&mut self.by_block) {
             if let Err(e) = m.unmount() {
-                eprintln!("warning: {e}");
+                errln!("warning: {e}");
             }
         }
     }
@@ -483,17 +483,17 @@ pub fn run(a: &mut ConformArgs, mounts: &mut Mounts) -> u8 {
         let name = s.name.clone();
         let mut out = String::new();
         let fared = conform_one(a, mounts, s, &mut out);
-        print!("{out}");
+        out!("{out}");
         match fared {
             Ok(Fared::Agrees) => t.agree += 1,
             Ok(Fared::Differs) => t.differ += 1,
             Ok(Fared::NotRunnable(_)) => t.not_runnable += 1,
             Ok(Fared::Incomplete(why)) => {
-                println!("incomplete {name}: {why}");
+                outln!("incomplete {name}: {why}");
                 t.incomplete += 1;
             }
             Err(e) => {
-                println!("error {name}: {e}");
+                outln!("error {name}: {e}");
                 t.errors += 1;
             }
         }
@@ -501,12 +501,12 @@ pub fn run(a: &mut ConformArgs, mounts: &mut Mounts) -> u8 {
             break;
         }
     }
-    println!(
+    outln!(
         "{} scenarios agree with the real kernel, {} differ, {} not runnable on the real kernel, {} incomplete, {} errors",
         t.agree, t.differ, t.not_runnable, t.incomplete, t.errors
     );
     if t.agree + t.differ == 0 {
-        println!("nothing was compared");
+        outln!("nothing was compared");
     }
     exit_code(&t)
 }
@@ -526,7 +526,7 @@ pub fn generated(a: &ConformArgs, mounts: &mut Mounts, cases: u32) -> u8 {
     let (preset, _) = match reference_preset(a.preset.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -578,30 +578,30 @@ pub fn generated(a: &ConformArgs, mounts: &mut Mounts, cases: u32) -> u8 {
     let per_block: Vec<String> = per_block.iter().map(|(b, n)| format!("{n} with {b}-byte blocks")).collect();
     match result {
         Ok(()) => {
-            println!(
+            outln!(
                 "ok: {cases} generated scenarios, {total} sequences ({}) agree with the real kernel op by op, in {:.1?}",
                 per_block.join(", "),
                 start.elapsed()
             );
             let repeated = repeated.into_inner();
             if repeated > 0 {
-                println!(
+                outln!(
                     "note: {repeated} of them agreed only on a repeated real run (at most {REAL_TRIES}): the kernel \
                      varied where the model fixes a choice (e.g. a large folio's size)"
                 );
             }
             if total == 0 {
-                println!("nothing was compared");
+                outln!("nothing was compared");
                 return 3;
             }
             0
         }
         Err(TestError::Abort(why)) => {
-            println!("error: generation aborted: {why}");
+            outln!("error: generation aborted: {why}");
             2
         }
         Err(TestError::Fail(why, s)) => {
-            println!("a generated scenario differs ({why}); shrunk to:");
+            outln!("a generated scenario differs ({why}); shrunk to:");
             let mut out = String::new();
             let m = mounts.into_inner();
             let fared = match m.get(s.geometry.block_size) {
@@ -610,14 +610,14 @@ pub fn generated(a: &ConformArgs, mounts: &mut Mounts, cases: u32) -> u8 {
                 }
                 Err(e) => Err(e),
             };
-            print!("{out}");
+            out!("{out}");
             if let Err(e) = fared {
-                println!("error while repeating it: {e}");
+                outln!("error while repeating it: {e}");
             }
             let comment = vec![format!("iomc conform --generate: shrunk difference (seed {})", a.seed)];
             match save(&a.found_dir, &s, &comment) {
-                Ok(path) => println!("scenario: {} (repeat: iomc conform {})", path.display(), path.display()),
-                Err(e) => println!("could not save the scenario: {e}"),
+                Ok(path) => outln!("scenario: {} (repeat: iomc conform {})", path.display(), path.display()),
+                Err(e) => outln!("could not save the scenario: {e}"),
             }
             1
         }

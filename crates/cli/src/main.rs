@@ -11,8 +11,10 @@ use iomc_harness::{
 use iomc_models::{Behaviour, PRESETS};
 use iomc_scenario::{collect_files, Scenario};
 
+#[macro_use]
+mod out;
 mod conform;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,27 +73,70 @@ struct ExploreArgs {
     /// Exploration backend.
     #[arg(long, value_enum, default_value = "default")]
     backend: BackendArg,
-    /// loom: highest preemption bound (default: the scenario's, else 3).
-    #[arg(long)]
+    /// loom: highest preemption bound, 0..=6 (default: the scenario's, else 3).
+    #[arg(long, allow_negative_numbers = true)]
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
     preemption_bound: Option<u32>,
-    /// shuttle/stress: executions to try (default: the scenario's, else 10000); default
-    /// backend: executions of its PCT phase (default 1000).
-    #[arg(long)]
+    /// shuttle/stress: executions to try, 1..=1000000000 (default: the scenario's, else 10000);
+    /// default backend: executions of its PCT phase (default 1000).
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
     iterations: Option<u64>,
     /// shuttle, and the default backend's PCT phase: seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     seed: u64,
     /// Override a knob of the preset: knob=value (repeatable; `iomc list` shows the knobs).
     #[arg(long = "set")]
     sets: Vec<String>,
-    /// Wall-clock budget per check, in seconds (stopping early is reported as incomplete).
-    #[arg(long)]
-    time_limit: Option<f64>,
+    /// Wall-clock budget per check, in seconds: more than 0, at most 31536000 (a year); stopping
+    /// early is reported as incomplete.
+    #[arg(long, value_parser = parse_seconds, allow_negative_numbers = true)]
+    time_limit: Option<Duration>,
     /// Run shard K of N (1-based, `K/N`): loom and DFS checks are dealt round-robin to the
     /// shards; PCT, random and stress checks run on every shard with their iterations split and
     /// a distinct seed per shard.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
+}
+
+/// Highest `--preemption-bound` (the scenario format's limit: loom's search grows steeply with it).
+const MAX_PREEMPTION_BOUND: u32 = 6;
+/// Most `--iterations` of a check.
+const MAX_ITERATIONS: u64 = 1_000_000_000;
+/// Longest `--time-limit`, in seconds (a year).
+const MAX_TIME_LIMIT_SECS: f64 = 31_536_000.0;
+
+/// `--time-limit`: seconds, finite, more than 0, at most [`MAX_TIME_LIMIT_SECS`].
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let range = format!("seconds, a number more than 0 and at most {MAX_TIME_LIMIT_SECS:.0} (a year)");
+    let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds; expected {range}"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > MAX_TIME_LIMIT_SECS {
+        return Err(format!("{s:?} is out of range; expected {range}"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}; expected {range}"))
+}
+
+/// An output file (`--junit`): not empty, not an existing directory.
+fn parse_out_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if s.is_empty() {
+        return Err("an empty path; expected a file to write".into());
+    }
+    if p.is_dir() {
+        return Err(format!("{s} is a directory; expected a file to write"));
+    }
+    Ok(p)
+}
+
+/// An output directory (`--found-dir`, `--out`): not empty, not an existing non-directory.
+fn parse_out_dir(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if s.is_empty() {
+        return Err("an empty path; expected a directory".into());
+    }
+    if p.exists() && !p.is_dir() {
+        return Err(format!("{s} exists and is not a directory"));
+    }
+    Ok(p)
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -134,7 +179,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Where a found violation's replay token and scenario are saved before it is printed.
-        #[arg(long, default_value = "iomc-found")]
+        #[arg(long, default_value = "iomc-found", value_parser = parse_out_dir)]
         found_dir: PathBuf,
     },
     /// Every scenario x every preset its expectations name: a summary table, and JUnit XML.
@@ -145,7 +190,7 @@ enum Cmd {
         #[command(flatten)]
         explore: ExploreArgs,
         /// Write JUnit XML here (atomically).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_out_file)]
         junit: Option<PathBuf>,
     },
     /// Re-run exactly the execution a token names and print its full trace.
@@ -158,6 +203,10 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// The scenario file to replay on (default: the token's path, looked up from the working
+        /// directory, the directories above it, and the directories above the iomc executable).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Undo each part of the 6.2 fix, and each safety-relevant model step, one at a time on
     /// linux-6.2: which shipped scenario notices?
@@ -175,14 +224,16 @@ enum Cmd {
         /// Kernel preset.
         #[arg(long = "variant", default_value = "linux-6.2")]
         variant: String,
-        /// Generated scenarios to try.
-        #[arg(long, default_value_t = 200)]
+        /// Generated scenarios to try, 1..=1000000.
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         cases: u32,
         /// Generator seed.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         seed: u64,
-        /// PCT executions per generated scenario.
-        #[arg(long, default_value_t = 300)]
+        /// PCT executions per generated scenario, 1..=1000000000.
+        #[arg(long, default_value_t = 300, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=MAX_ITERATIONS))]
         iterations: u64,
         /// Uniform offsets and lengths (no bias toward partial blocks and adjacent ranges).
         #[arg(long)]
@@ -191,7 +242,7 @@ enum Cmd {
         #[arg(long)]
         want: Option<String>,
         /// Directory for the counterexample scenario file and its replay token.
-        #[arg(long, default_value = "fuzz-found")]
+        #[arg(long, default_value = "fuzz-found", value_parser = parse_out_dir)]
         out: PathBuf,
     },
     /// Run scenarios on a real XFS (loop-mounted, on the running kernel) and compare with the
@@ -205,13 +256,15 @@ enum Cmd {
         #[arg(long)]
         mount: Option<PathBuf>,
         /// Real threaded runs per scenario.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
         runs: u32,
         /// Most serializations per scenario (all of them when there are no more).
-        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         orders: u64,
         /// Seed for random serializations and the real runs' delays.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         seed: u64,
         /// Preset to compare with (default: the one named for the running kernel's series).
         #[arg(long)]
@@ -225,10 +278,10 @@ enum Cmd {
         /// Generate this many scenarios (1, 2 and 4 KiB blocks) and run the sequential
         /// differential on each instead of reading scenario files; a difference shrinks to a
         /// minimal scenario file.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         generate: Option<u32>,
         /// Where differences are saved as scenario files.
-        #[arg(long, default_value = "iomc-found")]
+        #[arg(long, default_value = "iomc-found", value_parser = parse_out_dir)]
         found_dir: PathBuf,
     },
     /// List scenarios (with summary and source) and presets (with their knobs).
@@ -252,7 +305,7 @@ fn progress(label: &str) -> (ProgressFn, Option<ProgressBar>) {
         let f: ProgressFn = Arc::new(move |p: Progress| b.set_message(progress_text(&label, &p)));
         (f, Some(bar))
     } else {
-        (Arc::new(move |p: Progress| eprintln!("{}", progress_text(&label, &p))), None)
+        (Arc::new(move |p: Progress| errln!("{}", progress_text(&label, &p))), None)
     }
 }
 
@@ -315,12 +368,11 @@ fn strategy_for(s: &Scenario, a: &ExploreArgs) -> Strategy {
 fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckResult)) -> Result<Vec<CheckResult>, u8> {
     let scenarios = load(paths).map_err(|errs| {
         for e in errs {
-            eprintln!("{e}");
+            errln!("{e}");
         }
         EXIT_BAD_INPUT
     })?;
-    let budget =
-        Budget { wall: a.time_limit.map(Duration::from_secs_f64), cancel: Some(&INTERRUPTED), ..Budget::default() };
+    let budget = Budget { wall: a.time_limit, cancel: Some(&INTERRUPTED), ..Budget::default() };
     // Validate everything before exploring anything.
     let mut jobs = Vec::new();
     let mut jobs_seen = 0u64;
@@ -333,12 +385,12 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
         };
         for preset in presets {
             let p = Prepared::new(s.clone(), &preset, &a.sets).map_err(|e| {
-                eprintln!("{}: error: {e}", s.file);
+                errln!("{}: error: {e}", s.file);
                 EXIT_BAD_INPUT
             })?;
             let strategy = strategy_for(&s, a);
             preflight(&p, &strategy).map_err(|e| {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 EXIT_BAD_INPUT
             })?;
             if let Some(strategy) = shard_strategy(jobs_seen, strategy, a.shard) {
@@ -348,7 +400,7 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
         }
     }
     if let Some((k, n)) = a.shard {
-        eprintln!("shard {k}/{n}: {} of {jobs_seen} checks", jobs.len());
+        errln!("shard {k}/{n}: {} of {jobs_seen} checks", jobs.len());
     }
     let mut results = Vec::new();
     for (p, strategy) in jobs {
@@ -380,7 +432,7 @@ fn status(results: &[CheckResult]) -> u8 {
 fn interrupted_note(results: &[CheckResult]) {
     if INTERRUPTED.load(Ordering::Relaxed) {
         let n: u64 = results.iter().map(|r| r.report.executions).sum();
-        eprintln!("interrupted: {} checks ran ({n} executions); the result is incomplete", results.len());
+        errln!("interrupted: {} checks ran ({n} executions); the result is incomplete", results.len());
     }
 }
 
@@ -397,7 +449,7 @@ fn save_found(dir: &Path, r: &CheckResult) {
     );
     for (name, text) in [(format!("{stem}.token"), token_text), (format!("{stem}.toml"), scenario_text)] {
         if let Err(e) = write_atomically(&dir.join(&name), &text) {
-            eprintln!("warning: cannot save {}: {e}", dir.join(name).display());
+            errln!("warning: cannot save {}: {e}", dir.join(name).display());
         }
     }
 }
@@ -406,8 +458,7 @@ fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, fo
     let results = match run_checks(paths, a, |r| {
         save_found(found_dir, r);
         if format == Format::Text {
-            print!("{}", render::full_report(r, trace));
-            let _ = std::io::stdout().flush();
+            out!("{}", render::full_report(r, trace));
         }
     }) {
         Ok(r) => r,
@@ -416,9 +467,9 @@ fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, fo
     match format {
         Format::Text => {
             let ok = results.iter().filter(|r| r.matches()).count();
-            println!("{ok} of {} checks met their expectation", results.len());
+            outln!("{ok} of {} checks met their expectation", results.len());
         }
-        Format::Json => print!("{}", json::run(&results)),
+        Format::Json => out!("{}", json::run(&results)),
     }
     interrupted_note(&results);
     status(&results)
@@ -430,68 +481,93 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        // Leave nothing behind (a partial temporary, or one the rename refused).
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
-    let results = match run_checks(paths, a, |r| eprintln!("{}", render::result_line(r))) {
+    let results = match run_checks(paths, a, |r| errln!("{}", render::result_line(r))) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    print!("{}", matrix::table(&results));
+    out!("{}", matrix::table(&results));
     if let Some(path) = junit {
         if let Err(e) = write_atomically(path, &matrix::junit(&results)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }
-        println!("JUnit XML written to {}", path.display());
+        outln!("JUnit XML written to {}", path.display());
     }
     interrupted_note(&results);
     status(&results)
 }
 
-fn cmd_replay(tok: &str, brief: bool, format: Format) -> u8 {
+fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>) -> u8 {
     let t = match token::decode(tok) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let s = match Scenario::load(&PathBuf::from(&t.file), &Behaviour::preset_names()) {
+    let path = match token::resolve(&t, scenario) {
+        Ok(p) => p,
+        Err(e) => {
+            errln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let s = match Scenario::load(&path, &Behaviour::preset_names()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
     if s.content_hash != t.hash {
-        eprintln!(
+        errln!(
             "error: {} has changed since the token was made (content hash {:016x}, token {:016x}); \
              the schedule does not apply to it",
-            t.file, s.content_hash, t.hash
+            path.display(),
+            s.content_hash,
+            t.hash
         );
         return EXIT_BAD_INPUT;
     }
     let p = match Prepared::new(Arc::new(s), &t.preset, &t.overrides) {
         Ok(p) => Arc::new(p),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = preflight(&p, &t.strategy) {
+        errln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
     let r = check(p, &t.strategy, budget, None);
+    let verified = token::verify(&t, &r);
     match format {
-        Format::Text => print!("{}", render::full_report(&r, !brief)),
-        Format::Json => print!("{}", json::run(std::slice::from_ref(&r))),
+        // A violation that is not the token's is not shown as if it were.
+        Format::Text if verified.is_ok() => out!("{}", render::full_report(&r, !brief)),
+        Format::Text => {}
+        Format::Json => out!("{}", json::run(std::slice::from_ref(&r))),
     }
-    if r.report.found.is_some() {
-        EXIT_OK
-    } else {
-        eprintln!("the token did not reproduce a violation");
-        EXIT_MISMATCH
+    match verified {
+        Ok(()) => EXIT_OK,
+        Err(_) if INTERRUPTED.load(Ordering::Relaxed) => {
+            errln!("interrupted: the replay did not finish");
+            EXIT_INCOMPLETE
+        }
+        Err(why) => {
+            errln!("{why}");
+            EXIT_MISMATCH
+        }
     }
 }
 
@@ -500,13 +576,13 @@ fn cmd_mutants(paths: &[PathBuf], only: &[String]) -> u8 {
         Ok(s) => s.into_iter().map(Arc::new).collect::<Vec<_>>(),
         Err(errs) => {
             for e in errs {
-                eprintln!("{e}");
+                errln!("{e}");
             }
             return EXIT_BAD_INPUT;
         }
     };
     let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
-    eprintln!(
+    errln!(
         "undoing one fix (on the preset that has it) or one model step (on {}) at a time; unmutated baselines first",
         mutants::BASE
     );
@@ -515,11 +591,11 @@ fn cmd_mutants(paths: &[PathBuf], only: &[String]) -> u8 {
             Some((s, _, got)) => format!("caught by {s} ({got})"),
             None => "SURVIVED".into(),
         };
-        eprintln!("  {}: {what}", r.set);
+        errln!("  {}: {what}", r.set);
     });
-    print!("{}", mutants::table(&rows));
+    out!("{}", mutants::table(&rows));
     if INTERRUPTED.load(Ordering::Relaxed) {
-        eprintln!("interrupted: the table is incomplete");
+        errln!("interrupted: the table is incomplete");
         return EXIT_INCOMPLETE;
     }
     let unexplained = rows.iter().any(|r| r.caught_by.is_none() && !mutants::ARGUED.iter().any(|(m, _)| *m == r.set));
@@ -541,12 +617,17 @@ fn cmd_fuzz(cfg: &fuzz::FuzzConfig) -> u8 {
     }
     match report {
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             EXIT_BAD_INPUT
         }
         Ok(r) => match r.counterexample {
+            // Never a pass that rests on nothing (the flags refuse 0 cases; this is the backstop).
+            None if r.passed == 0 => {
+                errln!("no generated scenario was checked: nothing is proven");
+                EXIT_INCOMPLETE
+            }
             None => {
-                println!(
+                outln!(
                     "{} generated scenarios on {}: no violation ({} PCT depth-3 executions each, seed {}) in {:.1?}",
                     r.passed,
                     cfg.preset,
@@ -557,11 +638,11 @@ fn cmd_fuzz(cfg: &fuzz::FuzzConfig) -> u8 {
                 EXIT_OK
             }
             Some(cx) => {
-                println!("counterexample on {} after {} clean scenarios, shrunk:", cfg.preset, r.passed);
-                print!("{}", render::full_report(&cx.result, false));
+                outln!("counterexample on {} after {} clean scenarios, shrunk:", cfg.preset, r.passed);
+                out!("{}", render::full_report(&cx.result, false));
                 if let Some((path, tok)) = &cx.written {
-                    println!("written to {} (check it with: iomc check {})", path.display(), path.display());
-                    println!("replay: iomc replay '{tok}'");
+                    outln!("written to {} (check it with: iomc check {})", path.display(), path.display());
+                    outln!("replay: iomc replay '{tok}'");
                 }
                 EXIT_MISMATCH
             }
@@ -574,20 +655,20 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
         Ok(s) => s,
         Err(errs) => {
             for e in errs {
-                eprintln!("{e}");
+                errln!("{e}");
             }
             return EXIT_BAD_INPUT;
         }
     };
-    println!("scenarios:");
+    outln!("scenarios:");
     for s in &scenarios {
         let exp: Vec<String> = s.expect.iter().map(|(p, v, _)| format!("{p}={v}")).collect();
-        println!("  {}  ({})", s.name, s.file);
-        print!("{}", render::wrapped(&s.summary, 4));
-        print!("{}", render::wrapped(&format!("source: {}", s.source), 4));
-        print!("{}", render::wrapped(&format!("expect: {}", exp.join(", ")), 4));
+        outln!("  {}  ({})", s.name, s.file);
+        out!("{}", render::wrapped(&s.summary, 4));
+        out!("{}", render::wrapped(&format!("source: {}", s.source), 4));
+        out!("{}", render::wrapped(&format!("expect: {}", exp.join(", ")), 4));
     }
-    println!("ops (docs/scenario-format.md):");
+    outln!("ops (docs/scenario-format.md):");
     for op in iomc_scenario::OPS {
         let ranged = |a: &&iomc_scenario::ops::ArgSpec| op.range_optional && matches!(a.name, "offset" | "length");
         let range: Vec<&str> = op.args.iter().filter(ranged).map(|a| a.name).collect();
@@ -599,46 +680,46 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
             args.push(if a.optional { format!("[{}]", a.name) } else { a.name.to_string() });
         }
         let args = args.join(", ");
-        println!("  {:<12} {{{args}}}", op.name);
-        print!("{}", render::wrapped(op.summary, 4));
-        print!("{}", render::wrapped(&format!("model: {}", op.kernel), 4));
-        print!("{}", render::wrapped(&format!("real kernel: {}", op.real), 4));
+        outln!("  {:<12} {{{args}}}", op.name);
+        out!("{}", render::wrapped(op.summary, 4));
+        out!("{}", render::wrapped(&format!("model: {}", op.kernel), 4));
+        out!("{}", render::wrapped(&format!("real kernel: {}", op.real), 4));
     }
-    println!("presets:");
+    outln!("presets:");
     for p in PRESETS {
-        println!("  {}", p.name);
-        print!("{}", render::wrapped(p.summary, 4));
+        outln!("  {}", p.name);
+        out!("{}", render::wrapped(p.summary, 4));
         let knobs: Vec<String> = p.behaviour.describe().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        print!("{}", render::wrapped(&knobs.join(" "), 4));
+        out!("{}", render::wrapped(&knobs.join(" "), 4));
     }
-    println!("knobs (override with --set knob=value):");
+    outln!("knobs (override with --set knob=value):");
     for (k, d) in iomc_models::KNOBS {
-        println!("  {k:<24} {d}");
+        outln!("  {k:<24} {d}");
     }
     EXIT_OK
 }
 
 fn cmd_conform(paths: &[PathBuf], mut args: conform::ConformArgs, generate: Option<u32>) -> u8 {
     if let Err(missing) = iomc_realfs::preflight() {
-        eprintln!("error: cannot run on the real kernel: {missing}");
+        errln!("error: cannot run on the real kernel: {missing}");
         return EXIT_BAD_INPUT;
     }
     let (preset, why) = match conform::reference_preset(args.preset.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
     if let Some(mut b) = Behaviour::preset(&preset) {
         for o in &args.sets {
             if let Err(e) = b.set(o) {
-                eprintln!("error: --set: {e}");
+                errln!("error: --set: {e}");
                 return EXIT_BAD_INPUT;
             }
         }
     }
-    println!("{why}");
+    outln!("{why}");
     let mut mounts = conform::Mounts::new(args.mount.clone());
     let code = match generate {
         Some(n) => conform::generated(&args, &mut mounts, n),
@@ -647,7 +728,7 @@ fn cmd_conform(paths: &[PathBuf], mut args: conform::ConformArgs, generate: Opti
                 Ok(s) => s,
                 Err(errs) => {
                     for e in errs {
-                        eprintln!("{e}");
+                        errln!("{e}");
                     }
                     mounts.unmount_all();
                     return EXIT_BAD_INPUT;
@@ -660,19 +741,69 @@ fn cmd_conform(paths: &[PathBuf], mut args: conform::ConformArgs, generate: Opti
     code
 }
 
+/// The environment variables the checkers read, and what each must parse as. loom's
+/// `Builder::new` and shuttle's seeded schedulers panic on a value that does not parse; iomc
+/// overrides loom's settings afterwards (see `iomc_explore::loom_builder`), but they must still
+/// parse. `SHUTTLE_RANDOM_SEED` replaces every shuttle seed (`--seed`).
+const CHECKED_ENV: &[(&str, &str)] = &[
+    ("LOOM_CHECKPOINT_INTERVAL", "usize"),
+    ("LOOM_MAX_BRANCHES", "usize"),
+    ("LOOM_MAX_DURATION", "u64"),
+    ("LOOM_MAX_PERMUTATIONS", "usize"),
+    ("LOOM_MAX_PREEMPTIONS", "usize"),
+    ("SHUTTLE_RANDOM_SEED", "u64"),
+];
+
+/// Check [`CHECKED_ENV`]: a value that is not a whole number in range (or not UTF-8) is bad input.
+fn check_env() -> Result<(), String> {
+    for (name, ty) in CHECKED_ENV {
+        let Some(raw) = std::env::var_os(name) else { continue };
+        let Some(v) = raw.to_str() else {
+            return Err(format!("environment variable {name} is not valid UTF-8; unset it or set a whole number"));
+        };
+        let ok = match *ty {
+            "usize" => v.parse::<usize>().is_ok(),
+            _ => v.parse::<u64>().is_ok(),
+        };
+        if !ok {
+            return Err(format!(
+                "environment variable {name}={v:?} is not a whole number from 0 to {}; unset it or fix it",
+                if *ty == "usize" { usize::MAX as u64 } else { u64::MAX }
+            ));
+        }
+    }
+    if let Ok(seed) = std::env::var("SHUTTLE_RANDOM_SEED") {
+        errln!("note: SHUTTLE_RANDOM_SEED={seed} replaces every shuttle seed (--seed and the shards' seeds)");
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    let code = run();
+    if out::stdout_closed() {
+        // The reader went away (`iomc ... | head -1`): end quietly, as a Unix tool does.
+        return ExitCode::from(out::EXIT_CLOSED);
+    }
+    ExitCode::from(code)
+}
+
+fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK });
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
+    if let Err(e) = check_env() {
+        errln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     if let Cmd::Conform { .. } = cli.cmd {
         // Real mounts: Ctrl-C unmounts and detaches them, then exits 130.
         if let Err(e) = iomc_realfs::install_cleanup_on_signal() {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
+            errln!("error: {e}");
+            return EXIT_BAD_INPUT;
         }
     } else {
         // A second Ctrl-C kills the process the usual way.
@@ -687,13 +818,13 @@ fn main() -> ExitCode {
             cmd_check(&paths, &explore, trace, format, &found_dir)
         }
         Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
-        Cmd::Replay { token, brief, format } => cmd_replay(&token, brief, format),
+        Cmd::Replay { token, brief, format, scenario } => cmd_replay(&token, brief, format, scenario.as_deref()),
         Cmd::Mutants { paths, only } => cmd_mutants(&paths, &only),
         Cmd::Fuzz { variant, cases, seed, iterations, unbiased, want, out } => {
             let want = match want.as_deref().map(|w| iomc_scenario::Verdict::parse(w).ok_or(w)) {
                 Some(Err(w)) => {
-                    eprintln!("error: --want {w:?} is not a violation class (zeroed-data, lost-write, stale-data, invariant:<name>, ...)");
-                    return ExitCode::from(EXIT_BAD_INPUT);
+                    errln!("error: --want {w:?} is not a violation class (zeroed-data, lost-write, stale-data, invariant:<name>, ...)");
+                    return EXIT_BAD_INPUT;
                 }
                 Some(Ok(v)) => Some(v),
                 None => None,
@@ -726,5 +857,5 @@ fn main() -> ExitCode {
             cmd_conform(&paths, args, generate)
         }
     };
-    ExitCode::from(code)
+    code
 }

@@ -133,7 +133,7 @@ fn json_carries_the_same_report() {
     assert_eq!(first["got"], "invariant:dirty-over-hole");
     let events = first["violation"]["events"].as_array().unwrap();
     assert!(events.iter().any(|e| e["function"] == "xfs_bmap_del_extent_delay"));
-    assert!(first["token"].as_str().unwrap().starts_with("iomc1:"));
+    assert!(first["token"].as_str().unwrap().starts_with("iomc2:"));
 }
 
 #[test]

@@ -69,6 +69,13 @@ pub fn fuzz(cfg: &FuzzConfig, on_case: impl Fn(u32)) -> Result<FuzzReport, Strin
     if Behaviour::preset(&cfg.preset).is_none() {
         return Err(format!("unknown preset {:?} (known: {})", cfg.preset, Behaviour::preset_names().join(", ")));
     }
+    // Zero cases or zero executions per case would search nothing and report "no violation".
+    if cfg.cases == 0 {
+        return Err("--cases must be at least 1: 0 generated scenarios prove nothing".into());
+    }
+    if cfg.iterations == 0 {
+        return Err("--iterations must be at least 1: 0 executions per scenario prove nothing".into());
+    }
     let mut seed32 = [0u8; 32];
     seed32[..8].copy_from_slice(&cfg.seed.to_le_bytes());
     let config = Config {

@@ -227,6 +227,11 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
     let first_other = other.keys().next().cloned();
     let outcome = match (&report.found, &report.stop) {
         (Some(f), _) => Outcome::Verdict(f.finding.verdict.clone()),
+        // Nothing ran (an iteration count of 0, or a budget spent before the first execution):
+        // a search of nothing proves nothing.
+        (None, Stop::Exhausted | Stop::IterationLimit) if report.executions == 0 => {
+            Outcome::Incomplete("no execution ran (0 iterations): nothing is proven".into())
+        }
         (None, Stop::IterationLimit) if matches!(strategy, Strategy::Shuttle { kind: ShuttleKind::Dfs, .. }) => {
             Outcome::Incomplete(format!(
                 "DFS stopped at its cap of {} executions before exhausting the space",

@@ -51,7 +51,7 @@ fn linux_6_1_counterexample_is_found_shrunk_and_written() {
     }
     let cx = found.expect("a zeroed-data counterexample on linux-6.1 within 8 seeds x 400 cases");
     let (path, token) = cx.written.as_ref().expect("written");
-    assert!(token.starts_with("iomc1:"));
+    assert!(token.starts_with("iomc2:"));
     let s = Arc::new(Scenario::load(path, &Behaviour::preset_names()).unwrap());
     assert_eq!(s.expected("linux-6.1"), Some(&Verdict::ZeroedData));
     let newest = iomc_models::newest_preset().name;
