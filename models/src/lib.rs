@@ -21,6 +21,7 @@
 
 pub mod behaviour;
 pub mod events;
+pub mod geometry;
 pub mod iomap;
 pub mod pagecache;
 pub mod world;
