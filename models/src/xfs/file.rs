@@ -48,13 +48,14 @@ pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64, ops: &XfsBufferedW
         return Ok(());
     }
     let _mmaplock = w.behaviour.zero_eof_mmaplock.then(|| w.mapping.invalidate_lock.write());
-    iomap_zero_range(cx, isize, pos - isize, ops, &XFS_WRITEBACK_OPS).map(|_| ())
+    xfs_zero_range(cx, isize, pos - isize, ops).map(|_| ())
 }
 
 /// `xfs_zero_range` (fs/xfs/xfs_iomap.c, 6.1 to 6.18): `iomap_zero_range` with the
-/// buffered-write iomap ops. Returns `did_zero`.
-fn xfs_zero_range(cx: &Ctx<'_>, pos: u64, len: u64) -> Result<bool, i64> {
-    iomap_zero_range(cx, pos, len, &XFS_BUFFERED_WRITE_IOMAP_OPS, &XFS_WRITEBACK_OPS)
+/// buffered-write iomap ops (`ops`: with the caller's zone allocation context on a zoned
+/// inode, 6.15+). Returns `did_zero`.
+fn xfs_zero_range(cx: &Ctx<'_>, pos: u64, len: u64, ops: &XfsBufferedWriteIomapOps<'_>) -> Result<bool, i64> {
+    iomap_zero_range(cx, pos, len, ops, &XFS_WRITEBACK_OPS)
 }
 
 /// `xfs_file_buffered_read` (fs/xfs/xfs_file.c, 6.1 and 6.2): IOLOCK shared around
@@ -156,7 +157,7 @@ fn xfs_setattr_size_locked(cx: &Ctx<'_>, new_size: u64) {
     let ac = geo.zoned.then(|| xfs_zoned_space_reserve(1));
     let ops = XfsBufferedWriteIomapOps { ac: ac.as_ref() };
     let zeroed = if new_size > old {
-        iomap_zero_range(cx, old, new_size - old, &ops, &XFS_WRITEBACK_OPS)
+        xfs_zero_range(cx, old, new_size - old, &ops)
     } else {
         iomap_truncate_page(cx, new_size, &ops, &XFS_WRITEBACK_OPS)
     };
@@ -242,7 +243,7 @@ fn xfs_free_file_space_locked(cx: &Ctx<'_>, offset: u64, len: u64) {
         return;
     }
     let len = len.min(i_size - offset);
-    let _ = xfs_zero_range(cx, offset, len);
+    let _ = xfs_zero_range(cx, offset, len, &XFS_BUFFERED_WRITE_IOMAP_OPS);
     // "If we zeroed right up to EOF and EOF straddles a page boundary we must make sure that
     // the post-EOF area is also zeroed because the page could be mmap'd": writeback of the EOF
     // page zeroes it.
@@ -312,7 +313,7 @@ pub fn xfs_file_remap_range(cx: &Ctx<'_>, src: u64, dst: u64, len: u64) -> i64 {
     let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, src, src + blen);
     let _ = filemap_write_and_wait_range(cx, &XFS_WRITEBACK_OPS, dst, dst + blen);
     if dst > isize {
-        let _ = xfs_zero_range(cx, isize, dst - isize);
+        let _ = xfs_zero_range(cx, isize, dst - isize, &XFS_BUFFERED_WRITE_IOMAP_OPS);
     }
     w.ip.ilock.lock().reflink = true;
     let from = if dst > isize { isize } else { dst };
