@@ -86,8 +86,27 @@ pub enum What {
     Size { was: u64, now: u64 },
     /// The write ends its iteration early.
     ShortWrite { pos: u64, why: &'static str },
+    /// `mapping_seek_hole_data` from `start` (SEEK_DATA when `data`, else SEEK_HOLE) within
+    /// `[start, end)` of the page cache: the offset found, or `None` for -ENXIO.
+    Seek { data: bool, start: u64, end: u64, found: Option<u64> },
+    /// A read returned these bytes from `offset`: runs of one byte value, `(from, to, byte)`
+    /// (the data is recorded only when a read completes: what the caller saw).
+    Returned { offset: u64, runs: Vec<(u64, u64, u8)> },
     /// Free text for rare events.
     Note(&'static str),
+}
+
+/// `data` read at `offset` as runs of equal bytes `(from, to, byte)`, for [`What::Returned`].
+pub fn byte_runs(offset: u64, data: &[u8]) -> Vec<(u64, u64, u8)> {
+    let mut runs: Vec<(u64, u64, u8)> = Vec::new();
+    for (i, b) in data.iter().enumerate() {
+        let pos = offset + i as u64;
+        match runs.last_mut() {
+            Some((_, to, v)) if *v == *b && *to == pos => *to = pos + 1,
+            _ => runs.push((pos, pos + 1, *b)),
+        }
+    }
+    runs
 }
 
 /// One event: which actor, in which kernel function, did what.

@@ -5,7 +5,7 @@ use crate::Prepared;
 use iomc_models::iomap::UserBuf;
 use iomc_models::pagecache::{invalidate_mapping_pages, madvise_pageout_range};
 use iomc_models::xfs;
-use iomc_models::{Ctx, OpDesc, World};
+use iomc_models::{Ctx, OpDesc, What, World};
 use iomc_scenario::observe::OpResult;
 use iomc_scenario::OpKind;
 use iomc_sync::{Backend, Spawner};
@@ -66,6 +66,8 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
                 (d, n)
             };
             let kept = if KEEP { data.clone() } else { Vec::new() };
+            let func = if direct { "xfs_file_dio_read" } else { "xfs_file_buffered_read" };
+            cx.ev(func, What::Returned { offset, runs: iomc_models::events::byte_runs(offset, &data) });
             rec.respond(h, ret, data);
             OpResult { ret, data: kept }
         }

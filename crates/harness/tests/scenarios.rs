@@ -362,3 +362,38 @@ fn zoned_write_without_the_reservation_cap_warns() {
     let s = &f.finding.summary;
     assert!(s.contains("8 blocks reserved with 7 left") || s.contains("4 blocks reserved with 3 left"), "{s}");
 }
+
+/// The release walk's SEEK_DATA/SEEK_HOLE calls are events (generic/346's cleanup decides what
+/// to punch from them), and a read's event carries the bytes it returned: on 6.2 the writer's
+/// read of the file's second half returns what the direct write's unwritten extent and the holes
+/// read as (zeroes), and its SEEK_HOLE returns the offset SEEK_DATA just found.
+#[test]
+fn release_walk_seeks_and_read_bytes_are_events() {
+    use iomc_models::What;
+    let r = run("dio-release-walk", "linux-6.2", &[], None);
+    let f = r.report.found.as_ref().expect("found");
+    let seeks: Vec<_> = f
+        .finding
+        .events
+        .iter()
+        .filter_map(|e| match e.what {
+            What::Seek { data, start, found, .. } if e.func == "mapping_seek_hole_data" => Some((data, start, found)),
+            _ => None,
+        })
+        .collect();
+    assert!(seeks.contains(&(false, 6144, Some(6144))), "SEEK_HOLE(6144) returning 6144 is an event: {seeks:?}");
+    assert!(seeks.iter().any(|s| s.0), "SEEK_DATA calls are events too: {seeks:?}");
+    let reads: Vec<_> = f
+        .finding
+        .events
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Returned { offset, runs } if e.func == "xfs_file_buffered_read" => Some((*offset, runs.clone())),
+            _ => None,
+        })
+        .collect();
+    assert!(reads.contains(&(0, vec![(0, 8192, 0)])), "the setup read returns 8192 zeroes: {reads:?}");
+    assert!(reads.iter().all(|(o, runs)| runs.first().map(|r| r.0) == Some(*o)), "{reads:?}");
+    let text = iomc_harness::render::describe(&What::Returned { offset: 0, runs: vec![(0, 2, 0xA5), (2, 3, 1)] });
+    assert_eq!(text, "returns 3 bytes from 0: [0, 2) 0xa5 (never written), [2, 3) 0x01");
+}

@@ -82,6 +82,7 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
             let st = w.mapping.i_pages.lock();
             seek(&st, &w.geo, start, scan_end, Whence::Data)
         };
+        cx.ev("mapping_seek_hole_data", What::Seek { data: true, start, end: scan_end, found: data });
         let Some(data) = data.filter(|d| *d < scan_end) else {
             break;
         };
@@ -89,6 +90,7 @@ pub fn iomap_write_delalloc_release(cx: &Ctx<'_>, start: u64, end: u64, punch: P
             let st = w.mapping.i_pages.lock();
             seek(&st, &w.geo, data, scan_end, Whence::Hole).unwrap_or(scan_end)
         };
+        cx.ev("mapping_seek_hole_data", What::Seek { data: false, start: data, end: scan_end, found: Some(data_end) });
         rounds += 1;
         if rounds > max_rounds {
             // A limit on a loop the kernel bounds only by the page cache settling down.
