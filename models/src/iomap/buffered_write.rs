@@ -218,7 +218,7 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
         let f = &mut st.folios[folio.id];
         let b0 = (block - fpos) as usize;
         f.data[b0..b0 + bs as usize].copy_from_slice(&data);
-        cx.ev("iomap_read_folio_sync", What::ReadIn { from: block, to: block + bs, ty: iomap.ty });
+        cx.ev("iomap_read_folio_sync", What::ReadIn { from: block, to: block + bs, ty: src.ty });
         st.iomap_set_range_uptodate(geo, folio.id, block, bs);
     }
 }
