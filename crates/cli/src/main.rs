@@ -14,6 +14,8 @@ use iomc_scenario::{collect_files, Scenario};
 #[macro_use]
 mod out;
 mod conform;
+mod shard;
+use shard::shard_strategy;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -147,20 +149,6 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
         return Err(format!("--shard K/N needs 1 <= K <= N, got {k}/{n}"));
     }
     Ok((k, n))
-}
-
-/// Apply `--shard K/N` to the i-th check: None if another shard runs it.
-fn shard_strategy(i: u64, strategy: Strategy, shard: Option<(u64, u64)>) -> Option<Strategy> {
-    let Some((k, n)) = shard else { return Some(strategy) };
-    match strategy {
-        Strategy::Shuttle { kind, iterations, seed } if kind != ShuttleKind::Dfs => Some(Strategy::Shuttle {
-            kind,
-            iterations: iterations.div_ceil(n),
-            seed: seed.wrapping_mul(n).wrapping_add(k - 1),
-        }),
-        Strategy::Stress { iterations } => Some(Strategy::Stress { iterations: iterations.div_ceil(n) }),
-        other => (i % n == k - 1).then_some(other),
-    }
 }
 
 #[derive(Subcommand)]
@@ -695,6 +683,20 @@ fn cmd_list(paths: &[PathBuf]) -> u8 {
     outln!("knobs (override with --set knob=value):");
     for (k, d) in iomc_models::KNOBS {
         outln!("  {k:<24} {d}");
+    }
+    outln!("mutations (--set mutation=<name>; iomc mutants runs each against the scenarios):");
+    for (_, name, what) in iomc_models::behaviour::MUTATIONS {
+        outln!("  {name:<30} {what}");
+    }
+    outln!("verdicts ([expect] values; docs/scenario-format.md):");
+    for c in iomc_scenario::verdicts::VERDICTS {
+        outln!("  {}", c.name);
+        out!("{}", render::wrapped(c.meaning, 4));
+    }
+    outln!("invariants (invariant:<name>):");
+    for c in iomc_scenario::verdicts::INVARIANTS {
+        outln!("  {}", c.name);
+        out!("{}", render::wrapped(c.meaning, 4));
     }
     EXIT_OK
 }

@@ -169,7 +169,7 @@ fn matrix_reports_a_mismatch_as_a_junit_failure() {
 }
 
 #[test]
-fn list_shows_scenarios_presets_and_knobs() {
+fn list_shows_scenarios_ops_presets_knobs_mutations_and_verdicts() {
     let o = iomc(&["list"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
@@ -178,8 +178,20 @@ fn list_shows_scenarios_presets_and_knobs() {
         "ML:20220817093627.GZ3600936@dread.disaster.area",
         "stale-check-only",
         "iomap_valid=off",
+        "\nops (",
+        "\nmutations (",
+        "\nverdicts (",
+        "\ninvariants (",
     ] {
         assert!(out.contains(want), "{want}: {out}");
+    }
+    // Every op, mutation, verdict class and invariant by name, each on a line of its own.
+    let names = iomc_scenario::OPS.iter().map(|o| o.name);
+    let names = names.chain(iomc_models::MUTATIONS.iter().map(|m| m.1));
+    let names = names.chain(iomc_scenario::verdicts::VERDICTS.iter().map(|c| c.name));
+    let names = names.chain(iomc_scenario::verdicts::INVARIANTS.iter().map(|c| c.name));
+    for name in names {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(name)), "{name} is not listed");
     }
 }
 

@@ -36,6 +36,7 @@ pub mod generate;
 pub mod observe;
 pub mod ops;
 mod parse;
+pub mod verdicts;
 mod write;
 
 use std::fmt;
