@@ -70,7 +70,7 @@ enum Format {
 #[derive(Args, Clone)]
 struct ExploreArgs {
     /// Kernel preset(s) to check; default: every preset the scenario's [expect] names.
-    #[arg(long = "variant")]
+    #[arg(long = "variant", value_parser = parse_variant)]
     variants: Vec<String>,
     /// Exploration backend.
     #[arg(long, value_enum, default_value = "default")]
@@ -87,7 +87,7 @@ struct ExploreArgs {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     seed: u64,
     /// Override a knob of the preset: knob=value (repeatable; `iomc list` shows the knobs).
-    #[arg(long = "set")]
+    #[arg(long = "set", value_parser = parse_knob)]
     sets: Vec<String>,
     /// Wall-clock budget per check, in seconds: more than 0, at most 31536000 (a year); stopping
     /// early is reported as incomplete.
@@ -115,6 +115,18 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         return Err(format!("{s:?} is out of range; expected {range}"));
     }
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}; expected {range}"))
+}
+
+/// `--variant`: a preset, or a preset with knobs as an `[expect]` key writes it
+/// (`"linux-6.2 iomap_valid=off"`), checked before any scenario is read.
+fn parse_variant(s: &str) -> Result<String, String> {
+    Behaviour::from_spec(s).map(|_| s.to_string())
+}
+
+/// `--set knob=value`: a knob the model has, with a value it takes.
+fn parse_knob(s: &str) -> Result<String, String> {
+    let mut b = iomc_models::newest_preset().behaviour;
+    b.set(s).map(|()| s.to_string())
 }
 
 /// An output file (`--junit`): not empty, not an existing directory.
@@ -304,7 +316,9 @@ fn progress_text(label: &str, p: &Progress) -> String {
     format!("{label}: {} executions, {rate:.0}/s, {secs:.0}s{bound}", p.executions)
 }
 
-fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
+/// Every scenario under `paths`, and a message per file that is not one (file:line:col).
+/// Err only when there is nothing to read at all.
+fn load_each(paths: &[PathBuf]) -> Result<(Vec<Scenario>, Vec<String>), Vec<String>> {
     let presets = Behaviour::preset_names();
     let files = collect_files(paths).map_err(|e| vec![format!("error: {e}")])?;
     if files.is_empty() {
@@ -316,20 +330,31 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
         match Scenario::load(&f, &presets) {
             Ok(s) => {
                 // An [expect] key with knobs: every knob must be one the model has.
-                for (key, _, loc) in &s.expect {
-                    if let Err(e) = Behaviour::from_spec(key) {
-                        errs.push(format!("{}:{loc}: error: [expect] key {key:?}: {e}", f.display()));
-                    }
+                let bad: Vec<String> = s
+                    .expect
+                    .iter()
+                    .filter_map(|(key, _, loc)| {
+                        let e = Behaviour::from_spec(key).err()?;
+                        Some(format!("{}:{loc}: error: [expect] key {key:?}: {e}", f.display()))
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    out.push(s);
+                } else {
+                    errs.extend(bad);
                 }
-                out.push(s);
             }
             Err(e) => errs.push(e.to_string()),
         }
     }
-    if errs.is_empty() {
-        Ok(out)
-    } else {
-        Err(errs)
+    Ok((out, errs))
+}
+
+/// As [`load_each`], but any bad file is an error (commands that need the whole set).
+fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
+    match load_each(paths)? {
+        (out, errs) if errs.is_empty() => Ok(out),
+        (_, errs) => Err(errs),
     }
 }
 
@@ -352,14 +377,26 @@ fn strategy_for(s: &Scenario, a: &ExploreArgs) -> Strategy {
     }
 }
 
-/// Run every requested check; `each` sees each result as it completes.
-fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckResult)) -> Result<Vec<CheckResult>, u8> {
-    let scenarios = load(paths).map_err(|errs| {
+/// What [`run_checks`] did: the results, and whether some input was bad (a file that is not a
+/// scenario, a check that could not be prepared), reported and skipped.
+struct Checks {
+    results: Vec<CheckResult>,
+    bad_input: bool,
+}
+
+/// Run every requested check; `each` sees each result as it completes. A bad scenario file is
+/// reported (file:line:col) and the rest are still checked; the exit status says so at the end.
+fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckResult)) -> Result<Checks, u8> {
+    let (scenarios, errs) = load_each(paths).map_err(|errs| {
         for e in errs {
             errln!("{e}");
         }
         EXIT_BAD_INPUT
     })?;
+    let mut bad_input = !errs.is_empty();
+    for e in errs {
+        errln!("{e}");
+    }
     let budget = Budget { wall: a.time_limit, cancel: Some(&INTERRUPTED), ..Budget::default() };
     // Validate everything before exploring anything.
     let mut jobs = Vec::new();
@@ -372,15 +409,20 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
             a.variants.clone()
         };
         for preset in presets {
-            let p = Prepared::new(s.clone(), &preset, &a.sets).map_err(|e| {
-                errln!("{}: error: {e}", s.file);
-                EXIT_BAD_INPUT
-            })?;
+            let p = match Prepared::new(s.clone(), &preset, &a.sets) {
+                Ok(p) => p,
+                Err(e) => {
+                    errln!("{}: error: [{preset}]: {e}", s.file);
+                    bad_input = true;
+                    continue;
+                }
+            };
             let strategy = strategy_for(&s, a);
-            preflight(&p, &strategy).map_err(|e| {
-                errln!("error: {e}");
-                EXIT_BAD_INPUT
-            })?;
+            if let Err(e) = preflight(&p, &strategy) {
+                errln!("{}: error: {e}", s.file);
+                bad_input = true;
+                continue;
+            }
             if let Some(strategy) = shard_strategy(jobs_seen, strategy, a.shard) {
                 jobs.push((Arc::new(p), strategy));
             }
@@ -404,12 +446,19 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
         each(&r);
         results.push(r);
     }
-    Ok(results)
+    if bad_input {
+        errln!("error: some input was not checked (above); the exit status is 2 unless a check failed");
+    }
+    Ok(Checks { results, bad_input })
 }
 
-fn status(results: &[CheckResult]) -> u8 {
+/// The exit status: a check that failed (1) before bad input (2) before an incomplete search (3).
+fn status(checks: &Checks) -> u8 {
+    let results = &checks.results;
     if results.iter().any(|r| !r.matches() && matches!(r.outcome, Outcome::Verdict(_) | Outcome::Error(_))) {
         EXIT_MISMATCH
+    } else if checks.bad_input {
+        EXIT_BAD_INPUT
     } else if INTERRUPTED.load(Ordering::Relaxed) || results.iter().any(|r| !r.matches()) {
         EXIT_INCOMPLETE
     } else {
@@ -443,24 +492,34 @@ fn save_found(dir: &Path, r: &CheckResult) {
 }
 
 fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, found_dir: &Path) -> u8 {
-    let results = match run_checks(paths, a, |r| {
+    let checks = match run_checks(paths, a, |r| {
         save_found(found_dir, r);
         if format == Format::Text {
             out!("{}", render::full_report(r, trace));
+            if trace && r.report.found.is_none() && r.outcome == Outcome::Verdict(iomc_scenario::Verdict::Pass) {
+                if let Some(f) = iomc_harness::representative(&r.prepared) {
+                    out!("{}", render::representative_report(&f.finding, &r.prepared.actor_names));
+                }
+            }
         }
     }) {
-        Ok(r) => r,
+        Ok(c) => c,
         Err(code) => return code,
     };
+    if checks.results.is_empty() && checks.bad_input {
+        // Nothing could be checked: the errors above are the whole answer.
+        return EXIT_BAD_INPUT;
+    }
+    let results = &checks.results;
     match format {
         Format::Text => {
             let ok = results.iter().filter(|r| r.matches()).count();
             outln!("{ok} of {} checks met their expectation", results.len());
         }
-        Format::Json => out!("{}", json::run(&results)),
+        Format::Json => out!("{}", json::run(results)),
     }
-    interrupted_note(&results);
-    status(&results)
+    interrupted_note(results);
+    status(&checks)
 }
 
 /// Write `contents` to `path` atomically: a temporary file beside it, then a rename.
@@ -478,20 +537,24 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
-    let results = match run_checks(paths, a, |r| errln!("{}", render::result_line(r))) {
-        Ok(r) => r,
+    let checks = match run_checks(paths, a, |r| errln!("{}", render::result_line(r))) {
+        Ok(c) => c,
         Err(code) => return code,
     };
-    out!("{}", matrix::table(&results));
+    if checks.results.is_empty() && checks.bad_input {
+        return EXIT_BAD_INPUT;
+    }
+    let results = &checks.results;
+    out!("{}", matrix::table(results));
     if let Some(path) = junit {
-        if let Err(e) = write_atomically(path, &matrix::junit(&results)) {
+        if let Err(e) = write_atomically(path, &matrix::junit(results)) {
             errln!("error: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }
         outln!("JUnit XML written to {}", path.display());
     }
-    interrupted_note(&results);
-    status(&results)
+    interrupted_note(results);
+    status(&checks)
 }
 
 fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>) -> u8 {
@@ -538,7 +601,10 @@ fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>) -
         return EXIT_BAD_INPUT;
     }
     let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
-    let r = check(p, &t.strategy, budget, None);
+    // The search that made the token looked for its class (other classes went by uncounted),
+    // so the replay does too.
+    let target = t.expect.as_ref().map(|e| e.verdict.clone()).filter(|v| *v != iomc_scenario::Verdict::Pass);
+    let r = iomc_harness::replay(p, &t.strategy, budget, target);
     let verified = token::verify(&t, &r);
     match format {
         // A violation that is not the token's is not shown as if it were.

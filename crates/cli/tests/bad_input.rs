@@ -81,3 +81,26 @@ fn the_preflight_file_runs_under_shuttle() {
     assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("1 of 1 checks met their expectation"), "{out}");
 }
+
+/// One bad file among good ones: it is reported with its location, every good scenario is
+/// still checked, and the exit status is 2 at the end (no check failed).
+#[test]
+fn a_bad_file_does_not_stop_the_others() {
+    let dir = std::env::temp_dir().join(format!("iomc-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("scenarios/xfs-196.toml"), dir.join("a-good.toml")).unwrap();
+    std::fs::write(dir.join("b-bad.toml"), "name = \"bad\"\nfoo = 1\n").unwrap();
+    std::fs::copy(root().join("scenarios/generic-346-f2.toml"), dir.join("c-good.toml")).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = iomc(&["check", d, "--variant", "linux-6.1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(&format!("{}:2:1: error: unknown key `foo`", dir.join("b-bad.toml").display())), "{err}");
+    assert!(out.contains("ok xfs-196 [linux-6.1]") && out.contains("ok generic-346-f2 [linux-6.1]"), "{out}");
+    assert!(out.contains("2 of 2 checks met their expectation"), "{out}");
+    // A failed check still wins: exit 1 says more than the bad file.
+    let o = iomc(&["check", d, "--variant", "linux-6.2", "--set", "write_failure_cleanup=truncate-then-punch"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -91,12 +91,20 @@ fn unknown_knob_in_expect_is_exit_2_at_the_key() {
 
 #[test]
 fn bad_flags_and_tokens_are_exit_2() {
-    let o = iomc(&["check", "scenarios/xfs-196.toml", "--set", "nosuch=on"]);
+    // Flag errors name the flag, before any scenario is read (not "in the first file").
+    let o = iomc(&["check", "scenarios/", "--set", "nosuch=on"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("unknown knob"));
-    let o = iomc(&["check", "scenarios/xfs-196.toml", "--variant", "linux-9.9"]);
+    let err = text(&o).1;
+    assert!(err.contains("'--set <SETS>'") && err.contains("unknown knob"), "{err}");
+    assert!(!err.contains(".toml"), "{err}");
+    let o = iomc(&["check", "scenarios/", "--variant", "linux-9.9"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("unknown preset"));
+    let err = text(&o).1;
+    assert!(err.contains("'--variant <VARIANTS>'") && err.contains("unknown preset \"linux-9.9\""), "{err}");
+    assert!(!err.contains(".toml"), "{err}");
+    let o = iomc(&["check", "scenarios/", "--variant", "linux-6.2 nosuch=on"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("'--variant <VARIANTS>'"), "{}", text(&o).1);
     let o = iomc(&["replay", "not-a-token"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("not a replay token"));
@@ -237,4 +245,51 @@ fn default_and_loom_backends_say_how_they_found_it() {
     let o = iomc(&["check", file, "--variant", "linux-6.2", "--format", "json"]);
     let (out, _) = text(&o);
     assert!(out.contains("\"strategy\":\"pct+loom\"") && out.contains("\"pct_executions\":1000"), "{out}");
+}
+
+/// A class met while searching for another gets its own replay token, and that token replays
+/// an execution of that class: the lore scenario expecting `lost-write` on 6.1 (which it never
+/// shows) meets zeroed-data on the way.
+#[test]
+fn classes_seen_while_searching_get_tokens_that_replay() {
+    let d = tmp("also-seen");
+    let text_in = std::fs::read_to_string(root().join("scenarios/lore-2022-08-17-unwritten.toml")).unwrap();
+    let start = text_in.find("[expect]").unwrap();
+    let end = text_in.find("[explore]").unwrap();
+    let changed = format!("{}[expect]\n\"linux-6.1\" = \"lost-write\"\n\n{}", &text_in[..start], &text_in[end..]);
+    let file = d.join("lore-expecting-lost-write.toml");
+    std::fs::write(&file, changed).unwrap();
+    let o = iomc(&["check", file.to_str().unwrap(), "--found-dir", d.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("zeroed-data (expected lost-write)"), "{out}");
+    let seen = out.lines().position(|l| l.contains("also seen while searching: zeroed-data")).expect(&out);
+    let token = out
+        .lines()
+        .skip(seen)
+        .find_map(|l| l.trim().strip_prefix("iomc replay '"))
+        .expect("a replay command for the class seen")
+        .trim_end_matches('\'');
+    assert!(token.contains(":zeroed-data:"), "{token}");
+    let o = iomc(&["replay", token]);
+    let (rout, rerr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{rout}{rerr}");
+    assert!(rout.contains("zeroes [10240, 12288)"), "{rout}");
+}
+
+/// `--trace` on a pass shows one execution with every event and the oracle's word on it.
+#[test]
+fn trace_on_a_pass_shows_one_execution() {
+    let args =
+        ["check", "scenarios/lore-2022-08-17-unwritten.toml", "--variant", "linux-6.2", "--preemption-bound", "1"];
+    let o = iomc(&[&args[..], &["--trace"]].concat());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("one execution of it (--trace"), "{out}");
+    for step in ["take IOLOCK (excl)", "xfs_iomap_valid", "=> no violation in this execution"] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+    // Without --trace a pass is one line.
+    let (plain, _) = text(&iomc(&args));
+    assert!(!plain.contains("one execution of it"), "{plain}");
 }

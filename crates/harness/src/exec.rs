@@ -175,6 +175,12 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
     }
 }
 
+/// Run the scenario once and return what the oracle saw, violation or not ([`oracle::observe`]).
+pub fn execute_observed(p: &Prepared, backend: Backend) -> Violation {
+    let (world, _) = run_scenario::<false>(p, backend);
+    oracle::observe(&world, p)
+}
+
 /// Build a world for `backend`, run the scenario once, and check it.
 pub fn execute(p: &Prepared, backend: Backend) -> Option<Violation> {
     let (world, _) = run_scenario::<false>(p, backend);

@@ -18,7 +18,7 @@ pub mod oracle;
 pub mod render;
 pub mod token;
 
-use iomc_explore::{explore, Body, Budget, Exec, ProgressFn, Report, ShuttleKind, Stop, Strategy};
+use iomc_explore::{explore, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop, Strategy};
 use iomc_models::{Behaviour, Geometry};
 use iomc_scenario::{Scenario, Verdict};
 use iomc_sync::Spawner;
@@ -144,6 +144,9 @@ pub struct CheckResult {
     pub token: Option<String>,
     /// Other violation classes met while searching for the expected one.
     pub other: OtherFindings,
+    /// A replay token per class in `other`: the first execution of that class the same search
+    /// met ([`token_for_class`]).
+    pub other_tokens: BTreeMap<Verdict, String>,
 }
 
 impl CheckResult {
@@ -197,6 +200,15 @@ pub fn preflight(p: &Prepared, strategy: &Strategy) -> Result<(), String> {
         .map_err(|e| format!("{}: {} threads: {e}", p.scenario.file, p.scenario.threads.len()))
 }
 
+/// One execution to show for a check that found nothing (`iomc check --trace` on a pass): loom's
+/// first execution at bound 0, the threads run one after another without preemption, with
+/// every event and the oracle's verdict on it. `None` if that execution could not run.
+pub fn representative(p: &Arc<Prepared>) -> Option<Found<Violation>> {
+    let pp = p.clone();
+    let body: Body<Violation> = Arc::new(move |e: &Exec| Some(exec::execute_observed(&pp, e.backend)));
+    explore(&Strategy::LoomReplay { bound: 0, exec: 1 }, Budget::default(), body, None).found
+}
+
 /// Violations of other classes seen while searching for the expected one.
 pub type OtherFindings = BTreeMap<Verdict, (u64, Violation)>;
 
@@ -207,14 +219,39 @@ pub type OtherFindings = BTreeMap<Verdict, (u64, Violation)>;
 /// kernel"); executions with other violations are counted in `other` and the search goes on.
 /// When it expects `pass` (or nothing), any violation ends the search.
 pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Option<ProgressFn>) -> CheckResult {
+    let target = p.scenario.expected(&p.preset).cloned().filter(|v| *v != Verdict::Pass);
+    check_for(p, strategy, budget, progress, target, None)
+}
+
+/// A replay of `strategy` (a [`Strategy::LoomReplay`] or [`Strategy::ShuttleReplay`]) made by a
+/// search that looked for class `target`: executions before the token's one that show another
+/// class are passed over as that search passed over them, and the token's own execution ends
+/// the replay whatever it shows (so a token that no longer reproduces says what it saw).
+pub fn replay(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, target: Option<Verdict>) -> CheckResult {
+    let at = match strategy {
+        Strategy::LoomReplay { exec, .. } => Some(*exec),
+        _ => Some(1),
+    };
+    check_for(p, strategy, budget, None, target, at)
+}
+
+/// [`check`] looking for executions of class `target` (`None`: any violation ends the search);
+/// any violation in execution `at` of a pass ends it too.
+fn check_for(
+    p: Arc<Prepared>,
+    strategy: &Strategy,
+    budget: Budget,
+    progress: Option<ProgressFn>,
+    target: Option<Verdict>,
+    at: Option<u64>,
+) -> CheckResult {
     let expected = p.scenario.expected(&p.preset).cloned();
-    let target = expected.clone().filter(|v| *v != Verdict::Pass);
     let other: Arc<Mutex<OtherFindings>> = Arc::new(Mutex::new(BTreeMap::new()));
     let (pp, oo) = (p.clone(), other.clone());
     let body: Body<Violation> = Arc::new(move |e: &Exec| {
         let v = exec::execute(&pp, e.backend)?;
         match &target {
-            Some(t) if *t != v.verdict => {
+            Some(t) if *t != v.verdict && at != Some(e.index) => {
                 let mut o = oo.lock().unwrap_or_else(|e| e.into_inner());
                 o.entry(v.verdict.clone()).or_insert((0, v)).0 += 1;
                 None
@@ -258,5 +295,23 @@ pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Op
         (None, Stop::Found) => Outcome::Error("found without a finding".into()),
     };
     let token = report.found.as_ref().and_then(|f| token::encode(&p, strategy, f));
-    CheckResult { prepared: p, expected, outcome, report, strategy: strategy.clone(), token, other }
+    let other_tokens = other
+        .keys()
+        .filter(|_| report.stop != Stop::Interrupted)
+        .filter_map(|v| Some((v.clone(), token_for_class(&p, strategy, budget, v)?)))
+        .collect();
+    CheckResult { prepared: p, expected, outcome, report, strategy: strategy.clone(), token, other, other_tokens }
+}
+
+/// A replay token for the first execution of class `class` that `strategy` meets: the same
+/// search again, stopping at that class. Searches are deterministic (loom's DFS order, a seeded
+/// PCT), and which executions a search visits does not depend on what the closure returns, so
+/// this is the execution the first search counted first, found again. Costs at most the first
+/// search's executions up to that one. `None` for stress runs (no schedule) or when the budget
+/// ran out first.
+pub fn token_for_class(p: &Arc<Prepared>, strategy: &Strategy, budget: Budget, class: &Verdict) -> Option<String> {
+    let (pp, want) = (p.clone(), class.clone());
+    let body: Body<Violation> = Arc::new(move |e: &Exec| exec::execute(&pp, e.backend).filter(|v| v.verdict == want));
+    let report = explore(strategy, budget, body, None);
+    token::encode(p, strategy, report.found.as_ref()?)
 }

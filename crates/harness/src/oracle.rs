@@ -436,9 +436,32 @@ fn warning_violation(w: &Warning, names: &[String]) -> (Verdict, String) {
 /// invariants, then the page-cache view, then the durable view); the durable view is checked
 /// even after an earlier finding, so a report also says whether the data reached the disk.
 pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
+    let (found, before) = findings(w, p);
+    let (verdict, summary, detail) = found?;
+    let (events, ops, _) = w.rec.snapshot();
+    Some(Violation { verdict, summary, detail, events, events_before_check: before, ops })
+}
+
+/// [`check`] for an execution shown whatever it found (`iomc check --trace` on a pass): a
+/// finding, or a `pass` with the events of the run and of the oracle's own flush.
+pub fn observe(w: &World, p: &Prepared) -> Violation {
+    let (found, before) = findings(w, p);
+    let (verdict, summary, detail) = found.unwrap_or_else(|| {
+        let why = "no violation in this execution: every byte read, cached and on disk as allowed";
+        (Verdict::Pass, why.to_string(), Vec::new())
+    });
+    let (events, ops, _) = w.rec.snapshot();
+    Violation { verdict, summary, detail, events, events_before_check: before, ops }
+}
+
+/// The first finding of a finished execution (verdict, summary, detail) and the number of
+/// events before the oracle's own flush.
+type Finding = (Verdict, String, Vec<String>);
+
+fn findings(w: &World, p: &Prepared) -> (Option<Finding>, usize) {
     let (ops, warnings) = w.rec.history();
     let ws = writes(&ops, p.geo.max_folio_pages() * p.geo.page_size);
-    let mut found: Vec<(Verdict, String, Vec<String>)> = Vec::new();
+    let mut found: Vec<Finding> = Vec::new();
     if let Some(warn) = warnings.first() {
         let (v, s) = warning_violation(warn, &p.actor_names);
         found.push((v, s, Vec::new()));
@@ -488,9 +511,7 @@ pub fn check(w: &World, p: &Prepared) -> Option<Violation> {
             }
         }
     }
-    let (verdict, summary, detail) = found.into_iter().next()?;
-    let (events, ops, _) = w.rec.snapshot();
-    Some(Violation { verdict, summary, detail, events, events_before_check: before, ops })
+    (found.into_iter().next(), before)
 }
 
 #[cfg(test)]

@@ -238,30 +238,52 @@ pub fn wrapped(text: &str, indent: usize) -> String {
 /// How the search ended, in words ("exhaustive, loom bound 3").
 fn how(r: &CheckResult) -> String {
     let rep = &r.report;
+    let pct_then_loom = matches!(r.strategy, Strategy::PctThenLoom { .. });
     match (&rep.stop, rep.bound) {
         (Stop::Exhausted, Some(b)) if rep.presearch > 0 => {
             format!("{} PCT, then loom: exhaustive under loom bound {b}", rep.presearch)
         }
+        // One thread: nothing for PCT to reorder, so the default strategy runs loom alone.
+        (Stop::Exhausted, Some(b)) if pct_then_loom => {
+            format!("loom (one thread: no PCT phase), exhaustive under loom bound {b}")
+        }
         (Stop::Exhausted, Some(b)) => format!("{}, exhaustive under loom bound {b}", r.strategy.name()),
         (Stop::Exhausted, None) => format!("{}, exhaustive", r.strategy.name()),
+        (_, Some(b)) if pct_then_loom && rep.presearch > 0 => format!("{} PCT, then loom bound {b}", rep.presearch),
+        (_, Some(b)) if pct_then_loom => format!("loom bound {b}"),
         (_, Some(b)) => format!("{}, loom bound {b}", r.strategy.name()),
+        // The default strategy stopped in its PCT phase: loom never ran.
+        (_, None) if pct_then_loom => format!("PCT depth {DEFAULT_PCT_DEPTH}; loom not run"),
         (Stop::IterationLimit, None) => format!("{}, sampled, not exhaustive", r.strategy.name()),
         (_, None) => r.strategy.name(),
+    }
+}
+
+/// `1 execution`, `2 executions`.
+pub fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
 /// The one-line summary of a check (at most about 100 columns).
 pub fn result_line(r: &CheckResult) -> String {
     let p = &r.prepared;
-    let exp = r.expected.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+    let exp = r
+        .expected
+        .as_ref()
+        .map(|e| format!("expected {e}"))
+        .unwrap_or_else(|| "no expectation: the preset is not in [expect]".into());
     let mark = if r.matches() { "ok  " } else { "FAIL" };
     let sets = if p.overrides.is_empty() { String::new() } else { format!(" --set {}", p.overrides.join(",")) };
     let line = format!(
-        "{mark} {} [{}{sets}]: {} (expected {exp}); {} executions ({}) in {:.2?}",
+        "{mark} {} [{}{sets}]: {} ({exp}); {} ({}) in {:.2?}",
         p.scenario.name,
         p.preset,
         r.outcome.label(),
-        r.report.executions,
+        plural(r.report.executions, "execution"),
         how(r),
         r.report.elapsed
     );
@@ -270,6 +292,17 @@ pub fn result_line(r: &CheckResult) -> String {
         l.insert_str(0, "     ");
     }
     out.join("\n")
+}
+
+/// `iomc check --trace` on a check that found nothing: one execution of it (the
+/// [`crate::representative`] one), every event, and what the oracle said about it.
+pub fn representative_report(v: &Violation, names: &[String]) -> String {
+    let mut out = wrapped(
+        "one execution of it (--trace; loom bound 0, execution 1: the threads one after another, no preemption):",
+        5,
+    );
+    out.push_str(&timeline(v, names, true));
+    out
 }
 
 /// Everything to print for a check: the line, and for a violation its story and replay.
@@ -285,36 +318,55 @@ pub fn full_report(r: &CheckResult, trace: bool) -> String {
         Outcome::Verdict(_) => {}
     }
     for (v, (n, first)) in &r.other {
-        let text = format!("also seen while searching: {v} in {n} execution(s), e.g. {}", first.summary);
+        let text = format!("also seen while searching: {v} in {}, e.g. {}", plural(*n, "execution"), first.summary);
         out.push_str(&wrapped(&text, 5));
+        if let Some(t) = r.other_tokens.get(v) {
+            out.push_str(&format!("       iomc replay '{t}'\n"));
+        }
     }
     if let Some(f) = &r.report.found {
         let v = &f.finding;
         let names = &r.prepared.actor_names;
         out.push_str(&wrapped(&v.summary, 5));
+        let preemptions =
+            |b: u32| if b == 1 { "at most 1 preemption".to_string() } else { format!("at most {b} preemptions") };
+        let changes = |d: usize| {
+            if d == 2 {
+                "at most 1 priority change".to_string()
+            } else {
+                format!("at most {} priority changes", d - 1)
+            }
+        };
         let at = match (f.bound, &r.strategy) {
             (Some(0), _) => format!("execution {} of loom bound 0 (no preemptions)", f.exec),
             (Some(b), Strategy::Loom { min_bound, .. }) if b > *min_bound => format!(
-                "execution {} of loom bound {b}: at most {b} preemptions; bound {} was explored without finding it",
+                "execution {} of loom bound {b}: {}; bound {} was explored without finding it",
                 f.exec,
+                preemptions(b),
+                b - 1
+            ),
+            (Some(b), Strategy::PctThenLoom { .. }) if r.report.presearch > 0 => format!(
+                "execution {} of loom bound {b}, after {}: {}; bound {} was explored without finding it",
+                f.exec,
+                plural(r.report.presearch, "PCT execution"),
+                preemptions(b),
                 b - 1
             ),
             (Some(b), Strategy::PctThenLoom { .. }) => format!(
-                "execution {} of loom bound {b}, after {} PCT executions: at most {b} preemptions; bound {} was \
-                 explored without finding it",
+                "execution {} of loom bound {b} (one thread: no PCT phase): {}; bound {} was explored without \
+                 finding it",
                 f.exec,
-                r.report.presearch,
+                preemptions(b),
                 b - 1
             ),
             (None, Strategy::PctThenLoom { .. }) => format!(
-                "execution {} of the PCT phase (depth {DEFAULT_PCT_DEPTH}): at most {} priority changes; \
-                 loom was not needed",
+                "execution {} of the PCT phase (depth {DEFAULT_PCT_DEPTH}): {}; loom was not needed",
                 f.exec,
-                DEFAULT_PCT_DEPTH - 1
+                changes(DEFAULT_PCT_DEPTH)
             ),
-            (Some(b), _) => format!("execution {} of loom bound {b}: at most {b} preemptions", f.exec),
+            (Some(b), _) => format!("execution {} of loom bound {b}: {}", f.exec, preemptions(b)),
             (None, Strategy::Shuttle { kind: ShuttleKind::Pct { depth }, .. }) => {
-                format!("execution {} of PCT depth {depth}: at most {} priority changes", f.exec, depth - 1)
+                format!("execution {} of PCT depth {depth}: {}", f.exec, changes(*depth))
             }
             (None, _) => format!("execution {}", f.exec),
         };
