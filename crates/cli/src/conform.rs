@@ -136,7 +136,7 @@ impl Mounts {
     pub fn unmount_all(&mut self) {
         for (_, m) in std::mem::take(&mut self.by_block) {
             if let Err(e) = m.unmount() {
-                errln!("warning: {e}");
+                tracing::warn!("{e}");
             }
         }
     }
