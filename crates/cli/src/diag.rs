@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use iomc_explore::{Progress, ProgressFn};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -36,6 +36,10 @@ const CHECKERS: &[&str] = &["loom", "shuttle", "generator"];
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
+/// The spinner being drawn, if any: diagnostics are written with it suspended, so a line
+/// never lands in the middle of it.
+static SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
 /// Was `-q` given? (No progress lines then.)
 pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
@@ -46,7 +50,12 @@ struct Stderr;
 
 impl std::io::Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        out::stderr(&String::from_utf8_lossy(buf));
+        let text = String::from_utf8_lossy(buf);
+        let spinner = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match spinner {
+            Some(bar) if !bar.is_finished() => bar.suspend(|| out::stderr(&text)),
+            _ => out::stderr(&text),
+        }
         Ok(buf.len())
     }
 
@@ -148,6 +157,7 @@ pub fn progress(label: &str) -> (ProgressFn, Option<ProgressBar>) {
             ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
+        *SPINNER.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
         let b = bar.clone();
         let f: ProgressFn = Arc::new(move |p: Progress| b.set_message(progress_text(&label, &p)));
         (f, Some(bar))
