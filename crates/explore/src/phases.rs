@@ -70,6 +70,6 @@ mod tests {
     fn rates_and_durations_read_plainly() {
         assert_eq!(Rate(500, Duration::from_millis(250)).to_string(), "2000/s");
         assert_eq!(Rate(0, Duration::ZERO).to_string(), "0/s");
-        assert_eq!(Elapsed(Duration::from_micros(12_345)).to_string(), "12.35ms");
+        assert_eq!(Elapsed(Duration::from_micros(12_346)).to_string(), "12.35ms");
     }
 }
