@@ -52,21 +52,49 @@ fn without_times(s: &str) -> String {
     s.split_whitespace().map(|w| if is_time(w) { "T" } else { w }).collect::<Vec<_>>().join(" ")
 }
 
-/// A violation's replay token for [`LORE`] on linux-6.1, from the file `check` saves.
-fn lore_token() -> String {
-    let found = tmp("found");
-    let o = iomc(&["check", LORE, "--variant", "linux-6.1", "--found-dir", found.to_str().unwrap()]);
+/// A violation's replay token for [`LORE`] on linux-6.1 found by `backend`, from the file
+/// `check` saves.
+fn lore_token(backend: &str) -> String {
+    let found = tmp(&format!("found-{backend}"));
+    let o =
+        iomc(&["check", LORE, "--variant", "linux-6.1", "--backend", backend, "--found-dir", found.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let saved = std::fs::read_to_string(found.join("lore-2022-08-17-unwritten-linux-6.1.token")).unwrap();
     saved.lines().next().unwrap().trim().to_string()
 }
 
+/// Every two slices of a track either nest or are disjoint (what a viewer needs to stack them).
+fn assert_slices_nest(slices: &[&Value]) {
+    let mut by_tid: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
+    for s in slices {
+        let (ts, dur) = (s["ts"].as_u64().unwrap(), s["dur"].as_u64().unwrap());
+        by_tid.entry(s["tid"].as_u64().unwrap()).or_default().push((ts, ts + dur));
+    }
+    for (tid, mut spans) in by_tid {
+        spans.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+        let mut open: Vec<u64> = Vec::new();
+        for (start, end) in spans {
+            while open.last().is_some_and(|&e| e <= start) {
+                open.pop();
+            }
+            assert!(open.last().is_none_or(|&e| e >= end), "track {tid}: [{start}, {end}) overlaps without nesting");
+            open.push(end);
+        }
+    }
+}
+
 #[test]
 fn replay_writes_a_chrome_trace_with_a_track_per_actor_and_the_finding_last() {
-    let token = lore_token();
-    let dir = tmp("chrome");
+    // The default backend's token replays a shuttle schedule, loom's a loom execution index.
+    for backend in ["default", "loom"] {
+        chrome_trace_of(&lore_token(backend), backend);
+    }
+}
+
+fn chrome_trace_of(token: &str, backend: &str) {
+    let dir = tmp(&format!("chrome-{backend}"));
     let file = dir.join("trace.json");
-    let o = iomc(&["replay", &token, "--brief", "--chrome-trace", file.to_str().unwrap()]);
+    let o = iomc(&["replay", token, "--brief", "--chrome-trace", file.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("zeroed-data"), "the report is printed as without the flag: {out}");
@@ -114,6 +142,7 @@ fn replay_writes_a_chrome_trace_with_a_track_per_actor_and_the_finding_last() {
         assert!(slices.iter().any(|s| s["name"] == func), "no {func} slice");
     }
     assert!(slices.iter().any(|s| s["cat"] == "lock" && s["dur"].as_u64().unwrap() > 1), "no lock held as a span");
+    assert_slices_nest(&slices);
 
     // The finding: a global instant, last, named by the verdict class.
     let last = events.last().unwrap();
