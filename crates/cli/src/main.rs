@@ -195,7 +195,7 @@ enum Cmd {
         /// Also write the execution as Chrome trace-event JSON to this file (atomically), for
         /// https://ui.perfetto.dev or chrome://tracing: a track per actor, kernel functions and
         /// locks held as slices, the finding as an instant event.
-        #[arg(long, value_parser = parse_new_file)]
+        #[arg(long, value_name = "FILE", value_parser = parse_new_file)]
         chrome_trace: Option<PathBuf>,
     },
     /// Undo each part of the 6.2 fix, and each safety-relevant model step, one at a time on
