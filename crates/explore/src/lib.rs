@@ -25,6 +25,11 @@
 //! checker early (for loom by unwinding with a private payload that a quiet panic hook hides).
 //! Every run reports how many executions it explored and whether the search was exhaustive,
 //! so a "pass" can always say what it rests on.
+//!
+//! Diagnostics: each phase (PCT, random, DFS, loom, stress, a replay) has a `tracing` span,
+//! `phase{kind}`, and each loom pass one under it, `bound{bound}`; a debug event ends each with
+//! its executions, elapsed time, rate and [`Stop::label`]. They are created between the
+//! checkers' runs and never entered while a model runs ([`explore_in`] takes the parent span).
 
 mod loom_run;
 mod panics;
