@@ -136,7 +136,7 @@ impl Mounts {
     pub fn unmount_all(&mut self) {
         for (_, m) in std::mem::take(&mut self.by_block) {
             if let Err(e) = m.unmount() {
-                errln!("warning: {e}");
+                tracing::warn!("{e}");
             }
         }
     }
@@ -265,9 +265,7 @@ fn save(dir: &Path, s: &Scenario, comment: &[String]) -> Result<PathBuf, String>
         }
         n += 1;
     };
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, s.to_toml(comment)).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::files::write_atomically(&path, &s.to_toml(comment)).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

@@ -2,8 +2,7 @@
 //! presets. See the README for the commands and exit statuses.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use iomc_explore::{Budget, Progress, ProgressFn, ShuttleKind, Strategy, DEFAULT_PCT_DEPTH};
+use iomc_explore::{Budget, Progress, ShuttleKind, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_harness::{
     check, fuzz, json, loom_bound, matrix, mutants, pct_phase, preflight, render, token, CheckResult, Outcome,
     Prepared, DEFAULT_PCT_ITERATIONS,
@@ -16,7 +15,10 @@ mod out;
 mod conform;
 mod shard;
 use shard::shard_strategy;
-use std::io::IsTerminal;
+mod diag;
+mod files;
+use diag::progress;
+use files::{parse_new_file, parse_out_dir, parse_out_file, write_atomically};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +42,13 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// More diagnostics on stderr: -v a span per check, phase and loom bound with executions,
+    /// rates and why each stopped; -vv trace. RUST_LOG, when set, chooses instead.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// No progress lines or diagnostics on stderr (errors still print).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -129,30 +138,6 @@ fn parse_knob(s: &str) -> Result<String, String> {
     b.set(s).map(|()| s.to_string())
 }
 
-/// An output file (`--junit`): not empty, not an existing directory.
-fn parse_out_file(s: &str) -> Result<PathBuf, String> {
-    let p = PathBuf::from(s);
-    if s.is_empty() {
-        return Err("an empty path; expected a file to write".into());
-    }
-    if p.is_dir() {
-        return Err(format!("{s} is a directory; expected a file to write"));
-    }
-    Ok(p)
-}
-
-/// An output directory (`--found-dir`, `--out`): not empty, not an existing non-directory.
-fn parse_out_dir(s: &str) -> Result<PathBuf, String> {
-    let p = PathBuf::from(s);
-    if s.is_empty() {
-        return Err("an empty path; expected a directory".into());
-    }
-    if p.exists() && !p.is_dir() {
-        return Err(format!("{s} exists and is not a directory"));
-    }
-    Ok(p)
-}
-
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard takes K/N, got {s:?}"))?;
     let k: u64 = k.parse().map_err(|_| format!("--shard: {k:?} is not a number"))?;
@@ -207,6 +192,11 @@ enum Cmd {
         /// directory, the directories above it, and the directories above the iomc executable).
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// Also write the execution as Chrome trace-event JSON to this file (atomically), for
+        /// https://ui.perfetto.dev or chrome://tracing: a track per actor, kernel functions and
+        /// locks held as slices, the finding as an instant event.
+        #[arg(long, value_name = "FILE", value_parser = parse_new_file)]
+        chrome_trace: Option<PathBuf>,
     },
     /// Undo each part of the 6.2 fix, and each safety-relevant model step, one at a time on
     /// linux-6.2: which shipped scenario notices?
@@ -290,30 +280,6 @@ enum Cmd {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
     },
-}
-
-/// Progress for long runs: a spinner on a terminal, a plain line every second otherwise.
-fn progress(label: &str) -> (ProgressFn, Option<ProgressBar>) {
-    let label = label.to_string();
-    if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        let b = bar.clone();
-        let f: ProgressFn = Arc::new(move |p: Progress| b.set_message(progress_text(&label, &p)));
-        (f, Some(bar))
-    } else {
-        (Arc::new(move |p: Progress| errln!("{}", progress_text(&label, &p))), None)
-    }
-}
-
-fn progress_text(label: &str, p: &Progress) -> String {
-    let secs = p.elapsed.as_secs_f64();
-    let rate = p.executions as f64 / secs.max(1e-9);
-    let bound = p.bound.map(|b| format!(", loom bound {b}")).unwrap_or_default();
-    format!("{label}: {} executions, {rate:.0}/s, {secs:.0}s{bound}", p.executions)
 }
 
 /// Every scenario under `paths`, and a message per file that is not one (file:line:col).
@@ -430,7 +396,7 @@ fn run_checks(paths: &[PathBuf], a: &ExploreArgs, mut each: impl FnMut(&CheckRes
         }
     }
     if let Some((k, n)) = a.shard {
-        errln!("shard {k}/{n}: {} of {jobs_seen} checks", jobs.len());
+        tracing::info!("shard {k}/{n}: {} of {jobs_seen} checks", jobs.len());
     }
     let mut results = Vec::new();
     for (p, strategy) in jobs {
@@ -486,7 +452,7 @@ fn save_found(dir: &Path, r: &CheckResult) {
     );
     for (name, text) in [(format!("{stem}.token"), token_text), (format!("{stem}.toml"), scenario_text)] {
         if let Err(e) = write_atomically(&dir.join(&name), &text) {
-            errln!("warning: cannot save {}: {e}", dir.join(name).display());
+            tracing::warn!("cannot save {}: {e}", dir.join(name).display());
         }
     }
 }
@@ -522,22 +488,12 @@ fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, fo
     status(&checks)
 }
 
-/// Write `contents` to `path` atomically: a temporary file beside it, then a rename.
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let written = std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        // Leave nothing behind (a partial temporary, or one the rename refused).
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
 fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
-    let checks = match run_checks(paths, a, |r| errln!("{}", render::result_line(r))) {
+    let checks = match run_checks(paths, a, |r| {
+        if !diag::quiet() {
+            errln!("{}", render::result_line(r));
+        }
+    }) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -557,7 +513,7 @@ fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
     status(&checks)
 }
 
-fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>) -> u8 {
+fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>, chrome: Option<&Path>) -> u8 {
     let t = match token::decode(tok) {
         Ok(t) => t,
         Err(e) => {
@@ -613,7 +569,17 @@ fn cmd_replay(tok: &str, brief: bool, format: Format, scenario: Option<&Path>) -
         Format::Json => out!("{}", json::run(std::slice::from_ref(&r))),
     }
     match verified {
-        Ok(()) => EXIT_OK,
+        Ok(()) => match chrome.map(|path| (path, files::write_chrome_trace(&r, path))) {
+            Some((_, Err(e))) => {
+                errln!("error: --chrome-trace: {e}");
+                EXIT_BAD_INPUT
+            }
+            Some((path, Ok(()))) => {
+                tracing::info!("Chrome trace written to {} (open it in https://ui.perfetto.dev)", path.display());
+                EXIT_OK
+            }
+            None => EXIT_OK,
+        },
         Err(_) if INTERRUPTED.load(Ordering::Relaxed) => {
             errln!("interrupted: the replay did not finish");
             EXIT_INCOMPLETE
@@ -636,16 +602,20 @@ fn cmd_mutants(paths: &[PathBuf], only: &[String]) -> u8 {
         }
     };
     let budget = Budget { cancel: Some(&INTERRUPTED), ..Budget::default() };
-    errln!(
-        "undoing one fix (on the preset that has it) or one model step (on {}) at a time; unmutated baselines first",
-        mutants::BASE
-    );
+    if !diag::quiet() {
+        errln!(
+            "undoing one fix (on the preset that has it) or one model step (on {}) at a time; unmutated baselines first",
+            mutants::BASE
+        );
+    }
     let rows = mutants::run(&scenarios, only, budget, |r| {
         let what = match &r.caught_by {
             Some((s, _, got)) => format!("caught by {s} ({got})"),
             None => "SURVIVED".into(),
         };
-        errln!("  {}: {what}", r.set);
+        if !diag::quiet() {
+            errln!("  {}: {what}", r.set);
+        }
     });
     out!("{}", mutants::table(&rows));
     if INTERRUPTED.load(Ordering::Relaxed) {
@@ -841,7 +811,7 @@ fn check_env() -> Result<(), String> {
         }
     }
     if let Ok(seed) = std::env::var("SHUTTLE_RANDOM_SEED") {
-        errln!("note: SHUTTLE_RANDOM_SEED={seed} replaces every shuttle seed (--seed and the shards' seeds)");
+        tracing::info!("SHUTTLE_RANDOM_SEED={seed} replaces every shuttle seed (--seed and the shards' seeds)");
     }
     Ok(())
 }
@@ -863,6 +833,10 @@ fn run() -> u8 {
             return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
+    if let Err(e) = diag::init(cli.verbose, cli.quiet) {
+        errln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     if let Err(e) = check_env() {
         errln!("error: {e}");
         return EXIT_BAD_INPUT;
@@ -886,7 +860,9 @@ fn run() -> u8 {
             cmd_check(&paths, &explore, trace, format, &found_dir)
         }
         Cmd::Matrix { paths, explore, junit } => cmd_matrix(&paths, &explore, junit.as_deref()),
-        Cmd::Replay { token, brief, format, scenario } => cmd_replay(&token, brief, format, scenario.as_deref()),
+        Cmd::Replay { token, brief, format, scenario, chrome_trace } => {
+            cmd_replay(&token, brief, format, scenario.as_deref(), chrome_trace.as_deref())
+        }
         Cmd::Mutants { paths, only } => cmd_mutants(&paths, &only),
         Cmd::Fuzz { variant, cases, seed, iterations, unbiased, want, out } => {
             let want = match want.as_deref().map(|w| iomc_scenario::Verdict::parse(w).ok_or(w)) {

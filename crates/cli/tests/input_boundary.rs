@@ -11,7 +11,13 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Spawning a child forks this test process: until the child execs, it holds a copy of every
+/// pipe end open here, another test's included. The closed-stdout test must know its pipe has
+/// no reader left, so it spawns alone (write lock) while the others spawn under read locks.
+static SPAWN: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 fn iomc_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let _spawning = SPAWN.read().unwrap_or_else(|e| e.into_inner());
     let mut c = Command::new(env!("CARGO_BIN_EXE_iomc"));
     c.args(args).current_dir(dir);
     for (k, v) in env {
@@ -177,6 +183,7 @@ fn a_closed_stdout_ends_quietly() {
         &["list"][..],
         &["check", XFS_196, "--format", "json", "--found-dir", json_found.to_str().unwrap()][..],
     ] {
+        let alone = SPAWN.write().unwrap_or_else(|e| e.into_inner());
         let mut child = Command::new(env!("CARGO_BIN_EXE_iomc"))
             .args(args)
             .current_dir(root())
@@ -186,6 +193,7 @@ fn a_closed_stdout_ends_quietly() {
             .expect("spawn iomc");
         // Close the read end before iomc writes anything: its first write fails.
         drop(child.stdout.take());
+        drop(alone);
         let mut err = String::new();
         child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
         let status = child.wait().unwrap();

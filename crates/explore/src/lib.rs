@@ -25,9 +25,15 @@
 //! checker early (for loom by unwinding with a private payload that a quiet panic hook hides).
 //! Every run reports how many executions it explored and whether the search was exhaustive,
 //! so a "pass" can always say what it rests on.
+//!
+//! Diagnostics: each phase (PCT, random, DFS, loom, stress, a replay) has a `tracing` span,
+//! `phase{kind}`, and each loom pass one under it, `bound{bound}`; a debug event ends each with
+//! its executions, elapsed time, rate and [`Stop::label`]. They are created between the
+//! checkers' runs and never entered while a model runs ([`explore_in`] takes the parent span).
 
 mod loom_run;
 mod panics;
+mod phases;
 mod shuttle_run;
 mod stops;
 
@@ -52,6 +58,17 @@ pub enum ShuttleKind {
     },
     /// Exhaustive depth-first search without partial-order reduction.
     Dfs,
+}
+
+impl ShuttleKind {
+    /// The scheduler's name in diagnostics (`pct`, `random`, `dfs`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ShuttleKind::Random => "random",
+            ShuttleKind::Pct { .. } => "pct",
+            ShuttleKind::Dfs => "dfs",
+        }
+    }
 }
 
 /// How to explore.
@@ -226,6 +243,20 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// A short name for diagnostics (`exhausted`, `iteration-limit`, `deadlock`, ...).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Stop::Exhausted => "exhausted",
+            Stop::Found => "found",
+            Stop::IterationLimit => "iteration-limit",
+            Stop::WallBudget => "wall-budget",
+            Stop::Interrupted => "interrupted",
+            Stop::StepBudget { .. } => "step-budget",
+            Stop::Deadlock { .. } => "deadlock",
+            Stop::Panicked(_) => "panicked",
+        }
+    }
+
     /// Did the search cover what it set out to cover? False for every early stop (budgets,
     /// Ctrl-C, caps, failures): such a run must never be reported as a pass.
     pub fn is_complete(&self) -> bool {
@@ -303,30 +334,47 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// The model: build, run, check one execution.
 pub type Body<F> = Arc<dyn Fn(&Exec) -> Option<F> + Send + Sync>;
 
-/// Run `body` under `strategy`.
+/// Run `body` under `strategy`, its diagnostics (`tracing` spans per phase and loom bound)
+/// under the current span.
 pub fn explore<F: Send + 'static>(
     strategy: &Strategy,
     budget: Budget,
     body: Body<F>,
     progress: Option<ProgressFn>,
 ) -> Report<F> {
+    explore_in(strategy, budget, body, progress, &tracing::Span::current())
+}
+
+/// [`explore`] with its diagnostics under `parent`, a span the caller has not entered (no span
+/// is entered while the model runs: see the `phases` module).
+pub fn explore_in<F: Send + 'static>(
+    strategy: &Strategy,
+    budget: Budget,
+    body: Body<F>,
+    progress: Option<ProgressFn>,
+    parent: &tracing::Span,
+) -> Report<F> {
     panics::install_quiet_hook();
     let start = Instant::now();
     let mut report = match strategy {
-        Strategy::Loom { min_bound, max_bound } => {
-            loom_run::run_bounds(*min_bound, *max_bound, None, budget, body, progress, start)
-        }
-        Strategy::LoomReplay { bound, exec } => {
-            loom_run::run_bounds(*bound, *bound, Some(*exec), budget, body, progress, start)
-        }
-        Strategy::Shuttle { kind, iterations, seed } => {
+        Strategy::Loom { min_bound, max_bound } => phases::phase(parent, "loom", |span| {
+            loom_run::run_bounds(*min_bound, *max_bound, None, budget, body, progress, start, span)
+        }),
+        Strategy::LoomReplay { bound, exec } => phases::phase(parent, "loom-replay", |span| {
+            loom_run::run_bounds(*bound, *bound, Some(*exec), budget, body, progress, start, span)
+        }),
+        Strategy::Shuttle { kind, iterations, seed } => phases::phase(parent, kind.label(), |_| {
             shuttle_run::run(*kind, *iterations, *seed, budget, body, progress, start)
-        }
+        }),
         Strategy::PctThenLoom { pct_iterations, seed, max_bound } => {
-            pct_then_loom(*pct_iterations, *seed, *max_bound, budget, body, progress, start)
+            pct_then_loom(*pct_iterations, *seed, *max_bound, budget, body, progress, start, parent)
         }
-        Strategy::ShuttleReplay { schedule } => shuttle_run::replay(schedule, budget, body),
-        Strategy::Stress { iterations } => stress(*iterations, budget, body, progress, start),
+        Strategy::ShuttleReplay { schedule } => {
+            phases::phase(parent, "shuttle-replay", |_| shuttle_run::replay(schedule, budget, body))
+        }
+        Strategy::Stress { iterations } => {
+            phases::phase(parent, "stress", |_| stress(*iterations, budget, body, progress, start))
+        }
     };
     report.elapsed = start.elapsed();
     report
@@ -334,6 +382,7 @@ pub fn explore<F: Send + 'static>(
 
 /// [`Strategy::PctThenLoom`]: the PCT phase (skipped for 0 iterations), and loom only if
 /// that ran to its iteration count without a finding; one wall budget covers both.
+#[allow(clippy::too_many_arguments)] // the strategy's fields, the run's settings, the span
 fn pct_then_loom<F: Send + 'static>(
     pct_iterations: u64,
     seed: u64,
@@ -342,11 +391,14 @@ fn pct_then_loom<F: Send + 'static>(
     body: Body<F>,
     progress: Option<ProgressFn>,
     start: Instant,
+    parent: &tracing::Span,
 ) -> Report<F> {
     let mut done = 0;
     if pct_iterations > 0 {
         let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
-        let first = shuttle_run::run(pct, pct_iterations, seed, budget, body.clone(), progress.clone(), start);
+        let first = phases::phase(parent, pct.label(), |_| {
+            shuttle_run::run(pct, pct_iterations, seed, budget, body.clone(), progress.clone(), start)
+        });
         if first.stop != Stop::IterationLimit {
             // Found, or cut short (budget, Ctrl-C, deadlock, panic): that is the answer.
             return Report { presearch: first.executions, ..first };
@@ -360,7 +412,9 @@ fn pct_then_loom<F: Send + 'static>(
             p(x)
         })
     });
-    let r = loom_run::run_bounds(0, max_bound, None, budget, body, progress, start);
+    let r = phases::phase(parent, "loom", |span| {
+        loom_run::run_bounds(0, max_bound, None, budget, body, progress, start, span)
+    });
     Report { executions: r.executions + done, presearch: done, ..r }
 }
 

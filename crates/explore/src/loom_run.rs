@@ -1,7 +1,7 @@
 //! loom: iterative preemption bounds over `loom::model::Builder::check`.
 
 use crate::panics::{self, QuietGuard, StopExploring, Ticker};
-use crate::{stops, Body, Budget, Exec, Found, ProgressFn, Report, Stop};
+use crate::{phases, stops, Body, Budget, Exec, Found, ProgressFn, Report, Stop};
 use iomc_sync::waits::WaitFor;
 use iomc_sync::Backend;
 use std::panic::{self, AssertUnwindSafe};
@@ -17,7 +17,8 @@ enum Halt<F> {
 }
 
 /// Run bounds `lo..=hi`; with `target`, stop at that execution of the (single) pass, recording
-/// its lock state.
+/// its lock state. Each pass has a span under `phase` and a debug event when it ends.
+#[allow(clippy::too_many_arguments)] // the strategy's fields, the run's settings, the span
 pub(crate) fn run_bounds<F: Send + 'static>(
     lo: u32,
     hi: u32,
@@ -26,10 +27,13 @@ pub(crate) fn run_bounds<F: Send + 'static>(
     body: Body<F>,
     progress: Option<ProgressFn>,
     start: Instant,
+    phase: &tracing::Span,
 ) -> Report<F> {
     let mut total = 0u64;
     let ticker = Arc::new(Mutex::new(Ticker::new(progress, start)));
     for bound in lo..=hi {
+        let span = phases::bound_span(phase, bound);
+        let pass_start = Instant::now();
         let count = Arc::new(AtomicU64::new(0));
         let halt: Arc<Mutex<Option<Halt<F>>>> = Arc::new(Mutex::new(None));
         let (c, h, b, t) = (count.clone(), halt.clone(), body.clone(), ticker.clone());
@@ -89,18 +93,15 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             elapsed: start.elapsed(),
             presearch: 0,
         };
-        match (outcome, halted) {
+        let ended = match (outcome, halted) {
             (_, Some(Halt::Found(f, exec))) => {
                 let found = Found { finding: f, bound: Some(bound), exec, schedule: None };
-                return report(Some(found), Stop::Found);
+                Some(report(Some(found), Stop::Found))
             }
             (_, Some(Halt::ReplayMissed(i))) => {
-                return report(
-                    None,
-                    Stop::Panicked(format!("replay: execution {i} at bound {bound} found no violation")),
-                );
+                Some(report(None, Stop::Panicked(format!("replay: execution {i} at bound {bound} found no violation"))))
             }
-            (_, Some(Halt::Budget(stop))) => return report(None, stop),
+            (_, Some(Halt::Budget(stop))) => Some(report(None, stop)),
             (Err(p), None) => {
                 let msg = panics::panic_message(&*p);
                 let state = match state {
@@ -108,13 +109,17 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                     state => state,
                 };
                 let at = format!("execution {ran} at loom bound {bound}");
-                return report(None, stops::classify(msg, state, &budget, &at));
+                Some(report(None, stops::classify(msg, state, &budget, &at)))
             }
-            (Ok(()), None) => {
-                if target.is_some() {
-                    return report(None, Stop::Panicked(format!("replay: bound {bound} has fewer executions")));
-                }
+            (Ok(()), None) if target.is_some() => {
+                Some(report(None, Stop::Panicked(format!("replay: bound {bound} has fewer executions"))))
             }
+            (Ok(()), None) => None,
+        };
+        let stop = ended.as_ref().map_or(&Stop::Exhausted, |r| &r.stop);
+        phases::ended(&span, "bound", ran, pass_start.elapsed(), stop);
+        if let Some(r) = ended {
+            return r;
         }
     }
     Report {

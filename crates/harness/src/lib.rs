@@ -7,6 +7,8 @@
 //! asks the [`oracle`]. The result says what was found (or that nothing was), how many
 //! executions it took, under which bound, and carries a replay token.
 
+pub mod atomic;
+pub mod chrome;
 mod crash_view;
 pub mod exec;
 pub mod fuzz;
@@ -18,7 +20,7 @@ pub mod oracle;
 pub mod render;
 pub mod token;
 
-use iomc_explore::{explore, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop, Strategy};
+use iomc_explore::{explore, explore_in, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop, Strategy};
 use iomc_models::{Behaviour, Geometry};
 use iomc_scenario::{Scenario, Verdict};
 use iomc_sync::Spawner;
@@ -218,6 +220,9 @@ pub type OtherFindings = BTreeMap<Verdict, (u64, Violation)>;
 /// execution of that class (the expectation says "this corruption is reachable on this
 /// kernel"); executions with other violations are counted in `other` and the search goes on.
 /// When it expects `pass` (or nothing), any violation ends the search.
+///
+/// Diagnostics: a `tracing` span `check{scenario, preset, strategy}` holds the exploration's
+/// phase and bound spans, and a debug event ends it with the outcome.
 pub fn check(p: Arc<Prepared>, strategy: &Strategy, budget: Budget, progress: Option<ProgressFn>) -> CheckResult {
     let target = p.scenario.expected(&p.preset).cloned().filter(|v| *v != Verdict::Pass);
     check_for(p, strategy, budget, progress, target, None)
@@ -259,7 +264,17 @@ fn check_for(
             _ => Some(v),
         }
     });
-    let report = explore(strategy, budget, body, progress);
+    let span = tracing::info_span!(
+        "check",
+        scenario = %p.scenario.name,
+        preset = %p.preset,
+        sets = tracing::field::Empty,
+        strategy = %strategy.name()
+    );
+    if !p.overrides.is_empty() {
+        span.record("sets", p.overrides.join(","));
+    }
+    let report = explore_in(strategy, budget, body, progress, &span);
     let other = std::mem::take(&mut *other.lock().unwrap_or_else(|e| e.into_inner()));
     let first_other = other.keys().next().cloned();
     let outcome = match (&report.found, &report.stop) {
@@ -300,6 +315,13 @@ fn check_for(
         .filter(|_| report.stop != Stop::Interrupted)
         .filter_map(|v| Some((v.clone(), token_for_class(&p, strategy, budget, v)?)))
         .collect();
+    tracing::debug!(
+        parent: &span,
+        outcome = %outcome.label(),
+        executions = report.executions,
+        elapsed = %format!("{:.2?}", report.elapsed),
+        "check end"
+    );
     CheckResult { prepared: p, expected, outcome, report, strategy: strategy.clone(), token, other, other_tokens }
 }
 

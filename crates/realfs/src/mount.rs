@@ -168,7 +168,7 @@ pub fn install_cleanup_on_signal() -> Result<()> {
         let mut live = live();
         for (_, entry) in std::mem::take(&mut *live) {
             if let Err(e) = cleanup(&entry) {
-                eprintln!("iomc-realfs: cleanup of {}: {e}", entry.mountpoint.display());
+                tracing::warn!("iomc-realfs: cleanup of {}: {e}", entry.mountpoint.display());
             }
             let _ = fs::remove_dir_all(&entry.dir);
         }
@@ -395,7 +395,7 @@ impl XfsMount {
 impl Drop for XfsMount {
     fn drop(&mut self) {
         if let Err(e) = self.teardown() {
-            eprintln!("iomc-realfs: cleanup of {}: {e}", self.mountpoint.display());
+            tracing::warn!("iomc-realfs: cleanup of {}: {e}", self.mountpoint.display());
         }
     }
 }
