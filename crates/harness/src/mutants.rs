@@ -185,13 +185,18 @@ pub fn table(rows: &[MutantRow]) -> String {
     for r in rows {
         match &r.caught_by {
             Some((scn, exp, got)) => out.push_str(&format!(
-                "{:<w$}  caught by {scn}: {got} (expected {exp}) after {} checks, {:.1?}\n",
+                "{:<w$}  caught by {scn}: {got} (expected {exp}) after {}, {:.1?}\n",
                 name(r),
-                r.checks,
+                crate::render::plural(r.checks as u64, "check"),
                 r.elapsed
             )),
             None => {
-                out.push_str(&format!("{:<w$}  SURVIVED {} checks ({} executions)\n", name(r), r.checks, r.executions));
+                out.push_str(&format!(
+                    "{:<w$}  SURVIVED {} ({})\n",
+                    name(r),
+                    crate::render::plural(r.checks as u64, "check"),
+                    crate::render::plural(r.executions, "execution")
+                ));
                 if let Some((_, why)) = ARGUED.iter().find(|(m, _)| *m == r.set) {
                     out.push_str(&crate::render::wrapped(why, w + 4));
                 }
