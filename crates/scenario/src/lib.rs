@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod fields;
 mod files;
 pub mod generate;
 pub mod observe;
