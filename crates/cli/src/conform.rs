@@ -265,9 +265,8 @@ fn save(dir: &Path, s: &Scenario, comment: &[String]) -> Result<PathBuf, String>
         }
         n += 1;
     };
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, s.to_toml(comment)).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    iomc_harness::atomic::write_atomically(&path, s.to_toml(comment).as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

@@ -475,18 +475,12 @@ fn cmd_check(paths: &[PathBuf], a: &ExploreArgs, trace: bool, format: Format, fo
     status(&results)
 }
 
-/// Write `contents` to `path` atomically: a temporary file beside it, then a rename.
+/// Write `contents` to `path` atomically ([`iomc_harness::atomic::write_atomically`]), creating
+/// its directory first.
 fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let written = std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        // Leave nothing behind (a partial temporary, or one the rename refused).
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    iomc_harness::atomic::write_atomically(path, contents.as_bytes())
 }
 
 fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
@@ -496,7 +490,7 @@ fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
     };
     out!("{}", matrix::table(&results));
     if let Some(path) = junit {
-        if let Err(e) = write_atomically(path, &matrix::junit(&results)) {
+        if let Err(e) = matrix::junit(&results).and_then(|x| write_atomically(path, &x).map_err(|e| e.to_string())) {
             errln!("error: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }

@@ -7,6 +7,7 @@
 //! asks the [`oracle`]. The result says what was found (or that nothing was), how many
 //! executions it took, under which bound, and carries a replay token.
 
+pub mod atomic;
 mod crash_view;
 pub mod exec;
 pub mod fuzz;
