@@ -265,7 +265,7 @@ fn save(dir: &Path, s: &Scenario, comment: &[String]) -> Result<PathBuf, String>
         }
         n += 1;
     };
-    iomc_harness::atomic::write_atomically(&path, s.to_toml(comment).as_bytes())
+    iomc_harness::atomic::write_atomically(&path, s.to_toml(comment)?.as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
