@@ -19,6 +19,11 @@
 //! [`report::markdown`] prints the tables with the machine described, and checks each figure
 //! against the performance targets. Timings are never asserted in tests.
 
+/// The `tracing` filter when RUST_LOG is unset: this crate's progress events (info), and only
+/// warnings from the rest (shuttle logs an info event per run, loom a debug one per step).
+pub const DEFAULT_LOG: &str = "warn,iomc_bench=info";
+
+pub mod child;
 pub mod machine;
 pub mod measure;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The measurements. Each section runs the public harness API (`check` with a strategy and a
 //! wall-clock budget) and keeps plain numbers; `report` turns them into tables.
 
+use crate::child;
 use crate::machine::{self, Cpu};
 use crate::stats::count;
 use iomc_explore::{Budget, ShuttleKind, Stop, Strategy, DEFAULT_PCT_DEPTH};
@@ -10,9 +11,9 @@ use iomc_harness::{
 use iomc_models::Behaviour;
 use iomc_scenario::{collect_files, Scenario, Verdict};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
 
 /// The preset of the fixed kernel.
 pub const FIXED: &str = "linux-6.2";
@@ -155,8 +156,8 @@ impl Config {
     }
 }
 
-/// One `check` call, reduced to numbers.
-#[derive(Clone, Debug)]
+/// One `check` call, reduced to numbers (also what the memory child reports, as JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Run {
     /// Executions explored.
     pub executions: u64,
@@ -259,11 +260,11 @@ fn load_extra(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
     Ok(out)
 }
 
-fn prepare(s: &Arc<Scenario>, preset: &str) -> Result<Arc<Prepared>, String> {
+pub(crate) fn prepare(s: &Arc<Scenario>, preset: &str) -> Result<Arc<Prepared>, String> {
     Prepared::new(s.clone(), preset, &[]).map(Arc::new)
 }
 
-fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
+pub(crate) fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
     if let Err(e) = preflight(p, strategy) {
         return Run {
             executions: 0,
@@ -315,112 +316,47 @@ pub struct ScenarioDefaults {
     pub stderr_lines: usize,
 }
 
-/// The hidden `__child <file> <wall secs>` subcommand: run every preset of one scenario with
-/// the default strategy and print tab-separated results, then the peak RSS and CPU time.
-pub fn child_main(file: &Path, wall: Duration) -> Result<(), String> {
-    let cpu0 = Cpu::now();
-    let s = Arc::new(Scenario::load(file, &Behaviour::preset_names()).map_err(|e| e.to_string())?);
-    let (base, _) = machine::memory_kib();
-    let strategy = default_strategy(&s);
-    println!("strategy\t{}", strategy_label(&strategy));
-    for (preset, expected, _) in &s.expect {
-        let p = prepare(&s, preset)?;
-        let r = run_check(&p, &strategy, wall);
-        println!(
-            "row\t{preset}\t{expected}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            r.executions,
-            r.secs,
-            r.outcome,
-            r.matches,
-            r.found,
-            r.stop,
-            r.bound.map(|b| b.to_string()).unwrap_or_default(),
-            r.presearch
-        );
-    }
-    let (peak, _) = machine::memory_kib();
-    let cpu = Cpu::now().since(cpu0);
-    println!("mem\t{peak}\t{base}");
-    println!("cpu\t{}\t{}", cpu.user, cpu.sys);
-    Ok(())
-}
-
-fn parse_child(scenario: &str, text: &str) -> ScenarioDefaults {
-    let mut d = ScenarioDefaults {
-        scenario: scenario.to_string(),
-        rows: Vec::new(),
-        strategy: String::new(),
-        peak_kib: 0,
-        base_kib: 0,
-        cpu: Cpu::default(),
-        error: None,
-        stderr_lines: 0,
-    };
-    for line in text.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        match f.as_slice() {
-            ["strategy", s] => d.strategy = s.to_string(),
-            ["row", preset, expected, execs, secs, outcome, matches, found, stop, bound, presearch] => d.rows.push((
-                preset.to_string(),
-                expected.to_string(),
-                Run {
-                    executions: execs.parse().unwrap_or(0),
-                    secs: secs.parse().unwrap_or(0.0),
-                    outcome: outcome.to_string(),
-                    matches: *matches == "true",
-                    found: *found == "true",
-                    stop: stop.to_string(),
-                    bound: bound.parse().ok(),
-                    presearch: presearch.parse().unwrap_or(0),
-                },
-            )),
-            ["mem", peak, base] => {
-                d.peak_kib = peak.parse().unwrap_or(0);
-                d.base_kib = base.parse().unwrap_or(0);
-            }
-            ["cpu", user, sys] => d.cpu = Cpu { user: user.parse().unwrap_or(0.0), sys: sys.parse().unwrap_or(0.0) },
-            _ => {}
-        }
-    }
-    d
-}
-
-fn defaults(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Vec<ScenarioDefaults> {
+fn defaults(cfg: &Config, scenarios: &[Arc<Scenario>]) -> Vec<ScenarioDefaults> {
     let mut out = Vec::new();
     for s in scenarios {
-        let wall = cfg.child_wall.as_secs_f64().to_string();
-        let child = Command::new(&cfg.exe).arg("__child").arg(&s.file).arg(&wall).output();
-        let d = match child {
-            Ok(o) if o.status.success() => {
-                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
-                let err = String::from_utf8_lossy(&o.stderr);
-                d.stderr_lines = err.lines().count();
-                if let Some(first) = err.lines().next() {
-                    log(&format!(
-                        "[default] {}: the child wrote {} lines to stderr, first: {first}",
-                        s.name, d.stderr_lines
-                    ));
-                }
-                d
-            }
-            Ok(o) => {
-                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
-                d.error = Some(format!("child exited {}: {}", o.status, String::from_utf8_lossy(&o.stderr).trim()));
-                d
-            }
+        let o = child::spawn(&cfg.exe, Path::new(&s.file), cfg.child_wall);
+        let stderr_lines = o.stderr.lines().count();
+        if let Some(first) = o.stderr.lines().next() {
+            warn!(scenario = %s.name, stderr_lines, "[default] {}: the child wrote {stderr_lines} lines to stderr, first: {first}", s.name);
+        }
+        let d = match o.report {
+            Ok(r) => ScenarioDefaults {
+                scenario: s.name.clone(),
+                rows: r.rows.into_iter().map(|row| (row.preset, row.expected, row.run)).collect(),
+                strategy: r.strategy,
+                peak_kib: r.peak_kib,
+                base_kib: r.base_kib,
+                cpu: r.cpu,
+                error: None,
+                stderr_lines,
+            },
             Err(e) => {
-                let mut d = parse_child(&s.name, "");
-                d.error = Some(format!("cannot run {:?}: {e}", cfg.exe));
-                d
+                error!(scenario = %s.name, "[default] {}: {e}", s.name);
+                ScenarioDefaults {
+                    scenario: s.name.clone(),
+                    rows: Vec::new(),
+                    strategy: String::new(),
+                    peak_kib: 0,
+                    base_kib: 0,
+                    cpu: Cpu::default(),
+                    error: Some(e),
+                    stderr_lines,
+                }
             }
         };
         for (preset, _, r) in &d.rows {
-            log(&format!(
+            info!(
+                scenario = %s.name, preset = %preset, executions = r.executions, secs = r.secs,
                 "[default] {} {preset}: {} in {} executions, {:.3} s",
                 s.name, r.outcome, r.executions, r.secs
-            ));
+            );
         }
-        log(&format!("[memory] {}: peak {} KiB", s.name, d.peak_kib));
+        info!(scenario = %s.name, peak_kib = d.peak_kib, "[memory] {}: peak {} KiB", s.name, d.peak_kib);
         out.push(d);
     }
     out
@@ -497,13 +433,7 @@ pub fn violation_cells(scenarios: &[Arc<Scenario>]) -> Vec<Cell> {
 }
 
 /// One search per seed 1..=`cfg.seeds` (each capped at `cfg.seed_wall`), until `cfg.cell_wall`.
-fn seeds(
-    cfg: &Config,
-    p: &Arc<Prepared>,
-    strategy: impl Fn(u64) -> Strategy,
-    label: &str,
-    log: &dyn Fn(&str),
-) -> Result<Vec<Run>, String> {
+fn seeds(cfg: &Config, p: &Arc<Prepared>, strategy: impl Fn(u64) -> Strategy, label: &str) -> Result<Vec<Run>, String> {
     let start = Instant::now();
     let mut runs = Vec::new();
     for seed in 1..=cfg.seeds {
@@ -518,33 +448,33 @@ fn seeds(
     }
     let found = runs.iter().filter(|r| r.found).count();
     let by_loom = runs.iter().filter(|r| r.found_by_loom()).count();
-    log(&format!(
+    info!(
         "[ttfv] {} {} {label}: found by {found} of {} seeds{} in {:.2} s",
         p.scenario.name,
         p.preset,
         runs.len(),
         if by_loom > 0 { format!(" ({by_loom} in a loom pass)") } else { String::new() },
         start.elapsed().as_secs_f64()
-    ));
+    );
     Ok(runs)
 }
 
 /// loom alone (`loom_strategy`: the default before it had a PCT phase) on each violation cell,
 /// repeated (run before any shuttle search, see [`run_all`]).
-fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
+fn ttfv_loom(cfg: &Config, cells: &[Cell]) -> Result<Vec<Vec<Run>>, String> {
     let mut out = Vec::new();
     for (s, preset, _) in cells {
         let p = prepare(s, preset)?;
         let strategy = loom_strategy(s);
         let loom: Vec<Run> = (0..cfg.repeats).map(|_| run_check(&p, &strategy, cfg.cell_wall)).collect();
         if let Some(r) = loom.first() {
-            log(&format!(
+            info!(
                 "[ttfv] {} {preset} loom: {} after {} executions, {:.2} ms",
                 s.name,
                 r.outcome,
                 r.executions,
                 r.secs * 1e3
-            ));
+            );
         }
         out.push(loom);
     }
@@ -553,38 +483,32 @@ fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec
 
 /// The default strategy (PCT, then loom) on each violation cell, one search per seed of its PCT
 /// phase. It runs shuttle and then loom in one call, as `iomc check` does.
-fn ttfv_default(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
+fn ttfv_default(cfg: &Config, cells: &[Cell]) -> Result<Vec<Vec<Run>>, String> {
     let mut out = Vec::new();
     for (s, preset, _) in cells {
         let p = prepare(s, preset)?;
-        out.push(seeds(cfg, &p, |seed| default_strategy_seeded(s, seed), "default", log)?);
+        out.push(seeds(cfg, &p, |seed| default_strategy_seeded(s, seed), "default")?);
     }
     Ok(out)
 }
 
-fn ttfv(
-    cfg: &Config,
-    cells: &[Cell],
-    loom: Vec<Vec<Run>>,
-    default: Vec<Vec<Run>>,
-    log: &dyn Fn(&str),
-) -> Result<Vec<Ttfv>, String> {
+fn ttfv(cfg: &Config, cells: &[Cell], loom: Vec<Vec<Run>>, default: Vec<Vec<Run>>) -> Result<Vec<Ttfv>, String> {
     let mut out = Vec::new();
     for (((s, preset, expected), loom), default) in cells.iter().zip(loom).zip(default) {
         let p = prepare(s, preset)?;
         let (n, pct) = (cfg.seed_iterations, ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH });
-        let pct = seeds(cfg, &p, |seed| Strategy::Shuttle { kind: pct, iterations: n, seed }, "pct", log)?;
+        let pct = seeds(cfg, &p, |seed| Strategy::Shuttle { kind: pct, iterations: n, seed }, "pct")?;
         let random =
-            seeds(cfg, &p, |seed| Strategy::Shuttle { kind: ShuttleKind::Random, iterations: n, seed }, "random", log)?;
+            seeds(cfg, &p, |seed| Strategy::Shuttle { kind: ShuttleKind::Random, iterations: n, seed }, "random")?;
         let cap = if is_lore(&s.name) && preset == BUGGY { cfg.stress_wall_lore } else { cfg.stress_wall_other };
         let start = Instant::now();
         let mut stress = Vec::new();
         while start.elapsed() < cap && stress.iter().filter(|r: &&Run| r.found).count() < cfg.stress_finds {
             let r = run_check(&p, &Strategy::Stress { iterations: u64::MAX / 2 }, cap.saturating_sub(start.elapsed()));
-            log(&format!(
+            info!(
                 "[ttfv] {} {preset} stress: {} after {} executions, {:.2} s",
                 s.name, r.outcome, r.executions, r.secs
-            ));
+            );
             let stop = !r.found;
             stress.push(r);
             if stop {
@@ -634,7 +558,7 @@ impl Exhaustive {
     }
 }
 
-fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Vec<Exhaustive>, String> {
+fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>]) -> Result<Vec<Exhaustive>, String> {
     let mut cells = Vec::new();
     for s in scenarios {
         if let Some(v) = s.expected(FIXED) {
@@ -654,10 +578,10 @@ fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> 
         let mut bounds = Vec::new();
         for &b in &cfg.bounds {
             let r = run_check(&p, &Strategy::Loom { min_bound: b, max_bound: b }, cfg.exhaustive_wall);
-            log(&format!(
+            info!(
                 "[exhaustive] {} {preset} bound {b}: {} executions, {:.3} s, {} ({})",
                 s.name, r.executions, r.secs, r.outcome, r.stop
-            ));
+            );
             bounds.push((b, r));
         }
         out.push(Exhaustive {
@@ -673,12 +597,7 @@ fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> 
 
 /// The default strategy's PCT phase alone on each exhaustive cell: what `iomc check` pays
 /// before its loom passes (a shuttle search: run after the loom ones, see [`run_all`]).
-fn pct_phase(
-    cfg: &Config,
-    scenarios: &[Arc<Scenario>],
-    ex: &[Exhaustive],
-    log: &dyn Fn(&str),
-) -> Result<Vec<Run>, String> {
+fn pct_phase(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive]) -> Result<Vec<Run>, String> {
     let mut out = Vec::new();
     for e in ex {
         let s = scenarios.iter().find(|s| s.name == e.scenario).ok_or("exhaustive cell without its scenario")?;
@@ -688,10 +607,10 @@ fn pct_phase(
         };
         let kind = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
         let r = run_check(&p, &Strategy::Shuttle { kind, iterations: pct_iterations, seed }, cfg.exhaustive_wall);
-        log(&format!(
+        info!(
             "[pct phase] {} {}: {} executions, {:.3} s, {} ({})",
             e.scenario, e.preset, r.executions, r.secs, r.outcome, r.stop
-        ));
+        );
         out.push(r);
     }
     Ok(out)
@@ -744,12 +663,7 @@ fn dfs_picks(scenarios: &[Arc<Scenario>], extra: &[Arc<Scenario>]) -> Vec<Arc<Sc
 /// loom at bounds 2 and 3 (from the exhaustive table, or run here for a bench-only scenario)
 /// and without a bound, on each DFS scenario (run before any shuttle search).
 #[allow(clippy::type_complexity)]
-fn dfs_loom(
-    cfg: &Config,
-    picks: &[Arc<Scenario>],
-    ex: &[Exhaustive],
-    log: &dyn Fn(&str),
-) -> Result<Vec<(Vec<(u32, Run)>, Run)>, String> {
+fn dfs_loom(cfg: &Config, picks: &[Arc<Scenario>], ex: &[Exhaustive]) -> Result<Vec<(Vec<(u32, Run)>, Run)>, String> {
     let mut out = Vec::new();
     for s in picks {
         let p = prepare(s, FIXED)?;
@@ -764,7 +678,7 @@ fn dfs_loom(
         }
         let unbounded = Strategy::Loom { min_bound: UNBOUNDED, max_bound: UNBOUNDED };
         let r = run_check(&p, &unbounded, cfg.dfs_wall);
-        log(&format!("[dfs] {} loom unbounded: {} executions, {:.2} s ({})", s.name, r.executions, r.secs, r.stop));
+        info!("[dfs] {} loom unbounded: {} executions, {:.2} s ({})", s.name, r.executions, r.secs, r.stop);
         out.push((bounded, r));
     }
     Ok(out)
@@ -775,14 +689,13 @@ fn dfs(
     shipped: &[Arc<Scenario>],
     picks: &[Arc<Scenario>],
     loom_runs: Vec<(Vec<(u32, Run)>, Run)>,
-    log: &dyn Fn(&str),
 ) -> Result<Vec<DfsRow>, String> {
     let mut out = Vec::new();
     for (s, (loom, loom_unbounded)) in picks.iter().zip(loom_runs) {
         let p = prepare(s, FIXED)?;
         let strategy = Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: cfg.dfs_cap, seed: 0 };
         let d = run_check(&p, &strategy, cfg.dfs_wall);
-        log(&format!("[dfs] {} shuttle dfs: {} executions, {:.2} s ({})", s.name, d.executions, d.secs, d.stop));
+        info!("[dfs] {} shuttle dfs: {} executions, {:.2} s ({})", s.name, d.executions, d.secs, d.stop);
         out.push(DfsRow {
             scenario: s.name.clone(),
             preset: FIXED.into(),
@@ -879,7 +792,7 @@ fn parallel(p: &Arc<Prepared>, kinds: &[ShuttleKind], wall: Duration) -> Portfol
     PortfolioRun { label, kinds: kinds.to_vec(), executions, secs, cpu: Cpu::now().since(cpu0), others }
 }
 
-fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Option<Portfolio>, String> {
+fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>]) -> Result<Option<Portfolio>, String> {
     let pass_on_fixed = |s: &&Arc<Scenario>| s.expected(FIXED) == Some(&Verdict::Pass);
     let s = PORTFOLIO_SCENARIOS
         .iter()
@@ -894,7 +807,7 @@ fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> R
     let mut runs: Vec<PortfolioRun> = Vec::new();
     for (round, kinds) in (0..cfg.portfolio_rounds.max(1)).flat_map(|r| plans.iter().map(move |k| (r, *k))) {
         let r = parallel(&p, kinds, cfg.portfolio_wall);
-        log(&format!(
+        info!(
             "[cores] {} {FIXED} {}: {} executions in {:.2} s = {:.0}/s (cpu user {:.2} s, sys {:.2} s; others {:.2} cores)",
             s.name,
             r.label,
@@ -904,7 +817,7 @@ fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> R
             r.cpu.user,
             r.cpu.sys,
             r.others
-        ));
+        );
         if round == 0 {
             runs.push(r);
         } else if let Some(best) = runs.iter_mut().find(|x| x.label == r.label) {
@@ -976,7 +889,7 @@ fn timed(p: &Arc<Prepared>, wall: Duration, strategy: impl Fn(u64) -> Strategy) 
     t
 }
 
-fn cost(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive], log: &dyn Fn(&str)) -> Result<Vec<Cost>, String> {
+fn cost(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive]) -> Result<Vec<Cost>, String> {
     let mut out = Vec::new();
     for s in scenarios {
         let preset = if s.expected(FIXED).is_some() {
@@ -998,13 +911,13 @@ fn cost(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive], log: &dyn 
             seed,
         });
         let stress = timed(&p, cfg.cost_wall, |_| Strategy::Stress { iterations: u64::MAX / 2 });
-        log(&format!(
+        info!(
             "[cost] {} {preset}: loom {:?} µs, shuttle {:?} µs, stress {:?} µs per execution",
             s.name,
             loom.and_then(|t| t.us()).map(|x| x.round()),
             shuttle.us().map(|x| x.round()),
             stress.us().map(|x| x.round())
-        ));
+        );
         out.push(Cost { scenario: s.name.clone(), preset, threads: s.threads.len(), loom, shuttle, stress });
     }
     Ok(out)
@@ -1057,7 +970,6 @@ pub fn overhead(
     scenarios: &[Arc<Scenario>],
     strategy: &Strategy,
     label: &str,
-    log: &dyn Fn(&str),
 ) -> Result<Vec<Overhead>, String> {
     let mut out = Vec::new();
     for s in overhead_cells(scenarios) {
@@ -1088,14 +1000,14 @@ pub fn overhead(
         let same_executions = counts.iter().flatten().all(|c| *c == first);
         let o = Overhead { scenario: s.name.clone(), preset: FIXED.into(), modes, same_executions };
         if let Some((all, oracle, record)) = o.shares() {
-            log(&format!(
+            info!(
                 "[overhead] {} {label}: harness {:.0}% (oracle {:.0}%, recording {:.0}%){}",
                 s.name,
                 all * 100.0,
                 oracle * 100.0,
                 record * 100.0,
                 if same_executions { "" } else { ", execution counts differ" }
-            ));
+            );
         }
         out.push(o);
     }
@@ -1153,7 +1065,7 @@ pub const NOISY: f64 = 0.25;
 
 /// Wait (at most 30 s) until other processes leave the machine idle for 3 s; false if they
 /// did not.
-fn wait_for_quiet(log: &dyn Fn(&str)) -> bool {
+fn wait_for_quiet() -> bool {
     let start = Instant::now();
     let mut quiet = 0;
     while start.elapsed() < Duration::from_secs(30) && quiet < 3 {
@@ -1161,7 +1073,7 @@ fn wait_for_quiet(log: &dyn Fn(&str)) -> bool {
         std::thread::sleep(Duration::from_secs(1));
         quiet = if machine::Busy::now().others_since(&b) < 0.1 { quiet + 1 } else { 0 };
     }
-    log(&format!("[quiet] waited {:.0} s for other processes", start.elapsed().as_secs_f64()));
+    info!("[quiet] waited {:.0} s for other processes", start.elapsed().as_secs_f64());
     quiet >= 3
 }
 
@@ -1172,21 +1084,20 @@ fn part<T>(
     sections: &mut Vec<Section>,
     name: &str,
     retries: usize,
-    log: &dyn Fn(&str),
     mut f: impl FnMut() -> Result<T, String>,
 ) -> Result<T, String> {
     let mut best: Option<(T, Section)> = None;
     let mut tries = 0;
     for attempt in 0..=retries {
         tries += 1;
-        if attempt > 0 && !wait_for_quiet(log) {
+        if attempt > 0 && !wait_for_quiet() {
             break;
         }
         let t0 = machine::Busy::now();
         let value = f()?;
         let t1 = machine::Busy::now();
         let sec = Section { name: name.into(), secs: t1.secs_since(&t0), others: t1.others_since(&t0), attempts: 1 };
-        log(&format!("[part] {name}: {:.1} s, other processes {:.2} cores", sec.secs, sec.others));
+        info!("[part] {name}: {:.1} s, other processes {:.2} cores", sec.secs, sec.others);
         let noisy = sec.others > NOISY;
         if best.as_ref().is_none_or(|(_, b)| sec.others < b.others) {
             best = Some((value, sec));
@@ -1201,7 +1112,7 @@ fn part<T>(
     Ok(value)
 }
 
-/// Run every measurement. `log` gets one progress line per measurement.
+/// Run every measurement, with one `tracing` info event of progress per measurement.
 ///
 /// Every loom-only search runs before the first shuttle search, then the default strategy
 /// (PCT, then loom in the same call, as `iomc check` runs it) and its PCT phase alone, then the
@@ -1211,7 +1122,7 @@ fn part<T>(
 /// lines). The explorer now installs shuttle's hook up front with a quiet hook above it, so a
 /// loom search after a shuttle one prints nothing (the default strategy relies on that); the
 /// order stays so that the loom-alone figures come from a process that has run no shuttle.
-pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
+pub fn run_all(cfg: &Config) -> Result<Results, String> {
     let start = Instant::now();
     let busy = machine::Busy::now();
     let load_before = machine::loadavg();
@@ -1222,35 +1133,32 @@ pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
     let r = cfg.retries;
     let mut sec = Vec::new();
     // loom (and the child processes).
-    let defaults = part(&mut sec, "1, 6: default strategy and memory (child processes)", r, log, || {
-        Ok(defaults(cfg, &scenarios, log))
-    })?;
-    let mut exhaustive = part(&mut sec, "3: exhaustive loom", 0, log, || exhaustive(cfg, &scenarios, log))?;
-    let loom_ttfv = part(&mut sec, "2: time to the violation, loom alone", r, log, || ttfv_loom(cfg, &cells, log))?;
+    let defaults =
+        part(&mut sec, "1, 6: default strategy and memory (child processes)", r, || Ok(defaults(cfg, &scenarios)))?;
+    let mut exhaustive = part(&mut sec, "3: exhaustive loom", 0, || exhaustive(cfg, &scenarios))?;
+    let loom_ttfv = part(&mut sec, "2: time to the violation, loom alone", r, || ttfv_loom(cfg, &cells))?;
     let loom_b2 = Strategy::Loom { min_bound: 2, max_bound: 2 };
-    let overhead_loom =
-        part(&mut sec, "8: harness overhead, loom", r, log, || overhead(cfg, &scenarios, &loom_b2, "loom", log))?;
-    let dfs_loom_runs = part(&mut sec, "4: loom without a bound", 0, log, || dfs_loom(cfg, &picks, &exhaustive, log))?;
+    let overhead_loom = part(&mut sec, "8: harness overhead, loom", r, || overhead(cfg, &scenarios, &loom_b2, "loom"))?;
+    let dfs_loom_runs = part(&mut sec, "4: loom without a bound", 0, || dfs_loom(cfg, &picks, &exhaustive))?;
     // The default strategy: shuttle (PCT), then loom, in one call.
-    let default_ttfv = part(&mut sec, "2: time to the violation, default strategy (PCT, then loom)", r, log, || {
-        ttfv_default(cfg, &cells, log)
-    })?;
-    let phase = part(&mut sec, "3: the default strategy's PCT phase on the same cells", r, log, || {
-        pct_phase(cfg, &scenarios, &exhaustive, log)
+    let default_ttfv =
+        part(&mut sec, "2: time to the violation, default strategy (PCT, then loom)", r, || ttfv_default(cfg, &cells))?;
+    let phase = part(&mut sec, "3: the default strategy's PCT phase on the same cells", r, || {
+        pct_phase(cfg, &scenarios, &exhaustive)
     })?;
     for (e, run) in exhaustive.iter_mut().zip(phase) {
         e.pct_phase = Some(run);
     }
     // shuttle and OS threads.
-    let ttfv = part(&mut sec, "2: time to the violation, PCT, random, stress", 0, log, || {
-        ttfv(cfg, &cells, loom_ttfv.clone(), default_ttfv.clone(), log)
+    let ttfv = part(&mut sec, "2: time to the violation, PCT, random, stress", 0, || {
+        ttfv(cfg, &cells, loom_ttfv.clone(), default_ttfv.clone())
     })?;
-    let dfs = part(&mut sec, "4: shuttle DFS", 0, log, || dfs(cfg, &scenarios, &picks, dfs_loom_runs.clone(), log))?;
-    let portfolio = part(&mut sec, "5: one core vs both cores", r, log, || portfolio(cfg, &scenarios, log))?;
-    let cost = part(&mut sec, "7: cost of one execution", r, log, || cost(cfg, &scenarios, &exhaustive, log))?;
+    let dfs = part(&mut sec, "4: shuttle DFS", 0, || dfs(cfg, &scenarios, &picks, dfs_loom_runs.clone()))?;
+    let portfolio = part(&mut sec, "5: one core vs both cores", r, || portfolio(cfg, &scenarios))?;
+    let cost = part(&mut sec, "7: cost of one execution", r, || cost(cfg, &scenarios, &exhaustive))?;
     let random = Strategy::Shuttle { kind: ShuttleKind::Random, iterations: cfg.overhead_iterations, seed: 1 };
     let overhead_shuttle =
-        part(&mut sec, "8: harness overhead, shuttle", r, log, || overhead(cfg, &scenarios, &random, "shuttle", log))?;
+        part(&mut sec, "8: harness overhead, shuttle", r, || overhead(cfg, &scenarios, &random, "shuttle"))?;
     Ok(Results {
         sections: sec,
         defaults,
@@ -1277,20 +1185,5 @@ mod tests {
         assert_eq!(strategy_label(&Strategy::Loom { min_bound: 0, max_bound: 3 }), "loom 0..=3");
         let d = Strategy::PctThenLoom { pct_iterations: 1_000, seed: 0, max_bound: 2 };
         assert_eq!(strategy_label(&d), "PCT 1,000 + loom 0..=2");
-    }
-
-    #[test]
-    fn child_rows_carry_the_pct_phase() {
-        let text = "strategy\tPCT 1,000 + loom 0..=3\n\
-                    row\tlinux-6.1\tzeroed-data\t12\t0.001\tzeroed-data\ttrue\ttrue\tfound\t\t12\n\
-                    row\tlinux-6.2\tpass\t34096\t3.3\tpass\ttrue\tfalse\texhaustive\t3\t1000\n\
-                    mem\t4000\t3000\ncpu\t1.5\t0.5\n";
-        let d = parse_child("s", text);
-        assert_eq!(d.strategy, "PCT 1,000 + loom 0..=3");
-        assert_eq!(d.rows.len(), 2);
-        let (found, pass) = (&d.rows[0].2, &d.rows[1].2);
-        assert!(found.found && !found.found_by_loom() && found.bound.is_none() && found.presearch == 12);
-        assert!(!pass.found && pass.bound == Some(3) && pass.presearch == 1_000 && pass.complete());
-        assert_eq!((d.peak_kib, d.base_kib), (4000, 3000));
     }
 }
