@@ -26,7 +26,7 @@ fn main() -> Result<(), String> {
         ("loom", Strategy::Loom { min_bound: 2, max_bound: 2 }),
         ("shuttle", Strategy::Shuttle { kind: ShuttleKind::Random, iterations: cfg.overhead_iterations, seed: 1 }),
     ] {
-        let rows = measure::overhead(&cfg, &scenarios, &strategy, label)?;
+        let rows = iomc_bench::sections::overhead::overhead(&cfg, &scenarios, &strategy, label)?;
         let (mut full, mut off, mut n) = (0.0, 0.0, 0);
         for o in &rows {
             full += o.modes[0].secs;
