@@ -120,3 +120,27 @@ fn a_pass_a_mismatch_and_an_incomplete_search_match_the_schema() {
     assert_eq!(stopped["checks"][0]["got"], "incomplete");
     assert!(stopped["checks"][0]["note"].is_string());
 }
+
+/// Every property the schema names has a row in docs/json-output.md.
+#[test]
+fn the_docs_describe_every_field_of_the_schema() {
+    fn names(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(props)) = m.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                m.values().for_each(|x| names(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| names(x, out)),
+            _ => {}
+        }
+    }
+    let doc = std::fs::read_to_string(root().join("docs/json-output.md")).expect("docs/json-output.md");
+    let mut all = Vec::new();
+    names(&schema(), &mut all);
+    assert!(all.len() > 30, "{all:?}");
+    for n in all {
+        assert!(doc.contains(&format!("| `{n}` |")), "docs/json-output.md has no row for `{n}`");
+    }
+}
