@@ -16,10 +16,17 @@
 //! 7. the cost of one execution under loom, shuttle and OS threads;
 //! 8. the harness overhead (oracle, recording) against the bare model.
 //!
-//! [`report::markdown`] prints the tables with the machine described, and checks each figure
-//! against the performance targets. Timings are never asserted in tests.
+//! Each measurement is a module of [`sections`] (its run, its result types, its table);
+//! [`measure::run_all`] runs them and [`report::markdown`] prints the tables with the machine
+//! described, and checks each figure against the performance targets. Timings are never asserted in tests.
 
+/// The `tracing` filter when RUST_LOG is unset: this crate's progress events (info), and only
+/// warnings from the rest (shuttle logs an info event per run, loom a debug one per step).
+pub const DEFAULT_LOG: &str = "warn,iomc_bench=info";
+
+pub mod child;
 pub mod machine;
 pub mod measure;
 pub mod report;
+pub mod sections;
 pub mod stats;

@@ -188,7 +188,7 @@ fn clk_tck() -> f64 {
 }
 
 /// User and system CPU seconds used by this process so far (all threads).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cpu {
     /// User time, seconds.
     pub user: f64,

@@ -1,28 +1,64 @@
 //! `iomc-bench`: run the whole benchmark and print (and optionally write) the markdown report.
 
+use clap::{Parser, Subcommand};
 use iomc_bench::measure::{self, Config};
-use iomc_bench::{machine, report};
+use iomc_bench::{child, machine, report};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use tracing::{error, info, warn};
 
-const USAGE: &str = "\
-usage: iomc-bench [--quick] [--out FILE] [--scenarios PATH]... [--only NAME]...
-                  [--seeds N] [--stress-secs S] [--portfolio-secs S] [--cap-secs S]
+/// Measures every shipped scenario (executions, time to the first violation per strategy,
+/// exhaustive loom per bound, loom vs shuttle DFS, one core vs two, peak memory, cost per
+/// execution), prints a markdown report, and with --out puts it into FILE between the
+/// iomc-bench markers (keeping the rest of the file). Progress goes to stderr as `tracing`
+/// events (RUST_LOG; default: the bench's info events, other crates' warnings).
+#[derive(Debug, Parser)]
+#[command(name = "iomc-bench", args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Smoke run: 5 seeds, 2 repeats, short caps, no bound 3 (under a minute).
+    #[arg(long)]
+    quick: bool,
+    /// Write the report into FILE (e.g. docs/performance.md).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Scenario file or directory (repeatable; default: scenarios/ of the workspace).
+    #[arg(long, value_name = "PATH")]
+    scenarios: Vec<PathBuf>,
+    /// Only this scenario (repeatable).
+    #[arg(long, value_name = "NAME")]
+    only: Vec<String>,
+    /// Seeds per randomized strategy (default 20, quick 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    seeds: Option<u64>,
+    /// Stress cap per scenario (default 60 for lore on linux-6.1, 15 others).
+    #[arg(long, value_name = "S", value_parser = parse_secs)]
+    stress_secs: Option<Duration>,
+    /// Wall time of each one-core / two-core run (default 3, quick 1).
+    #[arg(long, value_name = "S", value_parser = parse_secs)]
+    portfolio_secs: Option<Duration>,
+    /// Cap every wall-clock limit at S seconds (smoke tests).
+    #[arg(long, value_name = "S", value_parser = parse_secs)]
+    cap_secs: Option<Duration>,
+    #[command(subcommand)]
+    child: Option<Hidden>,
+}
 
-Measures every shipped scenario (executions, time to the first violation per strategy,
-exhaustive loom per bound, loom vs shuttle DFS, one core vs two, peak memory, cost per
-execution), prints a markdown report, and with --out puts it into FILE between the
-iomc-bench markers (keeping the rest of the file).
+#[derive(Debug, Subcommand)]
+enum Hidden {
+    /// The memory child: reads a JSON request on stdin, writes a JSON report on stdout.
+    #[command(name = child::SUBCOMMAND, hide = true)]
+    Child,
+}
 
-  --quick             smoke run: 5 seeds, 2 repeats, short caps, no bound 3 (under a minute)
-  --out FILE          write the report into FILE (e.g. docs/performance.md)
-  --scenarios PATH    scenario file or directory (default: scenarios/ of the workspace)
-  --only NAME         only this scenario (repeatable)
-  --seeds N           seeds per randomized strategy (default 20, quick 5)
-  --stress-secs S     stress cap per scenario (default 60 for lore on linux-6.1, 15 others)
-  --portfolio-secs S  wall time of each one-core / two-core run (default 3, quick 1)
-  --cap-secs S        cap every wall-clock limit at S seconds (smoke tests)";
+/// Seconds: a finite number more than 0 and at most a day.
+fn parse_secs(v: &str) -> Result<Duration, String> {
+    let s: f64 = v.parse().map_err(|_| format!("not a number of seconds: {v:?}"))?;
+    if !(s.is_finite() && s > 0.0 && s <= 86_400.0) {
+        return Err(format!("must be more than 0 and at most 86400 seconds, got {v:?}"));
+    }
+    Duration::try_from_secs_f64(s).map_err(|e| format!("{v:?}: {e}"))
+}
 
 /// The workspace root: the nearest ancestor of the current directory with a Cargo.lock,
 /// else the one this crate was built in.
@@ -35,128 +71,98 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn secs(flag: &str, v: Option<String>) -> Result<Duration, String> {
-    let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
-    let s: f64 = v.parse().map_err(|_| format!("{flag}: not a number of seconds: {v:?}"))?;
-    if !(s.is_finite() && s > 0.0) {
-        return Err(format!("{flag}: must be positive, got {v:?}"));
-    }
-    Ok(Duration::from_secs_f64(s))
-}
-
-struct Args {
-    cfg: Config,
-    out: Option<PathBuf>,
-    command: String,
-}
-
-fn parse(args: Vec<String>) -> Result<Option<Args>, String> {
+fn config(cli: &Cli) -> Result<Config, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
-    let quick = args.iter().any(|a| a == "--quick");
     let root = workspace_root();
-    let mut scenarios = Vec::new();
-    let mut only = Vec::new();
-    let mut out = None;
-    let (mut seeds, mut stress, mut portfolio, mut cap) = (None, None, None, None);
-    let mut it = args.iter().cloned();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => {}
-            "-h" | "--help" => return Ok(None),
-            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a file")?)),
-            "--scenarios" => scenarios.push(PathBuf::from(it.next().ok_or("--scenarios needs a path")?)),
-            "--only" => only.push(it.next().ok_or("--only needs a scenario name")?),
-            "--seeds" => {
-                let v = it.next().ok_or("--seeds needs a number")?;
-                seeds = Some(v.parse::<u64>().ok().filter(|n| *n > 0).ok_or(format!("--seeds: bad number {v:?}"))?);
-            }
-            "--stress-secs" => stress = Some(secs(&a, it.next())?),
-            "--portfolio-secs" => portfolio = Some(secs(&a, it.next())?),
-            "--cap-secs" => cap = Some(secs(&a, it.next())?),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
+    let mut scenarios = cli.scenarios.clone();
     if scenarios.is_empty() {
         scenarios.push(root.join("scenarios"));
     }
-    let mut cfg = if quick { Config::quick(scenarios, exe) } else { Config::full(scenarios, exe) };
-    cfg.only = only;
+    let mut cfg = if cli.quick { Config::quick(scenarios, exe) } else { Config::full(scenarios, exe) };
+    cfg.only = cli.only.clone();
     let extra = root.join("crates/bench/scenarios");
     cfg.extra = vec![if extra.is_dir() { extra } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios") }];
-    if let Some(n) = seeds {
+    if let Some(n) = cli.seeds {
         cfg.seeds = n;
     }
-    if let Some(s) = stress {
+    if let Some(s) = cli.stress_secs {
         cfg.stress_wall_lore = s;
         cfg.stress_wall_other = s;
     }
-    if let Some(p) = portfolio {
+    if let Some(p) = cli.portfolio_secs {
         cfg.portfolio_wall = p;
     }
-    if let Some(c) = cap {
+    if let Some(c) = cli.cap_secs {
         cfg.cap_walls(c);
     }
-    let mut command = String::from("cargo run --release -p iomc-bench --");
-    for a in &args {
-        command.push(' ');
-        command.push_str(a);
-    }
-    Ok(Some(Args { cfg, out, command }))
+    Ok(cfg)
 }
 
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
+/// Diagnostics to stderr as `tracing` events, filtered by RUST_LOG (default
+/// [`iomc_bench::DEFAULT_LOG`]: the bench's info events; loom's and shuttle's own, one per
+/// execution, only from warnings up).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(iomc_bench::DEFAULT_LOG));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("__child") {
-        let (Some(file), Some(wall)) = (args.get(1), args.get(2).and_then(|w| w.parse::<f64>().ok())) else {
-            eprintln!("usage: iomc-bench __child FILE WALL_SECS");
-            return ExitCode::from(2);
-        };
-        return match measure::child_main(Path::new(file), Duration::from_secs_f64(wall)) {
+    let cli = Cli::parse();
+    init_tracing();
+    if cli.child.is_some() {
+        return match child::child_main() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                error!("{e}");
                 ExitCode::from(1)
             }
         };
     }
-    let parsed = match parse(args) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+    let cfg = match config(&cli) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}\n\n{USAGE}");
+            error!("{e}");
             return ExitCode::from(2);
         }
     };
+    let command: String = std::iter::once("cargo run --release -p iomc-bench --".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build; run with --release for figures worth writing down");
+        warn!("a debug build; run with --release for figures worth writing down");
     }
-    let log = |line: &str| eprintln!("{line}");
-    let results = match measure::run_all(&parsed.cfg, &log) {
+    let results = match measure::run_all(&cfg) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            error!("{e}");
             return ExitCode::from(1);
         }
     };
     let m = machine::describe(&workspace_root());
-    let md = report::markdown(&m, &parsed.cfg, &results, &parsed.command);
+    let md = report::markdown(&m, &cfg, &results, &command);
     println!("{md}");
-    if let Some(out) = &parsed.out {
-        let existing = std::fs::read_to_string(out).unwrap_or_default();
-        if let Err(e) = write_atomically(out, &report::splice(&existing, &md)) {
-            eprintln!("error: cannot write {}: {e}", out.display());
+    if let Some(out) = &cli.out {
+        let existing = match std::fs::read_to_string(out) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                error!("cannot read {} to splice the report into it: {e}", out.display());
+                return ExitCode::from(1);
+            }
+        };
+        if let Err(e) = iomc_harness::atomic::write_atomically(out, report::splice(&existing, &md).as_bytes()) {
+            error!("cannot write {}: {e}", out.display());
             return ExitCode::from(1);
         }
-        eprintln!("wrote {}", out.display());
+        info!("wrote {}", out.display());
     }
     ExitCode::SUCCESS
 }

@@ -1,18 +1,25 @@
-//! The measurements. Each section runs the public harness API (`check` with a strategy and a
-//! wall-clock budget) and keeps plain numbers; `report` turns them into tables.
+//! What every measurement shares (the configuration, one check reduced to numbers, loading the
+//! scenarios) and [`run_all`], which runs the measurements of [`crate::sections`] in order.
+//! Each runs the public harness API (`check` with a strategy and a wall-clock budget) and
+//! keeps plain numbers; `report` turns them into tables.
 
-use crate::machine::{self, Cpu};
+use crate::machine;
+use crate::sections::cost::{cost, Cost};
+use crate::sections::defaults::{defaults, ScenarioDefaults};
+use crate::sections::dfs::{dfs, dfs_loom, dfs_picks, DfsRow};
+use crate::sections::exhaustive::{exhaustive, pct_phase, Exhaustive};
+use crate::sections::overhead::{overhead, Overhead};
+use crate::sections::portfolio::{kind_label, portfolio, Portfolio};
+use crate::sections::ttfv::{ttfv, ttfv_default, ttfv_loom, violation_cells, Ttfv};
 use crate::stats::count;
-use iomc_explore::{Budget, ShuttleKind, Stop, Strategy, DEFAULT_PCT_DEPTH};
-use iomc_harness::{
-    check, default_strategy, default_strategy_seeded, loom_strategy, preflight, CheckResult, Instrument, Prepared,
-};
+use iomc_explore::{Budget, ShuttleKind, Stop, Strategy};
+use iomc_harness::{check, preflight, CheckResult, Prepared};
 use iomc_models::Behaviour;
-use iomc_scenario::{collect_files, Scenario, Verdict};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use iomc_scenario::{collect_files, Scenario};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::info;
 
 /// The preset of the fixed kernel.
 pub const FIXED: &str = "linux-6.2";
@@ -22,9 +29,10 @@ pub const BUGGY: &str = "linux-6.1";
 pub const STALE_ONLY: &str = "stale-check-only";
 
 /// Scenarios compared under loom and shuttle DFS, in order of preference.
-const DFS_SCENARIOS: &[&str] = &["tiny-write-reclaim", "generic-346-hole-efault", "lore-2022-08-17-unwritten"];
+pub(crate) const DFS_SCENARIOS: &[&str] =
+    &["tiny-write-reclaim", "generic-346-hole-efault", "lore-2022-08-17-unwritten"];
 /// Scenario for the one-core vs two-core runs, in order of preference.
-const PORTFOLIO_SCENARIOS: &[&str] = &["lore-2022-08-17-unwritten", "lore-2022-08-17-delalloc", "xfs-559"];
+pub(crate) const PORTFOLIO_SCENARIOS: &[&str] = &["lore-2022-08-17-unwritten", "lore-2022-08-17-delalloc", "xfs-559"];
 
 /// What to measure, and the caps that keep a run bounded.
 #[derive(Clone, Debug)]
@@ -155,8 +163,8 @@ impl Config {
     }
 }
 
-/// One `check` call, reduced to numbers.
-#[derive(Clone, Debug)]
+/// One `check` call, reduced to numbers (also what the memory child reports, as JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Run {
     /// Executions explored.
     pub executions: u64,
@@ -211,7 +219,7 @@ impl Run {
     }
 }
 
-fn stop_name(s: &Stop) -> String {
+pub(crate) fn stop_name(s: &Stop) -> String {
     match s {
         Stop::Exhausted => "exhaustive".into(),
         Stop::Found => "found".into(),
@@ -224,7 +232,7 @@ fn stop_name(s: &Stop) -> String {
     }
 }
 
-fn budget(wall: Duration) -> Budget {
+pub(crate) fn budget(wall: Duration) -> Budget {
     Budget { wall: Some(wall), ..Budget::default() }
 }
 
@@ -246,7 +254,7 @@ pub fn load(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
 }
 
 /// Load the bench-only scenarios (`extra`); a missing directory is no error.
-fn load_extra(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
+pub(crate) fn load_extra(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
     let presets = Behaviour::preset_names();
     let dirs: Vec<PathBuf> = cfg.extra.iter().filter(|d| d.exists()).cloned().collect();
     if dirs.is_empty() {
@@ -259,11 +267,11 @@ fn load_extra(cfg: &Config) -> Result<Vec<Arc<Scenario>>, String> {
     Ok(out)
 }
 
-fn prepare(s: &Arc<Scenario>, preset: &str) -> Result<Arc<Prepared>, String> {
+pub(crate) fn prepare(s: &Arc<Scenario>, preset: &str) -> Result<Arc<Prepared>, String> {
     Prepared::new(s.clone(), preset, &[]).map(Arc::new)
 }
 
-fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
+pub(crate) fn run_check(p: &Arc<Prepared>, strategy: &Strategy, wall: Duration) -> Run {
     if let Err(e) = preflight(p, strategy) {
         return Run {
             executions: 0,
@@ -289,817 +297,6 @@ pub fn strategy_label(s: &Strategy) -> String {
         Strategy::Shuttle { kind, iterations, .. } => format!("{} ×{}", kind_label(*kind), count(*iterations)),
         other => other.name(),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1 + 6. Default strategy per scenario x preset, in a child process that reports its peak RSS.
-
-/// The default-strategy checks of one scenario, run in a child process.
-#[derive(Clone, Debug)]
-pub struct ScenarioDefaults {
-    /// Scenario name.
-    pub scenario: String,
-    /// (preset, expected, run) for every preset in `[expect]`.
-    pub rows: Vec<(String, String, Run)>,
-    /// Strategy name and bounds, e.g. `PCT 1,000 + loom 0..=3`.
-    pub strategy: String,
-    /// Peak RSS of the child (VmHWM), KiB.
-    pub peak_kib: u64,
-    /// Peak RSS after loading the scenario, before any check, KiB.
-    pub base_kib: u64,
-    /// CPU time of the child.
-    pub cpu: Cpu,
-    /// Why the child failed, if it did.
-    pub error: Option<String>,
-    /// Lines the child wrote to stderr (none expected: `iomc check` prints no panic noise).
-    pub stderr_lines: usize,
-}
-
-/// The hidden `__child <file> <wall secs>` subcommand: run every preset of one scenario with
-/// the default strategy and print tab-separated results, then the peak RSS and CPU time.
-pub fn child_main(file: &Path, wall: Duration) -> Result<(), String> {
-    let cpu0 = Cpu::now();
-    let s = Arc::new(Scenario::load(file, &Behaviour::preset_names()).map_err(|e| e.to_string())?);
-    let (base, _) = machine::memory_kib();
-    let strategy = default_strategy(&s);
-    println!("strategy\t{}", strategy_label(&strategy));
-    for (preset, expected, _) in &s.expect {
-        let p = prepare(&s, preset)?;
-        let r = run_check(&p, &strategy, wall);
-        println!(
-            "row\t{preset}\t{expected}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            r.executions,
-            r.secs,
-            r.outcome,
-            r.matches,
-            r.found,
-            r.stop,
-            r.bound.map(|b| b.to_string()).unwrap_or_default(),
-            r.presearch
-        );
-    }
-    let (peak, _) = machine::memory_kib();
-    let cpu = Cpu::now().since(cpu0);
-    println!("mem\t{peak}\t{base}");
-    println!("cpu\t{}\t{}", cpu.user, cpu.sys);
-    Ok(())
-}
-
-fn parse_child(scenario: &str, text: &str) -> ScenarioDefaults {
-    let mut d = ScenarioDefaults {
-        scenario: scenario.to_string(),
-        rows: Vec::new(),
-        strategy: String::new(),
-        peak_kib: 0,
-        base_kib: 0,
-        cpu: Cpu::default(),
-        error: None,
-        stderr_lines: 0,
-    };
-    for line in text.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        match f.as_slice() {
-            ["strategy", s] => d.strategy = s.to_string(),
-            ["row", preset, expected, execs, secs, outcome, matches, found, stop, bound, presearch] => d.rows.push((
-                preset.to_string(),
-                expected.to_string(),
-                Run {
-                    executions: execs.parse().unwrap_or(0),
-                    secs: secs.parse().unwrap_or(0.0),
-                    outcome: outcome.to_string(),
-                    matches: *matches == "true",
-                    found: *found == "true",
-                    stop: stop.to_string(),
-                    bound: bound.parse().ok(),
-                    presearch: presearch.parse().unwrap_or(0),
-                },
-            )),
-            ["mem", peak, base] => {
-                d.peak_kib = peak.parse().unwrap_or(0);
-                d.base_kib = base.parse().unwrap_or(0);
-            }
-            ["cpu", user, sys] => d.cpu = Cpu { user: user.parse().unwrap_or(0.0), sys: sys.parse().unwrap_or(0.0) },
-            _ => {}
-        }
-    }
-    d
-}
-
-fn defaults(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Vec<ScenarioDefaults> {
-    let mut out = Vec::new();
-    for s in scenarios {
-        let wall = cfg.child_wall.as_secs_f64().to_string();
-        let child = Command::new(&cfg.exe).arg("__child").arg(&s.file).arg(&wall).output();
-        let d = match child {
-            Ok(o) if o.status.success() => {
-                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
-                let err = String::from_utf8_lossy(&o.stderr);
-                d.stderr_lines = err.lines().count();
-                if let Some(first) = err.lines().next() {
-                    log(&format!(
-                        "[default] {}: the child wrote {} lines to stderr, first: {first}",
-                        s.name, d.stderr_lines
-                    ));
-                }
-                d
-            }
-            Ok(o) => {
-                let mut d = parse_child(&s.name, &String::from_utf8_lossy(&o.stdout));
-                d.error = Some(format!("child exited {}: {}", o.status, String::from_utf8_lossy(&o.stderr).trim()));
-                d
-            }
-            Err(e) => {
-                let mut d = parse_child(&s.name, "");
-                d.error = Some(format!("cannot run {:?}: {e}", cfg.exe));
-                d
-            }
-        };
-        for (preset, _, r) in &d.rows {
-            log(&format!(
-                "[default] {} {preset}: {} in {} executions, {:.3} s",
-                s.name, r.outcome, r.executions, r.secs
-            ));
-        }
-        log(&format!("[memory] {}: peak {} KiB", s.name, d.peak_kib));
-        out.push(d);
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Time to the first violation.
-
-/// Time to the first violation on one scenario x preset, per strategy.
-#[derive(Clone, Debug)]
-pub struct Ttfv {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset.
-    pub preset: String,
-    /// The expected violation.
-    pub expected: String,
-    /// The default strategy (PCT, then loom), one run per seed of its PCT phase.
-    pub default: Vec<Run>,
-    /// loom alone (the default before the PCT phase; deterministic), repeated.
-    pub loom: Vec<Run>,
-    /// PCT depth 3, one run per seed.
-    pub pct: Vec<Run>,
-    /// Random, one run per seed.
-    pub random: Vec<Run>,
-    /// Seeds that were planned per randomized strategy.
-    pub seeds: u64,
-    /// The stress runs: again after each find, until enough finds or the cap.
-    pub stress: Vec<Run>,
-    /// Its wall-clock cap, seconds.
-    pub stress_cap: f64,
-    /// Finds after which stress stopped.
-    pub stress_finds: usize,
-}
-
-/// A scenario, a preset, and the verdict it expects there.
-pub type Cell = (Arc<Scenario>, String, Verdict);
-
-impl Ttfv {
-    /// Stress: (finds, executions, seconds in all runs).
-    pub fn stress_total(&self) -> (usize, u64, f64) {
-        let finds = self.stress.iter().filter(|r| r.found).count();
-        (finds, self.stress.iter().map(|r| r.executions).sum(), self.stress.iter().map(|r| r.secs).sum())
-    }
-
-    /// Stress's mean time to the violation (all stress time ÷ finds), if it found it at all.
-    pub fn stress_time(&self) -> Option<f64> {
-        let (finds, _, secs) = self.stress_total();
-        (finds > 0).then(|| secs / finds as f64)
-    }
-}
-
-/// Is this a lore scenario (the 20 ms / 10,000x targets)?
-pub fn is_lore(name: &str) -> bool {
-    name.starts_with("lore-")
-}
-
-/// The scenario x preset pairs whose time to a violation is measured: every linux-6.1
-/// violation, and stale-check-only violations that linux-6.1 does not have.
-pub fn violation_cells(scenarios: &[Arc<Scenario>]) -> Vec<Cell> {
-    let mut out = Vec::new();
-    for s in scenarios {
-        let buggy = s.expected(BUGGY).filter(|v| **v != Verdict::Pass);
-        if let Some(v) = buggy {
-            out.push((s.clone(), BUGGY.to_string(), v.clone()));
-        }
-        if let Some(v) = s.expected(STALE_ONLY).filter(|v| **v != Verdict::Pass) {
-            if buggy.is_none() {
-                out.push((s.clone(), STALE_ONLY.to_string(), v.clone()));
-            }
-        }
-    }
-    out
-}
-
-/// One search per seed 1..=`cfg.seeds` (each capped at `cfg.seed_wall`), until `cfg.cell_wall`.
-fn seeds(
-    cfg: &Config,
-    p: &Arc<Prepared>,
-    strategy: impl Fn(u64) -> Strategy,
-    label: &str,
-    log: &dyn Fn(&str),
-) -> Result<Vec<Run>, String> {
-    let start = Instant::now();
-    let mut runs = Vec::new();
-    for seed in 1..=cfg.seeds {
-        if start.elapsed() > cfg.cell_wall {
-            break;
-        }
-        let r = run_check(p, &strategy(seed), cfg.seed_wall);
-        if r.stop.starts_with("failed") {
-            return Err(r.stop);
-        }
-        runs.push(r);
-    }
-    let found = runs.iter().filter(|r| r.found).count();
-    let by_loom = runs.iter().filter(|r| r.found_by_loom()).count();
-    log(&format!(
-        "[ttfv] {} {} {label}: found by {found} of {} seeds{} in {:.2} s",
-        p.scenario.name,
-        p.preset,
-        runs.len(),
-        if by_loom > 0 { format!(" ({by_loom} in a loom pass)") } else { String::new() },
-        start.elapsed().as_secs_f64()
-    ));
-    Ok(runs)
-}
-
-/// loom alone (`loom_strategy`: the default before it had a PCT phase) on each violation cell,
-/// repeated (run before any shuttle search, see [`run_all`]).
-fn ttfv_loom(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
-    let mut out = Vec::new();
-    for (s, preset, _) in cells {
-        let p = prepare(s, preset)?;
-        let strategy = loom_strategy(s);
-        let loom: Vec<Run> = (0..cfg.repeats).map(|_| run_check(&p, &strategy, cfg.cell_wall)).collect();
-        if let Some(r) = loom.first() {
-            log(&format!(
-                "[ttfv] {} {preset} loom: {} after {} executions, {:.2} ms",
-                s.name,
-                r.outcome,
-                r.executions,
-                r.secs * 1e3
-            ));
-        }
-        out.push(loom);
-    }
-    Ok(out)
-}
-
-/// The default strategy (PCT, then loom) on each violation cell, one search per seed of its PCT
-/// phase. It runs shuttle and then loom in one call, as `iomc check` does.
-fn ttfv_default(cfg: &Config, cells: &[Cell], log: &dyn Fn(&str)) -> Result<Vec<Vec<Run>>, String> {
-    let mut out = Vec::new();
-    for (s, preset, _) in cells {
-        let p = prepare(s, preset)?;
-        out.push(seeds(cfg, &p, |seed| default_strategy_seeded(s, seed), "default", log)?);
-    }
-    Ok(out)
-}
-
-fn ttfv(
-    cfg: &Config,
-    cells: &[Cell],
-    loom: Vec<Vec<Run>>,
-    default: Vec<Vec<Run>>,
-    log: &dyn Fn(&str),
-) -> Result<Vec<Ttfv>, String> {
-    let mut out = Vec::new();
-    for (((s, preset, expected), loom), default) in cells.iter().zip(loom).zip(default) {
-        let p = prepare(s, preset)?;
-        let (n, pct) = (cfg.seed_iterations, ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH });
-        let pct = seeds(cfg, &p, |seed| Strategy::Shuttle { kind: pct, iterations: n, seed }, "pct", log)?;
-        let random =
-            seeds(cfg, &p, |seed| Strategy::Shuttle { kind: ShuttleKind::Random, iterations: n, seed }, "random", log)?;
-        let cap = if is_lore(&s.name) && preset == BUGGY { cfg.stress_wall_lore } else { cfg.stress_wall_other };
-        let start = Instant::now();
-        let mut stress = Vec::new();
-        while start.elapsed() < cap && stress.iter().filter(|r: &&Run| r.found).count() < cfg.stress_finds {
-            let r = run_check(&p, &Strategy::Stress { iterations: u64::MAX / 2 }, cap.saturating_sub(start.elapsed()));
-            log(&format!(
-                "[ttfv] {} {preset} stress: {} after {} executions, {:.2} s",
-                s.name, r.outcome, r.executions, r.secs
-            ));
-            let stop = !r.found;
-            stress.push(r);
-            if stop {
-                break;
-            }
-        }
-        out.push(Ttfv {
-            scenario: s.name.clone(),
-            preset: preset.clone(),
-            expected: expected.to_string(),
-            default,
-            loom,
-            pct,
-            random,
-            seeds: cfg.seeds,
-            stress,
-            stress_cap: cap.as_secs_f64(),
-            stress_finds: cfg.stress_finds,
-        });
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// 3. Exhaustive loom, one bound at a time.
-
-/// Exhaustive loom passes over one scenario x preset.
-#[derive(Clone, Debug)]
-pub struct Exhaustive {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset.
-    pub preset: String,
-    /// Expected verdict.
-    pub expected: String,
-    /// (bound, run) for each bound, explored alone (`min_bound = max_bound`).
-    pub bounds: Vec<(u32, Run)>,
-    /// The default strategy's PCT phase alone (PCT depth 3, seed 0, its 1,000 executions), which
-    /// the default pays before these passes.
-    pub pct_phase: Option<Run>,
-}
-
-impl Exhaustive {
-    /// The run at `bound`, if measured.
-    pub fn at(&self, bound: u32) -> Option<&Run> {
-        self.bounds.iter().find(|(b, _)| *b == bound).map(|(_, r)| r)
-    }
-}
-
-fn exhaustive(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Vec<Exhaustive>, String> {
-    let mut cells = Vec::new();
-    for s in scenarios {
-        if let Some(v) = s.expected(FIXED) {
-            cells.push((s.clone(), FIXED.to_string(), v.clone()));
-        }
-    }
-    for s in scenarios {
-        for (preset, v, _) in &s.expect {
-            if preset != FIXED && *v == Verdict::Pass {
-                cells.push((s.clone(), preset.clone(), v.clone()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (s, preset, expected) in cells {
-        let p = prepare(&s, &preset)?;
-        let mut bounds = Vec::new();
-        for &b in &cfg.bounds {
-            let r = run_check(&p, &Strategy::Loom { min_bound: b, max_bound: b }, cfg.exhaustive_wall);
-            log(&format!(
-                "[exhaustive] {} {preset} bound {b}: {} executions, {:.3} s, {} ({})",
-                s.name, r.executions, r.secs, r.outcome, r.stop
-            ));
-            bounds.push((b, r));
-        }
-        out.push(Exhaustive {
-            scenario: s.name.clone(),
-            preset,
-            expected: expected.to_string(),
-            bounds,
-            pct_phase: None,
-        });
-    }
-    Ok(out)
-}
-
-/// The default strategy's PCT phase alone on each exhaustive cell: what `iomc check` pays
-/// before its loom passes (a shuttle search: run after the loom ones, see [`run_all`]).
-fn pct_phase(
-    cfg: &Config,
-    scenarios: &[Arc<Scenario>],
-    ex: &[Exhaustive],
-    log: &dyn Fn(&str),
-) -> Result<Vec<Run>, String> {
-    let mut out = Vec::new();
-    for e in ex {
-        let s = scenarios.iter().find(|s| s.name == e.scenario).ok_or("exhaustive cell without its scenario")?;
-        let p = prepare(s, &e.preset)?;
-        let Strategy::PctThenLoom { pct_iterations, seed, .. } = default_strategy(s) else {
-            return Err("the default strategy has no PCT phase".into());
-        };
-        let kind = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
-        let r = run_check(&p, &Strategy::Shuttle { kind, iterations: pct_iterations, seed }, cfg.exhaustive_wall);
-        log(&format!(
-            "[pct phase] {} {}: {} executions, {:.3} s, {} ({})",
-            e.scenario, e.preset, r.executions, r.secs, r.outcome, r.stop
-        ));
-        out.push(r);
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// 4. loom vs shuttle DFS on the same exhaustive check.
-
-/// loom and shuttle DFS execution counts for one scenario x preset.
-#[derive(Clone, Debug)]
-pub struct DfsRow {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset.
-    pub preset: String,
-    /// Number of scenario threads.
-    pub threads: usize,
-    /// A bench-only scenario (crates/bench/scenarios), not a shipped one.
-    pub bench_only: bool,
-    /// loom at each measured bound (from the exhaustive table).
-    pub loom: Vec<(u32, Run)>,
-    /// loom without a preemption bound (full DPOR).
-    pub loom_unbounded: Run,
-    /// shuttle DFS.
-    pub dfs: Run,
-    /// DFS execution cap.
-    pub dfs_cap: u64,
-}
-
-/// A preemption bound no execution of these scenarios reaches (loom keeps it in a `u8`): in
-/// effect loom's full DPOR.
-pub const UNBOUNDED: u32 = 200;
-
-/// The scenarios compared under loom and DFS.
-fn dfs_picks(scenarios: &[Arc<Scenario>], extra: &[Arc<Scenario>]) -> Vec<Arc<Scenario>> {
-    let all: Vec<&Arc<Scenario>> = extra.iter().chain(scenarios).collect();
-    let picked: Vec<Arc<Scenario>> = DFS_SCENARIOS
-        .iter()
-        .filter_map(|n| all.iter().find(|s| s.name == *n && s.expected(FIXED).is_some()))
-        .map(|s| (*s).clone())
-        .collect();
-    if !picked.is_empty() {
-        return picked;
-    }
-    let mut small: Vec<Arc<Scenario>> = scenarios.iter().filter(|s| s.expected(FIXED).is_some()).cloned().collect();
-    small.sort_by_key(|s| s.threads.len());
-    small.into_iter().take(2).collect()
-}
-
-/// loom at bounds 2 and 3 (from the exhaustive table, or run here for a bench-only scenario)
-/// and without a bound, on each DFS scenario (run before any shuttle search).
-#[allow(clippy::type_complexity)]
-fn dfs_loom(
-    cfg: &Config,
-    picks: &[Arc<Scenario>],
-    ex: &[Exhaustive],
-    log: &dyn Fn(&str),
-) -> Result<Vec<(Vec<(u32, Run)>, Run)>, String> {
-    let mut out = Vec::new();
-    for s in picks {
-        let p = prepare(s, FIXED)?;
-        let known = ex.iter().find(|e| e.scenario == s.name && e.preset == FIXED);
-        let mut bounded = Vec::new();
-        for &b in cfg.bounds.iter().filter(|b| **b >= 2) {
-            let r = match known.and_then(|e| e.at(b)) {
-                Some(r) => r.clone(),
-                None => run_check(&p, &Strategy::Loom { min_bound: b, max_bound: b }, cfg.exhaustive_wall),
-            };
-            bounded.push((b, r));
-        }
-        let unbounded = Strategy::Loom { min_bound: UNBOUNDED, max_bound: UNBOUNDED };
-        let r = run_check(&p, &unbounded, cfg.dfs_wall);
-        log(&format!("[dfs] {} loom unbounded: {} executions, {:.2} s ({})", s.name, r.executions, r.secs, r.stop));
-        out.push((bounded, r));
-    }
-    Ok(out)
-}
-
-fn dfs(
-    cfg: &Config,
-    shipped: &[Arc<Scenario>],
-    picks: &[Arc<Scenario>],
-    loom_runs: Vec<(Vec<(u32, Run)>, Run)>,
-    log: &dyn Fn(&str),
-) -> Result<Vec<DfsRow>, String> {
-    let mut out = Vec::new();
-    for (s, (loom, loom_unbounded)) in picks.iter().zip(loom_runs) {
-        let p = prepare(s, FIXED)?;
-        let strategy = Strategy::Shuttle { kind: ShuttleKind::Dfs, iterations: cfg.dfs_cap, seed: 0 };
-        let d = run_check(&p, &strategy, cfg.dfs_wall);
-        log(&format!("[dfs] {} shuttle dfs: {} executions, {:.2} s ({})", s.name, d.executions, d.secs, d.stop));
-        out.push(DfsRow {
-            scenario: s.name.clone(),
-            preset: FIXED.into(),
-            threads: s.threads.len(),
-            bench_only: !shipped.iter().any(|x| x.name == s.name),
-            loom,
-            loom_unbounded,
-            dfs: d,
-            dfs_cap: cfg.dfs_cap,
-        });
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// 5. One core vs both cores.
-
-/// One timed run of one or more concurrent shuttle searches.
-#[derive(Clone, Debug)]
-pub struct PortfolioRun {
-    /// What ran, e.g. `random x2`.
-    pub label: String,
-    /// The schedulers, one OS thread each.
-    pub kinds: Vec<ShuttleKind>,
-    /// Executions of all threads together.
-    pub executions: u64,
-    /// Wall time from the first start to the last join.
-    pub secs: f64,
-    /// Process CPU time during the run.
-    pub cpu: Cpu,
-    /// Cores kept busy by other processes meanwhile, on average.
-    pub others: f64,
-}
-
-impl PortfolioRun {
-    /// Executions per second, all threads.
-    pub fn rate(&self) -> f64 {
-        if self.secs > 0.0 {
-            self.executions as f64 / self.secs
-        } else {
-            0.0
-        }
-    }
-}
-
-/// One-core and two-core runs on one scenario.
-#[derive(Clone, Debug)]
-pub struct Portfolio {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset.
-    pub preset: String,
-    /// Wall clock of each run.
-    pub wall: f64,
-    /// Rounds run; each row is the best of them.
-    pub rounds: usize,
-    /// The runs.
-    pub runs: Vec<PortfolioRun>,
-}
-
-/// How a scheduler is named in the core-count table.
-pub fn kind_label(k: ShuttleKind) -> String {
-    match k {
-        ShuttleKind::Random => "random".into(),
-        ShuttleKind::Pct { depth } => format!("pct({depth})"),
-        ShuttleKind::Dfs => "dfs".into(),
-    }
-}
-
-fn parallel(p: &Arc<Prepared>, kinds: &[ShuttleKind], wall: Duration) -> PortfolioRun {
-    let cpu0 = Cpu::now();
-    let busy = machine::Busy::now();
-    let start = Instant::now();
-    let handles: Vec<_> = kinds
-        .iter()
-        .enumerate()
-        .map(|(i, &kind)| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                let strategy = Strategy::Shuttle { kind, iterations: 1_000_000_000, seed: 1 + i as u64 };
-                run_check(&p, &strategy, wall).executions
-            })
-        })
-        .collect();
-    let executions = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
-    let secs = start.elapsed().as_secs_f64();
-    let names: Vec<String> = kinds.iter().map(|k| kind_label(*k)).collect();
-    let label = if names.len() > 1 && names.iter().all(|n| *n == names[0]) {
-        format!("{} ×{}", names[0], names.len())
-    } else {
-        names.join(" + ")
-    };
-    let others = machine::Busy::now().others_since(&busy);
-    PortfolioRun { label, kinds: kinds.to_vec(), executions, secs, cpu: Cpu::now().since(cpu0), others }
-}
-
-fn portfolio(cfg: &Config, scenarios: &[Arc<Scenario>], log: &dyn Fn(&str)) -> Result<Option<Portfolio>, String> {
-    let pass_on_fixed = |s: &&Arc<Scenario>| s.expected(FIXED) == Some(&Verdict::Pass);
-    let s = PORTFOLIO_SCENARIOS
-        .iter()
-        .filter_map(|n| scenarios.iter().find(|s| s.name == *n))
-        .find(pass_on_fixed)
-        .or_else(|| scenarios.iter().find(pass_on_fixed));
-    let Some(s) = s else { return Ok(None) };
-    let p = prepare(s, FIXED)?;
-    let pct = ShuttleKind::Pct { depth: DEFAULT_PCT_DEPTH };
-    let random = ShuttleKind::Random;
-    let plans: [&[ShuttleKind]; 5] = [&[random], &[random, random], &[pct], &[pct, pct], &[pct, random]];
-    let mut runs: Vec<PortfolioRun> = Vec::new();
-    for (round, kinds) in (0..cfg.portfolio_rounds.max(1)).flat_map(|r| plans.iter().map(move |k| (r, *k))) {
-        let r = parallel(&p, kinds, cfg.portfolio_wall);
-        log(&format!(
-            "[cores] {} {FIXED} {}: {} executions in {:.2} s = {:.0}/s (cpu user {:.2} s, sys {:.2} s; others {:.2} cores)",
-            s.name,
-            r.label,
-            r.executions,
-            r.secs,
-            r.rate(),
-            r.cpu.user,
-            r.cpu.sys,
-            r.others
-        ));
-        if round == 0 {
-            runs.push(r);
-        } else if let Some(best) = runs.iter_mut().find(|x| x.label == r.label) {
-            if r.rate() > best.rate() {
-                *best = r;
-            }
-        }
-    }
-    Ok(Some(Portfolio {
-        scenario: s.name.clone(),
-        preset: FIXED.into(),
-        wall: cfg.portfolio_wall.as_secs_f64(),
-        rounds: cfg.portfolio_rounds.max(1),
-        runs,
-    }))
-}
-
-// ---------------------------------------------------------------------------------------------
-// 7. Cost of one execution per backend.
-
-/// Executions and seconds accumulated over a timed loop.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Tally {
-    /// Executions.
-    pub executions: u64,
-    /// Seconds.
-    pub secs: f64,
-    /// `check` calls (more than one when a search stops early on a finding).
-    pub calls: u64,
-}
-
-impl Tally {
-    /// Microseconds per execution.
-    pub fn us(&self) -> Option<f64> {
-        (self.executions > 0).then(|| self.secs * 1e6 / self.executions as f64)
-    }
-}
-
-/// Per-execution cost of one scenario under each backend.
-#[derive(Clone, Debug)]
-pub struct Cost {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset.
-    pub preset: String,
-    /// Scenario threads.
-    pub threads: usize,
-    /// loom, from the exhaustive bound-2 pass.
-    pub loom: Option<Tally>,
-    /// shuttle random.
-    pub shuttle: Tally,
-    /// OS threads (stress).
-    pub stress: Tally,
-}
-
-fn timed(p: &Arc<Prepared>, wall: Duration, strategy: impl Fn(u64) -> Strategy) -> Tally {
-    let start = Instant::now();
-    let mut t = Tally::default();
-    while start.elapsed() < wall {
-        let left = wall.saturating_sub(start.elapsed());
-        let r = run_check(p, &strategy(t.calls + 1), left);
-        t.executions += r.executions;
-        t.calls += 1;
-        if r.executions == 0 {
-            break;
-        }
-    }
-    t.secs = start.elapsed().as_secs_f64();
-    t
-}
-
-fn cost(cfg: &Config, scenarios: &[Arc<Scenario>], ex: &[Exhaustive], log: &dyn Fn(&str)) -> Result<Vec<Cost>, String> {
-    let mut out = Vec::new();
-    for s in scenarios {
-        let preset = if s.expected(FIXED).is_some() {
-            FIXED.to_string()
-        } else {
-            match s.expect.first() {
-                Some((p, _, _)) => p.clone(),
-                None => continue,
-            }
-        };
-        let p = prepare(s, &preset)?;
-        let loom = ex.iter().find(|e| e.scenario == s.name && e.preset == preset).and_then(|e| {
-            let r = e.at(2)?;
-            r.complete().then_some(Tally { executions: r.executions, secs: r.secs, calls: 1 })
-        });
-        let shuttle = timed(&p, cfg.cost_wall, |seed| Strategy::Shuttle {
-            kind: ShuttleKind::Random,
-            iterations: 1_000_000_000,
-            seed,
-        });
-        let stress = timed(&p, cfg.cost_wall, |_| Strategy::Stress { iterations: u64::MAX / 2 });
-        log(&format!(
-            "[cost] {} {preset}: loom {:?} µs, shuttle {:?} µs, stress {:?} µs per execution",
-            s.name,
-            loom.and_then(|t| t.us()).map(|x| x.round()),
-            shuttle.us().map(|x| x.round()),
-            stress.us().map(|x| x.round())
-        ));
-        out.push(Cost { scenario: s.name.clone(), preset, threads: s.threads.len(), loom, shuttle, stress });
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// 8. Harness overhead: the same searches with recording and the oracle switched off.
-
-/// The three instrumentation levels compared, in table order.
-pub const MODES: [(&str, Instrument); 3] = [
-    ("full", Instrument::FULL),
-    ("no oracle", Instrument { record: true, oracle: false }),
-    ("off", Instrument { record: false, oracle: false }),
-];
-
-/// One backend's figures for [`MODES`] on one scenario.
-#[derive(Clone, Debug)]
-pub struct Overhead {
-    /// Scenario name.
-    pub scenario: String,
-    /// Preset (one the scenario expects to pass, so every execution runs to its end).
-    pub preset: String,
-    /// Executions and the fastest time of the repeats, per mode.
-    pub modes: Vec<Tally>,
-    /// Did every mode explore the same number of executions?
-    pub same_executions: bool,
-}
-
-impl Overhead {
-    /// (full − off) ÷ full, and the oracle's and the recording's parts of it.
-    pub fn shares(&self) -> Option<(f64, f64, f64)> {
-        let [full, no_oracle, off] = [&self.modes[0], &self.modes[1], &self.modes[2]];
-        (full.secs > 0.0).then(|| {
-            (
-                (full.secs - off.secs) / full.secs,
-                (full.secs - no_oracle.secs) / full.secs,
-                (no_oracle.secs - off.secs) / full.secs,
-            )
-        })
-    }
-}
-
-/// The scenarios measured for overhead: each on linux-6.2 if it passes there.
-fn overhead_cells(scenarios: &[Arc<Scenario>]) -> Vec<Arc<Scenario>> {
-    scenarios.iter().filter(|s| s.expected(FIXED) == Some(&Verdict::Pass)).cloned().collect()
-}
-
-pub fn overhead(
-    cfg: &Config,
-    scenarios: &[Arc<Scenario>],
-    strategy: &Strategy,
-    label: &str,
-    log: &dyn Fn(&str),
-) -> Result<Vec<Overhead>, String> {
-    let mut out = Vec::new();
-    for s in overhead_cells(scenarios) {
-        let prepared: Vec<Arc<Prepared>> = MODES
-            .iter()
-            .map(|(_, inst)| {
-                let mut p = Prepared::new(s.clone(), FIXED, &[])?;
-                p.instrument = *inst;
-                Ok(Arc::new(p))
-            })
-            .collect::<Result<_, String>>()?;
-        let mut modes = vec![Tally::default(); MODES.len()];
-        let mut counts = vec![Vec::new(); MODES.len()];
-        // Interleave the modes so that a slow patch of the machine hits all of them.
-        for _ in 0..cfg.overhead_repeats.max(1) {
-            for (i, p) in prepared.iter().enumerate() {
-                let r = run_check(p, strategy, cfg.exhaustive_wall);
-                counts[i].push(r.executions);
-                let t = &mut modes[i];
-                if t.calls == 0 || r.secs < t.secs {
-                    t.secs = r.secs;
-                    t.executions = r.executions;
-                }
-                t.calls += 1;
-            }
-        }
-        let first = counts[0].first().copied().unwrap_or(0);
-        let same_executions = counts.iter().flatten().all(|c| *c == first);
-        let o = Overhead { scenario: s.name.clone(), preset: FIXED.into(), modes, same_executions };
-        if let Some((all, oracle, record)) = o.shares() {
-            log(&format!(
-                "[overhead] {} {label}: harness {:.0}% (oracle {:.0}%, recording {:.0}%){}",
-                s.name,
-                all * 100.0,
-                oracle * 100.0,
-                record * 100.0,
-                if same_executions { "" } else { ", execution counts differ" }
-            ));
-        }
-        out.push(o);
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1153,7 +350,7 @@ pub const NOISY: f64 = 0.25;
 
 /// Wait (at most 30 s) until other processes leave the machine idle for 3 s; false if they
 /// did not.
-fn wait_for_quiet(log: &dyn Fn(&str)) -> bool {
+pub(crate) fn wait_for_quiet() -> bool {
     let start = Instant::now();
     let mut quiet = 0;
     while start.elapsed() < Duration::from_secs(30) && quiet < 3 {
@@ -1161,32 +358,31 @@ fn wait_for_quiet(log: &dyn Fn(&str)) -> bool {
         std::thread::sleep(Duration::from_secs(1));
         quiet = if machine::Busy::now().others_since(&b) < 0.1 { quiet + 1 } else { 0 };
     }
-    log(&format!("[quiet] waited {:.0} s for other processes", start.elapsed().as_secs_f64()));
+    info!("[quiet] waited {:.0} s for other processes", start.elapsed().as_secs_f64());
     quiet >= 3
 }
 
 /// Run one part of the benchmark and record how busy other processes kept the machine; a
 /// part that may be `retried` is run again when they kept more than [`NOISY`] cores busy and
 /// then left the machine quiet within 30 s, and the least disturbed run is kept.
-fn part<T>(
+pub(crate) fn part<T>(
     sections: &mut Vec<Section>,
     name: &str,
     retries: usize,
-    log: &dyn Fn(&str),
     mut f: impl FnMut() -> Result<T, String>,
 ) -> Result<T, String> {
     let mut best: Option<(T, Section)> = None;
     let mut tries = 0;
     for attempt in 0..=retries {
         tries += 1;
-        if attempt > 0 && !wait_for_quiet(log) {
+        if attempt > 0 && !wait_for_quiet() {
             break;
         }
         let t0 = machine::Busy::now();
         let value = f()?;
         let t1 = machine::Busy::now();
         let sec = Section { name: name.into(), secs: t1.secs_since(&t0), others: t1.others_since(&t0), attempts: 1 };
-        log(&format!("[part] {name}: {:.1} s, other processes {:.2} cores", sec.secs, sec.others));
+        info!("[part] {name}: {:.1} s, other processes {:.2} cores", sec.secs, sec.others);
         let noisy = sec.others > NOISY;
         if best.as_ref().is_none_or(|(_, b)| sec.others < b.others) {
             best = Some((value, sec));
@@ -1201,7 +397,7 @@ fn part<T>(
     Ok(value)
 }
 
-/// Run every measurement. `log` gets one progress line per measurement.
+/// Run every measurement, with one `tracing` info event of progress per measurement.
 ///
 /// Every loom-only search runs before the first shuttle search, then the default strategy
 /// (PCT, then loom in the same call, as `iomc check` runs it) and its PCT phase alone, then the
@@ -1211,7 +407,7 @@ fn part<T>(
 /// lines). The explorer now installs shuttle's hook up front with a quiet hook above it, so a
 /// loom search after a shuttle one prints nothing (the default strategy relies on that); the
 /// order stays so that the loom-alone figures come from a process that has run no shuttle.
-pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
+pub fn run_all(cfg: &Config) -> Result<Results, String> {
     let start = Instant::now();
     let busy = machine::Busy::now();
     let load_before = machine::loadavg();
@@ -1222,35 +418,32 @@ pub fn run_all(cfg: &Config, log: &dyn Fn(&str)) -> Result<Results, String> {
     let r = cfg.retries;
     let mut sec = Vec::new();
     // loom (and the child processes).
-    let defaults = part(&mut sec, "1, 6: default strategy and memory (child processes)", r, log, || {
-        Ok(defaults(cfg, &scenarios, log))
-    })?;
-    let mut exhaustive = part(&mut sec, "3: exhaustive loom", 0, log, || exhaustive(cfg, &scenarios, log))?;
-    let loom_ttfv = part(&mut sec, "2: time to the violation, loom alone", r, log, || ttfv_loom(cfg, &cells, log))?;
+    let defaults =
+        part(&mut sec, "1, 6: default strategy and memory (child processes)", r, || Ok(defaults(cfg, &scenarios)))?;
+    let mut exhaustive = part(&mut sec, "3: exhaustive loom", 0, || exhaustive(cfg, &scenarios))?;
+    let loom_ttfv = part(&mut sec, "2: time to the violation, loom alone", r, || ttfv_loom(cfg, &cells))?;
     let loom_b2 = Strategy::Loom { min_bound: 2, max_bound: 2 };
-    let overhead_loom =
-        part(&mut sec, "8: harness overhead, loom", r, log, || overhead(cfg, &scenarios, &loom_b2, "loom", log))?;
-    let dfs_loom_runs = part(&mut sec, "4: loom without a bound", 0, log, || dfs_loom(cfg, &picks, &exhaustive, log))?;
+    let overhead_loom = part(&mut sec, "8: harness overhead, loom", r, || overhead(cfg, &scenarios, &loom_b2, "loom"))?;
+    let dfs_loom_runs = part(&mut sec, "4: loom without a bound", 0, || dfs_loom(cfg, &picks, &exhaustive))?;
     // The default strategy: shuttle (PCT), then loom, in one call.
-    let default_ttfv = part(&mut sec, "2: time to the violation, default strategy (PCT, then loom)", r, log, || {
-        ttfv_default(cfg, &cells, log)
-    })?;
-    let phase = part(&mut sec, "3: the default strategy's PCT phase on the same cells", r, log, || {
-        pct_phase(cfg, &scenarios, &exhaustive, log)
+    let default_ttfv =
+        part(&mut sec, "2: time to the violation, default strategy (PCT, then loom)", r, || ttfv_default(cfg, &cells))?;
+    let phase = part(&mut sec, "3: the default strategy's PCT phase on the same cells", r, || {
+        pct_phase(cfg, &scenarios, &exhaustive)
     })?;
     for (e, run) in exhaustive.iter_mut().zip(phase) {
         e.pct_phase = Some(run);
     }
     // shuttle and OS threads.
-    let ttfv = part(&mut sec, "2: time to the violation, PCT, random, stress", 0, log, || {
-        ttfv(cfg, &cells, loom_ttfv.clone(), default_ttfv.clone(), log)
+    let ttfv = part(&mut sec, "2: time to the violation, PCT, random, stress", 0, || {
+        ttfv(cfg, &cells, loom_ttfv.clone(), default_ttfv.clone())
     })?;
-    let dfs = part(&mut sec, "4: shuttle DFS", 0, log, || dfs(cfg, &scenarios, &picks, dfs_loom_runs.clone(), log))?;
-    let portfolio = part(&mut sec, "5: one core vs both cores", r, log, || portfolio(cfg, &scenarios, log))?;
-    let cost = part(&mut sec, "7: cost of one execution", r, log, || cost(cfg, &scenarios, &exhaustive, log))?;
+    let dfs = part(&mut sec, "4: shuttle DFS", 0, || dfs(cfg, &scenarios, &picks, dfs_loom_runs.clone()))?;
+    let portfolio = part(&mut sec, "5: one core vs both cores", r, || portfolio(cfg, &scenarios))?;
+    let cost = part(&mut sec, "7: cost of one execution", r, || cost(cfg, &scenarios, &exhaustive))?;
     let random = Strategy::Shuttle { kind: ShuttleKind::Random, iterations: cfg.overhead_iterations, seed: 1 };
     let overhead_shuttle =
-        part(&mut sec, "8: harness overhead, shuttle", r, log, || overhead(cfg, &scenarios, &random, "shuttle", log))?;
+        part(&mut sec, "8: harness overhead, shuttle", r, || overhead(cfg, &scenarios, &random, "shuttle"))?;
     Ok(Results {
         sections: sec,
         defaults,
@@ -1277,20 +470,5 @@ mod tests {
         assert_eq!(strategy_label(&Strategy::Loom { min_bound: 0, max_bound: 3 }), "loom 0..=3");
         let d = Strategy::PctThenLoom { pct_iterations: 1_000, seed: 0, max_bound: 2 };
         assert_eq!(strategy_label(&d), "PCT 1,000 + loom 0..=2");
-    }
-
-    #[test]
-    fn child_rows_carry_the_pct_phase() {
-        let text = "strategy\tPCT 1,000 + loom 0..=3\n\
-                    row\tlinux-6.1\tzeroed-data\t12\t0.001\tzeroed-data\ttrue\ttrue\tfound\t\t12\n\
-                    row\tlinux-6.2\tpass\t34096\t3.3\tpass\ttrue\tfalse\texhaustive\t3\t1000\n\
-                    mem\t4000\t3000\ncpu\t1.5\t0.5\n";
-        let d = parse_child("s", text);
-        assert_eq!(d.strategy, "PCT 1,000 + loom 0..=3");
-        assert_eq!(d.rows.len(), 2);
-        let (found, pass) = (&d.rows[0].2, &d.rows[1].2);
-        assert!(found.found && !found.found_by_loom() && found.bound.is_none() && found.presearch == 12);
-        assert!(!pass.found && pass.bound == Some(3) && pass.presearch == 1_000 && pass.complete());
-        assert_eq!((d.peak_kib, d.base_kib), (4000, 3000));
     }
 }

@@ -44,6 +44,9 @@ fn quick_run_on_one_scenario_prints_every_section() {
     assert!(stdout.contains("| PCT phase | default: PCT 1,000 + loom 0..=bound (table 1) |"), "{stdout}");
     // No panic noise from loom after shuttle (the default strategy runs both in one call).
     assert!(!stderr.contains("Task failed, serializing schedule"), "{stderr}");
+    // The memory child answers in JSON on stdout and writes nothing to stderr (loom's and
+    // shuttle's own tracing events stay below the default filter).
+    assert!(!stderr.contains("the child wrote"), "{stderr}");
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
     assert!(!stdout.contains("| 0.0 MiB |"), "no peak memory from the child:\n{stdout}");
 }

@@ -18,11 +18,14 @@
 //! The reference preset is the one named for the running kernel's series (`uname -r`), or the
 //! newest preset when the tool has none for it (said so).
 
+mod diff;
+
+use diff::{compare_seq, label, ops_in_order, runs_of, show_result, SeqDiff};
 use iomc_explore::Budget;
 use iomc_harness::{loom_bound, observe, Prepared};
 use iomc_models::{preset_for_release, Behaviour};
-use iomc_realfs::{BlockState, FinalViews, OpResult, RunOutcome, Snapshot, XfsMount};
-use iomc_scenario::{Op, OpKind, Scenario, ThreadSpec, Verdict};
+use iomc_realfs::{RunOutcome, XfsMount};
+use iomc_scenario::{Op, Scenario, ThreadSpec, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -142,105 +145,6 @@ impl Mounts {
     }
 }
 
-/// One op of a serialization, as a short label (`writer: pwrite 0+10240 =0x42`).
-fn label(s: &Scenario, thread: Option<usize>, op: &OpKind) -> String {
-    let who = thread.and_then(|t| s.threads.get(t)).map_or("setup", |t| t.name.as_str());
-    format!("{who}: {}", op.to_toml())
-}
-
-/// The ops of a run in order, setup first, with who runs them.
-fn ops_in_order<'s>(s: &'s Scenario, order: &[(usize, usize)]) -> Vec<(Option<usize>, &'s OpKind)> {
-    let mut out: Vec<(Option<usize>, &OpKind)> = s.setup.iter().map(|o| (None, &o.kind)).collect();
-    out.extend(order.iter().map(|&(t, i)| (Some(t), &s.threads[t].ops[i].kind)));
-    out
-}
-
-fn show_result(r: &OpResult) -> String {
-    if r.data.is_empty() {
-        format!("ret {}", r.ret)
-    } else {
-        format!("ret {}, bytes {}", r.ret, runs_of(&r.data, 0))
-    }
-}
-
-/// Bytes as runs, `[0, 4096) 0x42, [4096, 8192) 0x00`.
-fn runs_of(data: &[u8], base: u64) -> String {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=data.len() {
-        if i == data.len() || data[i] != data[start] {
-            out.push(format!("[{}, {}) {:#04x}", base + start as u64, base + i as u64, data[start]));
-            start = i;
-        }
-    }
-    if out.len() > 8 {
-        let n = out.len();
-        out.truncate(8);
-        out.push(format!("... ({n} runs)"));
-    }
-    out.join(", ")
-}
-
-fn show_snapshot(s: &Snapshot) -> String {
-    format!("size {}, extents {}", s.size, BlockState::map(&s.blocks))
-}
-
-/// The first difference between two views of the same name, in words.
-fn view_diff(name: &str, model: &[u8], real: &[u8]) -> Option<String> {
-    if model == real {
-        return None;
-    }
-    let at = model.iter().zip(real).position(|(a, b)| a != b).unwrap_or(model.len().min(real.len()));
-    let end = |d: &[u8]| {
-        let v = d.get(at).copied();
-        at + d[at.min(d.len())..].iter().take_while(|b| Some(**b) == v).count()
-    };
-    let (me, re) = (end(model).min(model.len()), end(real).min(real.len()));
-    Some(format!(
-        "{name}: from byte {at}: model {} ({} bytes), real {} ({} bytes)",
-        runs_of(&model[at.min(model.len())..me], at as u64),
-        model.len(),
-        runs_of(&real[at.min(real.len())..re], at as u64),
-        real.len()
-    ))
-}
-
-fn views_diff(model: &FinalViews, real: &FinalViews) -> Vec<String> {
-    let mut out = Vec::new();
-    if model.size != real.size {
-        out.push(format!("size: model {}, real {}", model.size, real.size));
-    }
-    out.extend(view_diff("page-cache view", &model.cache, &real.cache));
-    out.extend(view_diff("durable view", &model.durable, &real.durable));
-    out
-}
-
-/// A sequential difference: where, and what each side saw.
-struct SeqDiff {
-    /// Index into the run's ops (setup first) of the op after which they differ; `None`: the
-    /// final views.
-    step: Option<usize>,
-    lines: Vec<String>,
-}
-
-fn compare_seq(model: &observe::SeqRun, real: &iomc_realfs::SeqRun) -> Option<SeqDiff> {
-    for (i, (m, r)) in model.steps.iter().zip(&real.steps).enumerate() {
-        let mut lines = Vec::new();
-        if m.result != r.result {
-            lines.push(format!("returned: model {}, real {}", show_result(&m.result), show_result(&r.result)));
-        }
-        if m.after != r.snapshot {
-            lines.push(format!("after it: model {}", show_snapshot(&m.after)));
-            lines.push(format!("          real  {}", show_snapshot(&r.snapshot)));
-        }
-        if !lines.is_empty() {
-            return Some(SeqDiff { step: Some(i), lines });
-        }
-    }
-    let lines = views_diff(&model.views, &real.views);
-    (!lines.is_empty()).then_some(SeqDiff { step: None, lines })
-}
-
 /// A one-thread scenario that runs `order` after the setup: `iomc conform` on it repeats the
 /// difference.
 fn serialized(s: &Scenario, order: &[(usize, usize)], preset: &str) -> Scenario {
@@ -265,7 +169,7 @@ fn save(dir: &Path, s: &Scenario, comment: &[String]) -> Result<PathBuf, String>
         }
         n += 1;
     };
-    crate::files::write_atomically(&path, &s.to_toml(comment)).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::files::write_atomically(&path, &s.to_toml(comment)?).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

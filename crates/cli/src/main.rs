@@ -503,7 +503,7 @@ fn cmd_matrix(paths: &[PathBuf], a: &ExploreArgs, junit: Option<&Path>) -> u8 {
     let results = &checks.results;
     out!("{}", matrix::table(results));
     if let Some(path) = junit {
-        if let Err(e) = write_atomically(path, &matrix::junit(results)) {
+        if let Err(e) = matrix::junit(results).and_then(|x| write_atomically(path, &x).map_err(|e| e.to_string())) {
             errln!("error: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }

@@ -243,8 +243,9 @@ fn default_and_loom_backends_say_how_they_found_it() {
         assert_eq!(r.status.code(), Some(0), "{backend} replay: {}", text(&r).0);
     }
     let o = iomc(&["check", file, "--variant", "linux-6.2", "--format", "json"]);
-    let (out, _) = text(&o);
-    assert!(out.contains("\"strategy\":\"pct+loom\"") && out.contains("\"pct_executions\":1000"), "{out}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["checks"][0]["strategy"]["kind"], "pct+loom", "{v}");
+    assert_eq!(v["checks"][0]["pct_executions"], 1000, "{v}");
 }
 
 /// A class met while searching for another gets its own replay token, and that token replays

@@ -153,7 +153,7 @@ fn write_counterexample(dir: &Path, cfg: &FuzzConfig, cx: &mut Counterexample) -
     ];
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(format!("{name}.toml"));
-    crate::atomic::write_atomically(&path, s.to_toml(&comment).as_bytes())
+    crate::atomic::write_atomically(&path, s.to_toml(&comment)?.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     // Check it back from the file, so the token names the file and its content hash.
     let loaded = Scenario::load(&path, &Behaviour::preset_names()).map_err(|e| e.to_string())?;
@@ -169,8 +169,8 @@ fn write_counterexample(dir: &Path, cfg: &FuzzConfig, cx: &mut Counterexample) -
         .as_ref()
         .and_then(|f| token::encode(&p, &r.strategy, f))
         .ok_or("the written file did not reproduce")?;
-    let tok_path = dir.join(format!("{name}.token"));
-    crate::atomic::write_atomically(&tok_path, format!("{tok}\n").as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", tok_path.display()))?;
+    let token_path = dir.join(format!("{name}.token"));
+    crate::atomic::write_atomically(&token_path, format!("{tok}\n").as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", token_path.display()))?;
     Ok((path, tok))
 }

@@ -2,25 +2,9 @@
 //! XML for CI systems.
 
 use crate::render::wrapped;
-use crate::{render, CheckResult};
+use crate::{render, CheckResult, Outcome};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
-
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters even as references.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The summary table: scenario, preset, expected, got, executions, time.
 pub fn table(results: &[CheckResult]) -> String {
@@ -50,9 +34,10 @@ pub fn table(results: &[CheckResult]) -> String {
     out
 }
 
-/// JUnit XML: one `<testsuite>` per scenario, one `<testcase>` per preset; a verdict that does
-/// not match is a `<failure>`, an incomplete or failed search an `<error>`.
-pub fn junit(results: &[CheckResult]) -> String {
+/// JUnit XML (written by quick-junit): one `<testsuite>` per scenario, one `<testcase>` per
+/// preset; a verdict that does not match is a `<failure>`, an incomplete or failed search an
+/// `<error>`. Every test case carries the full text report as its `<system-out>`.
+pub fn junit(results: &[CheckResult]) -> Result<String, String> {
     let mut suites: Vec<(&str, Vec<&CheckResult>)> = Vec::new();
     for r in results {
         let name = r.prepared.scenario.name.as_str();
@@ -61,67 +46,34 @@ pub fn junit(results: &[CheckResult]) -> String {
             None => suites.push((name, vec![r])),
         }
     }
-    let failures = |rs: &[&CheckResult]| {
-        rs.iter().filter(|r| !r.matches() && matches!(r.outcome, crate::Outcome::Verdict(_))).count()
-    };
-    let errors = |rs: &[&CheckResult]| rs.iter().filter(|r| !matches!(r.outcome, crate::Outcome::Verdict(_))).count();
-    let time = |rs: &[&CheckResult]| rs.iter().map(|r| r.report.elapsed.as_secs_f64()).sum::<f64>();
-    let all: Vec<&CheckResult> = results.iter().collect();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"iomc\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
-        all.len(),
-        failures(&all),
-        errors(&all),
-        time(&all)
-    );
+    let mut report = Report::new("iomc");
+    report.set_time(results.iter().map(|r| r.report.elapsed).sum());
     for (name, rs) in &suites {
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
-            xml(name),
-            rs.len(),
-            failures(rs),
-            errors(rs),
-            time(rs)
-        );
+        let mut suite = TestSuite::new(*name);
+        suite.set_time(rs.iter().map(|r| r.report.elapsed).sum());
         for r in rs {
-            let exp = r.expected.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "pass".into());
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"iomc.{}\" name=\"{}\" time=\"{:.3}\">",
-                xml(name),
-                xml(&r.prepared.preset),
-                r.report.elapsed.as_secs_f64()
-            );
-            let report = render::full_report(r, false);
-            match &r.outcome {
-                crate::Outcome::Verdict(_) if r.matches() => {}
-                crate::Outcome::Verdict(v) => {
-                    let msg = format!("expected {exp}, got {v}");
-                    let _ = writeln!(
-                        out,
-                        "      <failure message=\"{}\" type=\"verdict-mismatch\">{}</failure>",
-                        xml(&msg),
-                        xml(&report)
-                    );
+            let text = render::full_report(r, false);
+            let status = match &r.outcome {
+                Outcome::Verdict(_) if r.matches() => TestCaseStatus::success(),
+                Outcome::Verdict(v) => {
+                    let exp = r.expected.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "pass".into());
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(format!("expected {exp}, got {v}"))
+                        .set_type("verdict-mismatch")
+                        .set_description(text.as_str());
+                    st
                 }
-                crate::Outcome::Incomplete(why) | crate::Outcome::Error(why) => {
-                    let _ = writeln!(
-                        out,
-                        "      <error message=\"{}\" type=\"{}\">{}</error>",
-                        xml(why),
-                        xml(&r.outcome.label()),
-                        xml(&report)
-                    );
+                Outcome::Incomplete(why) | Outcome::Error(why) => {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    st.set_message(why.as_str()).set_type(r.outcome.label()).set_description(text.as_str());
+                    st
                 }
-            }
-            let _ = writeln!(out, "      <system-out>{}</system-out>", xml(&report));
-            out.push_str("    </testcase>\n");
+            };
+            let mut case = TestCase::new(r.prepared.preset.as_str(), status);
+            case.set_classname(format!("iomc.{name}")).set_time(r.report.elapsed).set_system_out(text);
+            suite.add_test_case(case);
         }
-        out.push_str("  </testsuite>\n");
+        report.add_test_suite(suite);
     }
-    out.push_str("</testsuites>\n");
-    out
+    report.to_string().map_err(|e| format!("cannot serialise the JUnit report: {e}"))
 }

@@ -27,7 +27,7 @@ fn no_generated_scenario_fails_on_the_newest_preset() {
     let newest = iomc_models::newest_preset().name;
     let r = fuzz(&cfg(newest, 64, 1, true, None), |_| {}).unwrap();
     if let Some(cx) = &r.counterexample {
-        let text = cx.scenario.to_toml(&[]);
+        let text = cx.scenario.to_toml(&[]).unwrap();
         panic!("{newest} counterexample: {}\n{text}", cx.result.report.found.as_ref().unwrap().finding.summary);
     }
     assert_eq!(r.passed, 64);
@@ -89,7 +89,12 @@ fn generated_scenarios_run_cleanly_and_find_linux_6_1_races() {
                 let s = Arc::new(gen.new_tree(&mut runner).unwrap().current());
                 let p = Arc::new(Prepared::new(s, "linux-6.1", &[]).unwrap());
                 let r = check(p.clone(), &pct, Budget::default(), None);
-                assert!(matches!(r.outcome, Outcome::Verdict(_)), "{:?} on\n{}", r.outcome, p.scenario.to_toml(&[]));
+                assert!(
+                    matches!(r.outcome, Outcome::Verdict(_)),
+                    "{:?} on\n{}",
+                    r.outcome,
+                    p.scenario.to_toml(&[]).unwrap()
+                );
                 r.outcome == Outcome::Verdict(Verdict::ZeroedData)
             })
             .count()

@@ -45,7 +45,6 @@ use std::path::Path;
 
 pub use files::collect_files;
 pub use ops::{OpKind, OPS};
-pub use write::quoted;
 
 /// Largest file size (and largest end of any byte range) a scenario may use: 1 MiB.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;

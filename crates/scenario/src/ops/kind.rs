@@ -2,7 +2,6 @@
 
 use super::{spec, ArgKind, OpSpec, OPS};
 use crate::{MAX_FILE_BYTES, POISON};
-use std::fmt::Write;
 
 /// A checked argument value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +16,7 @@ pub enum ArgValue {
 
 /// The arguments of one op, by name, as checked by the parser or drawn by the generator.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Args(pub(super) Vec<(&'static str, ArgValue)>);
+pub struct Args(pub(crate) Vec<(&'static str, ArgValue)>);
 
 impl Args {
     /// Set `name` to `value`.
@@ -280,26 +279,6 @@ impl OpKind {
             (None, Some(size)) => size,
             _ => 0,
         }
-    }
-
-    /// The op as an inline TOML table, e.g. `{ op = "pwrite", offset = 0, length = 4096, fill = 0x42 }`.
-    pub fn to_toml(&self) -> String {
-        let spec = self.spec();
-        let args = self.args();
-        let mut out = format!("{{ op = \"{}\"", spec.name);
-        for a in spec.args {
-            let _ = match (a.kind, args.0.iter().find(|(k, _)| *k == a.name).map(|(_, v)| v)) {
-                (_, None) => Ok(()),
-                (ArgKind::Fill, Some(ArgValue::Int(n))) => write!(out, ", {} = {n:#04x}", a.name),
-                (_, Some(ArgValue::Int(n))) => write!(out, ", {} = {n}", a.name),
-                (_, Some(ArgValue::Str(s))) => write!(out, ", {} = {}", a.name, crate::quoted(s)),
-                // A false flag is the default: left out.
-                (_, Some(ArgValue::Bool(false))) => Ok(()),
-                (_, Some(ArgValue::Bool(true))) => write!(out, ", {} = true", a.name),
-            };
-        }
-        out.push_str(" }");
-        out
     }
 }
 
