@@ -82,6 +82,7 @@ pub mod mount;
 pub mod observe;
 pub mod ops;
 mod sys;
+mod sysio;
 pub mod threads;
 
 use std::fmt;
