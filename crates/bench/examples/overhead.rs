@@ -12,16 +12,8 @@ fn main() -> Result<(), String> {
     let scen = vec![root.join("scenarios")];
     let cfg = if quick { Config::quick(scen, exe) } else { Config::full(scen, exe) };
     let scenarios = measure::load(&cfg)?;
-    // Progress as `tracing` events on stderr (RUST_LOG, default: the bench's info events), as iomc-bench prints it.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(iomc_bench::DEFAULT_LOG));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
+    // Progress as `tracing` events on stderr, as iomc-bench prints it.
+    iomc_bench::init_tracing();
     for (label, strategy) in [
         ("loom", Strategy::Loom { min_bound: 2, max_bound: 2 }),
         ("shuttle", Strategy::Shuttle { kind: ShuttleKind::Random, iterations: cfg.overhead_iterations, seed: 1 }),

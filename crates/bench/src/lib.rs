@@ -30,3 +30,17 @@ pub mod measure;
 pub mod report;
 pub mod sections;
 pub mod stats;
+
+/// Diagnostics to stderr as `tracing` events, filtered by RUST_LOG (default [`DEFAULT_LOG`]:
+/// the bench's info events; loom's and shuttle's own, one per execution, only from warnings up).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
+}

@@ -98,24 +98,9 @@ fn config(cli: &Cli) -> Result<Config, String> {
     Ok(cfg)
 }
 
-/// Diagnostics to stderr as `tracing` events, filtered by RUST_LOG (default
-/// [`iomc_bench::DEFAULT_LOG`]: the bench's info events; loom's and shuttle's own, one per
-/// execution, only from warnings up).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(iomc_bench::DEFAULT_LOG));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    iomc_bench::init_tracing();
     if cli.child.is_some() {
         return match child::child_main() {
             Ok(()) => ExitCode::SUCCESS,
