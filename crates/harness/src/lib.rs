@@ -8,16 +8,14 @@
 //! executions it took, under which bound, and carries a replay token.
 
 pub mod atomic;
-pub mod chrome;
 mod crash_view;
 pub mod exec;
 pub mod fuzz;
-pub mod json;
-pub mod matrix;
 pub mod mutants;
 pub mod observe;
 pub mod oracle;
-pub mod render;
+pub mod present;
+pub use present::{chrome, json, matrix, render};
 pub mod token;
 
 use iomc_explore::{explore, explore_in, Body, Budget, Exec, Found, ProgressFn, Report, ShuttleKind, Stop, Strategy};
