@@ -134,7 +134,13 @@ pub(crate) fn cmd_fuzz(cfg: &fuzz::FuzzConfig) -> u8 {
     let (f, bar) = progress(&format!("fuzz {}", cfg.preset));
     let start = std::time::Instant::now();
     let report = fuzz::fuzz(cfg, |n| {
-        f(Progress { executions: u64::from(n), elapsed: start.elapsed(), bound: None });
+        f(Progress {
+            executions: u64::from(n),
+            elapsed: start.elapsed(),
+            bound: None,
+            pass_executions: None,
+            estimate: None,
+        });
     });
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -169,7 +169,18 @@ pub fn progress(label: &str) -> (ProgressFn, Option<ProgressBar>) {
 fn progress_text(label: &str, p: &Progress) -> String {
     let secs = p.elapsed.as_secs_f64();
     let rate = p.executions as f64 / secs.max(1e-9);
-    let bound = p.bound.map(|b| format!(", loom bound {b}")).unwrap_or_default();
+    // The loom pass: how far into it, and its estimated size, known before it runs
+    // (iomc_explore::estimate).
+    let estimate = p.estimate.map(|e| {
+        let t = e.time.as_secs_f64();
+        let t = if t < 1.0 { "<1s".to_string() } else { format!("{t:.0}s") };
+        format!(" of ~{} (~{t})", iomc_explore::estimate::approx(e.executions))
+    });
+    let bound = match (p.bound, p.pass_executions) {
+        (Some(b), Some(n)) => format!(", loom bound {b}: {n}{}", estimate.unwrap_or_default()),
+        (Some(b), None) => format!(", loom bound {b}"),
+        _ => String::new(),
+    };
     format!("{label}: {} executions, {rate:.0}/s, {secs:.0}s{bound}", p.executions)
 }
 

@@ -31,6 +31,7 @@
 //! its executions, elapsed time, rate and [`Stop::label`]. They are created between the
 //! checkers' runs and never entered while a model runs ([`explore_in`] takes the parent span).
 
+pub mod estimate;
 mod loom_run;
 mod panics;
 mod phases;
@@ -308,6 +309,22 @@ pub struct Report<F> {
     /// Executions of a PCT phase before loom ([`Strategy::PctThenLoom`]; included in
     /// `executions`), 0 for every other strategy.
     pub presearch: u64,
+    /// loom's passes, one per bound, with what [`estimate::next_pass`] expected of each before
+    /// it ran (empty for shuttle and stress).
+    pub passes: Vec<Pass>,
+}
+
+/// One loom pass: its bound, what it ran, and what was estimated of it beforehand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pass {
+    /// The preemption bound.
+    pub bound: u32,
+    /// Executions it ran (all of them when it was exhausted).
+    pub executions: u64,
+    /// Its wall time.
+    pub elapsed: Duration,
+    /// The executions estimated before it ran, from the passes before it.
+    pub estimate: Option<u64>,
 }
 
 impl<F> Report<F> {
@@ -326,6 +343,10 @@ pub struct Progress {
     pub elapsed: Duration,
     /// Current loom bound.
     pub bound: Option<u32>,
+    /// Executions of the current loom pass so far.
+    pub pass_executions: Option<u64>,
+    /// The current loom pass's estimated size, when the passes before it allow one.
+    pub estimate: Option<estimate::Estimate>,
 }
 
 /// Called about once a second during long runs.
@@ -435,9 +456,10 @@ fn stress<F: Send + 'static>(
                 bound: None,
                 elapsed: start.elapsed(),
                 presearch: 0,
+                passes: Vec::new(),
             };
         }
-        ticker.tick(i, None);
+        ticker.tick(i, None, None);
         let exec = Exec { backend: Backend::Std, index: i, bound: None };
         match panics::quietly(|| body(&exec)) {
             Ok(Some(f)) => {
@@ -449,6 +471,7 @@ fn stress<F: Send + 'static>(
                     bound: None,
                     elapsed: start.elapsed(),
                     presearch: 0,
+                    passes: Vec::new(),
                 };
             }
             Ok(None) => {}
@@ -460,6 +483,7 @@ fn stress<F: Send + 'static>(
                     bound: None,
                     elapsed: start.elapsed(),
                     presearch: 0,
+                    passes: Vec::new(),
                 }
             }
         }
@@ -471,5 +495,6 @@ fn stress<F: Send + 'static>(
         bound: None,
         elapsed: start.elapsed(),
         presearch: 0,
+        passes: Vec::new(),
     }
 }

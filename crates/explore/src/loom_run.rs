@@ -1,7 +1,8 @@
 //! loom: iterative preemption bounds over `loom::model::Builder::check`.
 
+use crate::estimate::{self, PassCount};
 use crate::panics::{self, QuietGuard, StopExploring, Ticker};
-use crate::{phases, stops, Body, Budget, Exec, Found, ProgressFn, Report, Stop};
+use crate::{phases, stops, Body, Budget, Exec, Found, Pass, ProgressFn, Report, Stop};
 use iomc_sync::waits::WaitFor;
 use iomc_sync::Backend;
 use std::panic::{self, AssertUnwindSafe};
@@ -31,8 +32,18 @@ pub(crate) fn run_bounds<F: Send + 'static>(
 ) -> Report<F> {
     let mut total = 0u64;
     let ticker = Arc::new(Mutex::new(Ticker::new(progress, start)));
+    let mut passes: Vec<Pass> = Vec::new();
     for bound in lo..=hi {
         let span = phases::bound_span(phase, bound);
+        let history: Vec<PassCount> =
+            passes.iter().map(|p| PassCount { bound: p.bound, executions: p.executions, elapsed: p.elapsed }).collect();
+        let estimate = estimate::next_pass(&history).filter(|e| e.bound == bound);
+        if let Some(e) = estimate {
+            phases::estimated(&span, &e);
+        }
+        if let Ok(mut t) = ticker.lock() {
+            t.pass_starts(total, bound, estimate);
+        }
         let pass_start = Instant::now();
         let count = Arc::new(AtomicU64::new(0));
         let halt: Arc<Mutex<Option<Halt<F>>>> = Arc::new(Mutex::new(None));
@@ -40,7 +51,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
         let run = move || {
             let index = c.fetch_add(1, Ordering::Relaxed) + 1;
             if let Ok(mut t) = t.lock() {
-                t.tick(total + index, Some(bound));
+                t.tick(total + index, Some(bound), Some(index));
             }
             if let Some(stop) = budget.exhausted(start) {
                 *h.lock().unwrap_or_else(|e| e.into_inner()) = Some(Halt::Budget(stop));
@@ -71,6 +82,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
                     bound: Some(bound),
                     elapsed: start.elapsed(),
                     presearch: 0,
+                    passes: Vec::new(),
                 }
             }
         };
@@ -85,6 +97,12 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             ran -= 1; // the execution that noticed the budget did not run
         }
         total += ran;
+        passes.push(Pass {
+            bound,
+            executions: ran,
+            elapsed: pass_start.elapsed(),
+            estimate: estimate.map(|e| e.executions),
+        });
         let report = |found, stop| Report {
             found,
             executions: total,
@@ -92,6 +110,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
             bound: Some(bound),
             elapsed: start.elapsed(),
             presearch: 0,
+            passes: passes.clone(),
         };
         let ended = match (outcome, halted) {
             (_, Some(Halt::Found(f, exec))) => {
@@ -129,6 +148,7 @@ pub(crate) fn run_bounds<F: Send + 'static>(
         bound: Some(hi),
         elapsed: start.elapsed(),
         presearch: 0,
+        passes,
     }
 }
 

@@ -80,14 +80,15 @@ pub(crate) struct Ticker {
     progress: Option<ProgressFn>,
     start: Instant,
     next: Duration,
+    estimate: Option<crate::estimate::Estimate>,
 }
 
 impl Ticker {
     pub(crate) fn new(progress: Option<ProgressFn>, start: Instant) -> Ticker {
-        Ticker { progress, start, next: Duration::from_secs(1) }
+        Ticker { progress, start, next: Duration::from_secs(1), estimate: None }
     }
 
-    pub(crate) fn tick(&mut self, executions: u64, bound: Option<u32>) {
+    pub(crate) fn tick(&mut self, executions: u64, bound: Option<u32>, pass_executions: Option<u64>) {
         // Checking the clock every 256 executions keeps the cost negligible.
         if self.progress.is_none() || !executions.is_multiple_of(256) {
             return;
@@ -96,8 +97,23 @@ impl Ticker {
         if elapsed >= self.next {
             self.next = elapsed + Duration::from_secs(1);
             if let Some(p) = &self.progress {
-                p(Progress { executions, elapsed, bound });
+                p(Progress { executions, elapsed, bound, pass_executions, estimate: self.estimate });
             }
+        }
+    }
+
+    /// A loom pass starts at `bound` with this estimate: say so now (not at the next tick), so
+    /// the size of a long pass is known before it runs.
+    pub(crate) fn pass_starts(&mut self, executions: u64, bound: u32, estimate: Option<crate::estimate::Estimate>) {
+        self.estimate = estimate;
+        if let (Some(p), Some(_)) = (&self.progress, estimate) {
+            p(Progress {
+                executions,
+                elapsed: self.start.elapsed(),
+                bound: Some(bound),
+                pass_executions: Some(0),
+                estimate,
+            });
         }
     }
 }

@@ -40,6 +40,16 @@ pub(crate) fn bound_span(phase: &Span, bound: u32) -> Span {
     tracing::debug_span!(parent: phase, "bound", bound)
 }
 
+/// The debug event that starts a loom pass with its estimated size.
+pub(crate) fn estimated(span: &Span, e: &crate::estimate::Estimate) {
+    tracing::debug!(
+        parent: span,
+        estimated_executions = e.executions,
+        estimated_time = %Elapsed(e.time),
+        "bound start"
+    );
+}
+
 /// The debug event that ends a phase or a bound: what it ran and why it stopped.
 pub(crate) fn ended(span: &Span, what: &'static str, executions: u64, elapsed: Duration, stop: &Stop) {
     tracing::debug!(

@@ -102,7 +102,7 @@ pub(crate) fn run<F: Send + 'static>(
             runner.run(move || {
                 let index = c.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Ok(mut t) = t.lock() {
-                    t.tick(index, None);
+                    t.tick(index, None, None);
                 }
                 let exec = Exec { backend: Backend::Shuttle, index, bound: None };
                 if let Some(f) = b(&exec) {
@@ -127,7 +127,15 @@ pub(crate) fn run<F: Send + 'static>(
     if let Some((f, exec)) = found.lock().unwrap_or_else(|e| e.into_inner()).take() {
         let schedule = serialization::serialize_schedule(&rec.lock().unwrap_or_else(|e| e.into_inner()).current);
         let found = Found { finding: f, bound: None, exec, schedule: Some(schedule.replace('\n', "")) };
-        return Report { found: Some(found), executions, stop: Stop::Found, bound: None, elapsed, presearch: 0 };
+        return Report {
+            found: Some(found),
+            executions,
+            stop: Stop::Found,
+            bound: None,
+            elapsed,
+            presearch: 0,
+            passes: Vec::new(),
+        };
     }
     let cut = rec.lock().unwrap_or_else(|e| e.into_inner()).cut.clone();
     let stop = match (failed, cut) {
@@ -137,7 +145,7 @@ pub(crate) fn run<F: Send + 'static>(
         (None, None) if kind == ShuttleKind::Dfs && executions < iterations => Stop::Exhausted,
         (None, None) => Stop::IterationLimit,
     };
-    Report { found: None, executions, stop, bound: None, elapsed, presearch: 0 }
+    Report { found: None, executions, stop, bound: None, elapsed, presearch: 0, passes: Vec::new() }
 }
 
 /// Re-run the failing execution from its recorded `schedule` with the lock state recorded,
@@ -159,8 +167,15 @@ fn explain<F: Send + 'static>(schedule: Schedule, budget: &Budget, body: &Body<F
 
 pub(crate) fn replay<F: Send + 'static>(schedule: &str, budget: Budget, body: Body<F>) -> Report<F> {
     let start = Instant::now();
-    let report =
-        |found, stop| Report { found, executions: 1, stop, bound: None, elapsed: start.elapsed(), presearch: 0 };
+    let report = |found, stop| Report {
+        found,
+        executions: 1,
+        stop,
+        bound: None,
+        elapsed: start.elapsed(),
+        presearch: 0,
+        passes: Vec::new(),
+    };
     let Some(decoded) = serialization::deserialize_schedule(schedule) else {
         return report(None, Stop::Panicked("replay: the shuttle schedule in the token does not decode".into()));
     };

@@ -3,11 +3,13 @@
 use crate::measure::{prepare, run_check, Config, Results, Run, FIXED};
 use crate::report::{check_run, run_cell};
 use crate::stats::{count, secs};
+use iomc_explore::estimate::{next_pass, PassCount};
 use iomc_explore::{ShuttleKind, Strategy, DEFAULT_PCT_DEPTH};
 use iomc_harness::{default_strategy, DEFAULT_PCT_ITERATIONS};
 use iomc_scenario::{Scenario, Verdict};
 use std::fmt::Write;
 use std::sync::Arc;
+use std::time::Duration;
 use tracing::info;
 
 /// Exhaustive loom passes over one scenario x preset.
@@ -194,4 +196,58 @@ pub(crate) fn section_exhaustive(out: &mut String, r: &Results) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
+    section_estimates(out, r);
+}
+
+/// Table 3b: what `iomc_explore::estimate` would have said of each pass from the passes below
+/// it (the estimate `iomc check` prints before a pass), against what the pass ran.
+fn section_estimates(out: &mut String, r: &Results) {
+    let _ = writeln!(
+        out,
+        "#### 3b. Estimates before each pass, against what it ran\n\n\
+         `iomc check` prints, before each loom pass, an estimate of its size from the passes below it \
+         (`iomc_explore::estimate`: the growth factors of the pass sizes extrapolated; one factor repeated \
+         when only one is known). Here: the estimate from this table's own smaller passes, the pass's \
+         actual executions, and estimate / actual. Complete passes only.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | preset | bound | estimate | actual | estimate / actual |\n|---|---|---:|---:|---:|---:|"
+    );
+    let mut ratios = Vec::new();
+    for e in &r.exhaustive {
+        let mut history: Vec<PassCount> = Vec::new();
+        for (b, run) in &e.bounds {
+            if !run.complete() {
+                break;
+            }
+            if let Some(est) = next_pass(&history).filter(|x| x.bound == *b) {
+                let ratio = est.executions as f64 / run.executions.max(1) as f64;
+                ratios.push(ratio);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {b} | {} | {} | {ratio:.2} |",
+                    e.scenario,
+                    e.preset,
+                    count(est.executions),
+                    count(run.executions)
+                );
+            }
+            history.push(PassCount {
+                bound: *b,
+                executions: run.executions,
+                elapsed: Duration::from_secs_f64(run.secs),
+            });
+        }
+    }
+    if !ratios.is_empty() {
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        let within_2x = ratios.iter().filter(|r| (0.5..=2.0).contains(*r)).count();
+        let _ = writeln!(
+            out,
+            "\n{} estimates: median estimate / actual {median:.2}; {within_2x} within a factor of 2.\n",
+            ratios.len()
+        );
+    }
 }

@@ -63,6 +63,22 @@ pub struct Check<'a> {
     pub violation: Option<ViolationJson>,
     /// Violations of other classes met while searching for the expected one.
     pub other_findings: Vec<OtherFinding>,
+    /// loom's passes, one per bound, with the size estimated before each ran.
+    pub passes: Vec<PassJson>,
+}
+
+/// One loom pass ([`iomc_explore::Pass`]).
+#[derive(Debug, Serialize)]
+pub struct PassJson {
+    /// The preemption bound.
+    pub bound: u32,
+    /// Executions it ran.
+    pub executions: u64,
+    /// Executions estimated before it ran ([`iomc_explore::estimate`]), null for the first
+    /// passes (too little history).
+    pub estimated_executions: Option<u64>,
+    /// Its wall time in milliseconds.
+    pub elapsed_ms: f64,
 }
 
 /// The exploration strategy's kind and parameters.
@@ -262,6 +278,16 @@ pub fn check(r: &CheckResult) -> Check<'_> {
                 executions: *n,
                 summary: viol.summary.clone(),
                 token: r.other_tokens.get(v).cloned(),
+            })
+            .collect(),
+        passes: rep
+            .passes
+            .iter()
+            .map(|p| PassJson {
+                bound: p.bound,
+                executions: p.executions,
+                estimated_executions: p.estimate,
+                elapsed_ms: p.elapsed.as_secs_f64() * 1e3,
             })
             .collect(),
     }
