@@ -160,7 +160,12 @@ fn matrix_writes_junit_that_a_junit_parser_accepts() {
     assert_eq!(parsed.suites.len(), 2);
     let names: Vec<&str> = parsed.suites.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["generic-346-f2", "xfs-196"]);
-    assert!(!Path::new(&format!("{}.tmp", out.display())).exists());
+    // Written atomically: the file and nothing else (no temporary left beside it).
+    let left: Vec<String> = std::fs::read_dir(d.join("sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["junit.xml"], "{left:?}");
 }
 
 #[test]
