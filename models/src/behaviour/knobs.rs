@@ -207,3 +207,22 @@ impl fmt::Display for WriteFailureCleanup {
         })
     }
 }
+
+/// The presets, knobs and mutations as docs/scenario-format.md shows them (a test checks the
+/// document holds exactly this).
+pub fn markdown_tables() -> String {
+    let cell = |t: &str| t.replace('|', "\\|");
+    let mut s = String::from("| preset | what it stands for |\n|---|---|\n");
+    for p in PRESETS {
+        s.push_str(&format!("| `{}` | {} |\n", p.name, cell(p.summary)));
+    }
+    s.push_str("\n| knob | values and meaning |\n|---|---|\n");
+    for (k, d) in KNOBS {
+        s.push_str(&format!("| `{k}` | {} |\n", cell(d)));
+    }
+    s.push_str("\n| mutation (`mutation=<name>`) | what it removes or moves |\n|---|---|\n");
+    for (_, n, d) in MUTATIONS {
+        s.push_str(&format!("| `{n}` | {} |\n", cell(d)));
+    }
+    s
+}

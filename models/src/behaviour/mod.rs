@@ -4,7 +4,7 @@
 
 mod knobs;
 
-pub use knobs::KNOBS;
+pub use knobs::{markdown_tables, KNOBS};
 
 /// What a buffered write does with the delalloc it reserved but did not use (a short write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
