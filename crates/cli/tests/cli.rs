@@ -299,3 +299,15 @@ fn trace_on_a_pass_shows_one_execution() {
     let (plain, _) = text(&iomc(&args));
     assert!(!plain.contains("one execution of it"), "{plain}");
 }
+
+/// `--variant` naming a preset the file's `[expect]` does not: the verdict is shown, marked as
+/// not judged, and is no failure (zoned XFS on 6.6: the kernel has no zoned XFS).
+#[test]
+fn a_preset_without_an_expectation_is_shown_not_judged() {
+    let o = iomc(&["check", "scenarios/zoned-zero-hole.toml", "--variant", "linux-6.6", "--variant", "linux-6.13"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("-- zoned-zero-hole [linux-6.6]: unsupported (not judged: the preset is not in [expect])"), "{out}");
+    assert!(out.contains("ok zoned-zero-hole [linux-6.13]: unsupported (expected unsupported)"), "{out}");
+    assert!(out.contains("1 of 1 checks met their expectation (1 more for presets their [expect] does not name)"), "{out}");
+}

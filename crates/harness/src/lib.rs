@@ -150,6 +150,12 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// A verdict for a preset the scenario expects nothing of (`--variant` naming a preset its
+    /// `[expect]` does not): shown, not judged.
+    pub fn unjudged(&self) -> bool {
+        self.expected.is_none() && matches!(self.outcome, Outcome::Verdict(_))
+    }
+
     /// Did the outcome match the expectation? (No expectation: a pass matches.)
     pub fn matches(&self) -> bool {
         match (&self.outcome, &self.expected) {

@@ -275,8 +275,12 @@ pub fn result_line(r: &CheckResult) -> String {
         .expected
         .as_ref()
         .map(|e| format!("expected {e}"))
-        .unwrap_or_else(|| "no expectation: the preset is not in [expect]".into());
-    let mark = if r.matches() { "ok  " } else { "FAIL" };
+        .unwrap_or_else(|| "not judged: the preset is not in [expect]".into());
+    let mark = match (r.matches(), r.unjudged()) {
+        (true, _) => "ok  ",
+        (false, true) => "--  ",
+        (false, false) => "FAIL",
+    };
     let sets = if p.overrides.is_empty() { String::new() } else { format!(" --set {}", p.overrides.join(",")) };
     let line = format!(
         "{mark} {} [{}{sets}]: {} ({exp}); {} ({}) in {:.2?}",
