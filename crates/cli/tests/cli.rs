@@ -1,6 +1,6 @@
 //! The `iomc` binary as a user runs it: exit statuses, error locations, replay, JSON, JUnit.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
