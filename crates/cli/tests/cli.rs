@@ -307,7 +307,13 @@ fn a_preset_without_an_expectation_is_shown_not_judged() {
     let o = iomc(&["check", "scenarios/zoned-zero-hole.toml", "--variant", "linux-6.6", "--variant", "linux-6.13"]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
-    assert!(out.contains("-- zoned-zero-hole [linux-6.6]: unsupported (not judged: the preset is not in [expect])"), "{out}");
+    assert!(
+        out.contains("-- zoned-zero-hole [linux-6.6]: unsupported (not judged: the preset is not in [expect])"),
+        "{out}"
+    );
     assert!(out.contains("ok zoned-zero-hole [linux-6.13]: unsupported (expected unsupported)"), "{out}");
-    assert!(out.contains("1 of 1 checks met their expectation (1 more for presets their [expect] does not name)"), "{out}");
+    assert!(
+        out.contains("1 of 1 checks met their expectation (1 more for presets their [expect] does not name)"),
+        "{out}"
+    );
 }
