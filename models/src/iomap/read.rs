@@ -1,16 +1,16 @@
 //! The buffered read path (mm/filemap.c `filemap_read`, fs/iomap `iomap_read_folio`).
 
-use super::{iomap_block_needs_zeroing, IomapType};
+use super::{iomap_block_needs_zeroing, IomapOps, IomapType, IterFlags};
 use crate::events::What;
 use crate::pagecache::{filemap_get_folio, FolioCreate, LockedFolio};
 use crate::world::Ctx;
 
 /// `iomap_read_folio` → `iomap_readpage_iter` (fs/iomap/buffered-io.c, 6.1 and 6.2): fill the
-/// blocks of a locked folio that are not uptodate, from a fresh read mapping
-/// (`xfs_read_iomap_begin` under ILOCK shared): zeroes for holes, delalloc, unwritten and
+/// blocks of a locked folio that are not uptodate, from fresh read mappings (`ops`: XFS's
+/// `xfs_read_iomap_begin` under ILOCK shared): zeroes for holes, delalloc, unwritten and
 /// beyond EOF, disk contents for written extents.
-pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
-    read_folio_unless_uptodate(cx, folio, None);
+pub fn iomap_read_folio(cx: &Ctx<'_>, ops: &dyn IomapOps, folio: &LockedFolio<'_>) {
+    read_folio_unless_uptodate(cx, ops, folio, None);
 }
 
 /// `filemap_update_page` (mm/filemap.c, 6.1 to 6.18) for a read of `want` (`[pos, end)`,
@@ -18,7 +18,7 @@ pub fn iomap_read_folio(cx: &Ctx<'_>, folio: &LockedFolio<'_>) {
 /// `iomap_is_partially_uptodate` leaves a folio alone whose blocks under the read are
 /// uptodate; otherwise `filemap_read_folio` → [`iomap_read_folio`]. Both checks are made in
 /// the step that takes the xarray lock first, as the kernel makes them under the folio lock.
-fn read_folio_unless_uptodate(cx: &Ctx<'_>, folio: &LockedFolio<'_>, want: Option<(u64, u64)>) {
+fn read_folio_unless_uptodate(cx: &Ctx<'_>, ops: &dyn IomapOps, folio: &LockedFolio<'_>, want: Option<(u64, u64)>) {
     let w = cx.w;
     let geo = &w.geo;
     let bs = geo.block_size;
@@ -43,13 +43,19 @@ fn read_folio_unless_uptodate(cx: &Ctx<'_>, folio: &LockedFolio<'_>, want: Optio
         let missing = (0..fsize / bs).filter(|i| !f.block_uptodate(*i as usize)).map(|i| fpos + i * bs).collect();
         (st.i_size, missing)
     };
-    // One read mapping per contiguous extent, all looked up under one ILOCK hold.
-    let maps: Vec<super::Iomap> = {
-        let core = w.ip.ilock.lock();
-        missing.iter().map(|b| crate::xfs::iomap_from_extent(&core, geo, *b / bs)).collect()
-    };
-    for (block, map) in missing.iter().zip(maps) {
-        let data = if iomap_block_needs_zeroing(&map, *block, i_size) {
+    // iomap_iter: one ->iomap_begin per extent (the mapping covers the whole extent), then
+    // iomap_readpage_iter over the folio's blocks inside it; the next block past it maps again.
+    let mut map: Option<super::Iomap> = None;
+    for block in &missing {
+        let covered = map.as_ref().is_some_and(|m| m.offset <= *block && *block < m.offset + m.length);
+        if !covered {
+            let flags = IterFlags::default();
+            // A read mapping cannot fail in the model (no I/O errors on the extent tree).
+            let Ok(m) = ops.iomap_begin(cx, *block, fpos + fsize - block, flags) else { return };
+            map = Some(m);
+        }
+        let Some(map) = map.as_ref() else { return };
+        let data = if iomap_block_needs_zeroing(map, *block, i_size) {
             vec![0u8; bs as usize]
         } else {
             w.disk.read(map.addr + (block - map.offset), bs)
@@ -63,9 +69,9 @@ fn read_folio_unless_uptodate(cx: &Ctx<'_>, folio: &LockedFolio<'_>, want: Optio
     }
 }
 
-/// `filemap_read` (mm/filemap.c, 6.1 and 6.2): copy `[pos, pos+len)` (cut at EOF) out of the
+/// `filemap_read` (mm/filemap.c, 6.1 and 6.2) with the filesystem's read iomap `ops`: copy `[pos, pos+len)` (cut at EOF) out of the
 /// page cache, reading folios in (readahead creates large folios where allowed).
-pub fn filemap_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
+pub fn filemap_read(cx: &Ctx<'_>, ops: &dyn IomapOps, pos: u64, len: u64) -> Vec<u8> {
     let w = cx.w;
     let geo = &w.geo;
     let mut out = Vec::new();
@@ -95,7 +101,7 @@ pub fn filemap_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
         let Some(folio) = filemap_get_folio(cx, p / geo.page_size, FolioCreate::Readahead) else {
             break;
         };
-        read_folio_unless_uptodate(cx, &folio, Some((p, end)));
+        read_folio_unless_uptodate(cx, ops, &folio, Some((p, end)));
         let mut st = w.mapping.i_pages.lock();
         let i_size = st.i_size;
         let f = &st.folios[folio.id];

@@ -61,7 +61,7 @@ fn filemap_fault(cx: &Ctx<'_>, index: u64) -> Result<FolioId, FaultRetry> {
     let _inval = w.mapping.invalidate_lock.read();
     cx.ev("filemap_fault", What::Lock { name: "invalidate_lock", excl: false });
     let folio = filemap_get_folio(cx, index, FolioCreate::Readahead).ok_or(FaultRetry::Error)?;
-    iomap_read_folio(cx, &folio);
+    iomap_read_folio(cx, &super::XFS_READ_IOMAP_OPS, &folio);
     let id = folio.id;
     folio_unlock(cx, folio);
     Ok(id)

@@ -62,7 +62,7 @@ fn xfs_zero_range(cx: &Ctx<'_>, pos: u64, len: u64, ops: &XfsBufferedWriteIomapO
 /// `filemap_read`.
 pub fn xfs_file_buffered_read(cx: &Ctx<'_>, pos: u64, len: u64) -> Vec<u8> {
     let _iolock = cx.w.ip.i_rwsem.read();
-    filemap_read(cx, pos, len)
+    filemap_read(cx, &super::XFS_READ_IOMAP_OPS, pos, len)
 }
 
 /// `xfs_vm_writepages` (fs/xfs/xfs_aops.c, 5.0-6.18) over `[start, end)`, WB_SYNC_NONE, as

@@ -307,3 +307,29 @@ fn truncate_then_punch(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, length: u64, writt
     truncate_pagecache_range(cx, start, end);
     xfs_bmap_punch_delalloc_range(cx, start, end);
 }
+
+/// `xfs_read_iomap_ops`: `xfs_read_iomap_begin` (fs/xfs/xfs_iomap.c, 5.0 to 6.18) maps the data
+/// fork's extent at `pos` under ILOCK shared (holes, delalloc and unwritten read as zeroes,
+/// written extents from the disk); no `->iomap_end`, no `->iomap_valid` (a read mapping is used
+/// under the folio lock it was looked up for). Simplification: the model's ILOCK is exclusive
+/// (shared holders never conflict with each other here: readers change nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct XfsReadIomapOps;
+
+/// The ops buffered reads and read faults use.
+pub const XFS_READ_IOMAP_OPS: XfsReadIomapOps = XfsReadIomapOps;
+
+impl IomapOps for XfsReadIomapOps {
+    fn iomap_begin(&self, cx: &Ctx<'_>, pos: u64, _len: u64, _flags: IterFlags) -> Result<Iomap, Errno> {
+        let core = cx.w.ip.ilock.lock();
+        Ok(iomap_from_extent(&core, &cx.w.geo, pos / cx.w.geo.block_size))
+    }
+
+    fn iomap_end(&self, _: &Ctx<'_>, _: u64, _: u64, _: u64, _: IterFlags, _: &Iomap) -> Option<Result<(), Errno>> {
+        None
+    }
+
+    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap) -> Option<bool> {
+        None
+    }
+}

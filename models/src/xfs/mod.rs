@@ -21,7 +21,8 @@ pub use file::{
 };
 pub use iomap_ops::{
     xfs_bmap_punch_delalloc_range, xfs_bmap_punch_delalloc_range_fork, xfs_buffered_write_iomap_begin,
-    xfs_buffered_write_iomap_begin_ac, XfsBufferedWriteIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS,
+    xfs_buffered_write_iomap_begin_ac, XfsBufferedWriteIomapOps, XfsReadIomapOps, XFS_BUFFERED_WRITE_IOMAP_OPS,
+    XFS_READ_IOMAP_OPS,
 };
 pub use zoned::{
     xfs_file_buffered_write_zoned, xfs_zoned_buffered_write_iomap_begin, xfs_zoned_end_io, xfs_zoned_map_blocks,
