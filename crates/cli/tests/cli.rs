@@ -317,3 +317,33 @@ fn a_preset_without_an_expectation_is_shown_not_judged() {
         "{out}"
     );
 }
+
+/// Every loom pass is in the JSON with the estimate made before it ran: none for the first
+/// passes (too little history: bound 0's single execution is no base), one from bound 3 on,
+/// and the passes add up to the loom phase.
+#[test]
+fn json_reports_each_loom_pass_with_its_estimate() {
+    let o = iomc(&[
+        "check",
+        "scenarios/lore-2022-08-17-unwritten.toml",
+        "--variant",
+        "linux-6.2",
+        "--preemption-bound",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let check = &v["checks"][0];
+    let passes = check["passes"].as_array().expect("passes");
+    let bounds: Vec<u64> = passes.iter().map(|p| p["bound"].as_u64().unwrap()).collect();
+    assert_eq!(bounds, [0, 1, 2, 3]);
+    assert!(passes[..3].iter().all(|p| p["estimated_executions"].is_null()), "{passes:?}");
+    let est = passes[3]["estimated_executions"].as_u64().expect("bound 3 is estimated from bounds 1 and 2");
+    assert!(est >= passes[2]["executions"].as_u64().unwrap(), "{passes:?}");
+    let loom: u64 = passes.iter().map(|p| p["executions"].as_u64().unwrap()).sum();
+    let total = check["executions"].as_u64().unwrap() - check["pct_executions"].as_u64().unwrap();
+    assert_eq!(loom, total, "{check}");
+}
