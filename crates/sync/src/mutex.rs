@@ -79,6 +79,44 @@ impl<T> Mutex<T> {
         MutexGuard { inner, holder, id: self.id }
     }
 
+    /// Take the lock as part of the caller's current step: under loom the acquisition is not
+    /// a preemption point (`loom::stop_exploring` around a `try_lock`, then
+    /// `loom::explore`), so loom never switches threads just before it; the access is still
+    /// recorded, and a later dependent access of another thread backtracks to the caller's
+    /// previous scheduling point, the start of the step this access now belongs to. If the
+    /// lock is held (someone holds it across a scheduling point), this is [`Mutex::lock`].
+    /// Under shuttle and std it is [`Mutex::lock`].
+    ///
+    /// Sound only where no other actor's operation between the caller's previous scheduling
+    /// point and this one can make a difference (the caller's comment says why): right after
+    /// acquiring another lock (an acquisition is a right mover: Lipton's reduction, it
+    /// commutes with every operation of another thread on other objects), or where the kernel
+    /// performs both under one lock.
+    pub fn lock_merged(&self) -> MutexGuard<'_, T> {
+        if self.backend() != Backend::Loom {
+            return self.lock();
+        }
+        loom::stop_exploring();
+        let got = self.try_lock();
+        loom::explore();
+        match got {
+            Some(g) => g,
+            None => self.lock(),
+        }
+    }
+
+    /// [`Mutex::try_lock`] as part of the caller's current step (no preemption point before
+    /// it under loom, as [`Mutex::lock_merged`], with the same condition on the caller).
+    pub fn try_lock_merged(&self) -> Option<MutexGuard<'_, T>> {
+        if self.backend() != Backend::Loom {
+            return self.try_lock();
+        }
+        loom::stop_exploring();
+        let got = self.try_lock();
+        loom::explore();
+        got
+    }
+
     /// Take the lock if it is free (like `folio_trylock`). A scheduling point too.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         use std::sync::TryLockError as E;

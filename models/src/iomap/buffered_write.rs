@@ -136,7 +136,8 @@ pub fn iomap_write_begin<'w>(
     if let Some(false) = verdict {
         iter.iomap.stale = true;
         cx.ev("iomap_write_begin", What::ShortWrite { pos, why: "IOMAP_F_STALE: remap" });
-        let mut st = cx.w.mapping.i_pages.lock();
+        // folio_unlock + folio_put join the validity check's step, as in `folio_unlock`.
+        let mut st = cx.w.mapping.i_pages.lock_merged();
         folio.unlock_put(cx, &mut st);
         drop(st);
         iomap_write_failed(cx, pos, len);
@@ -241,7 +242,14 @@ pub fn iomap_write_end(
     let w = cx.w;
     let geo = &w.geo;
     let fpos = folio.pos(geo);
-    let mut st = w.mapping.i_pages.lock();
+    // One step with `__iomap_write_begin`'s last one (the kernel runs both under the folio lock
+    // with only the user copy between them): every caller holds IOLOCK exclusive, which keeps
+    // out the lock-free observers of what `__iomap_write_begin` changed (buffered reads hold
+    // IOLOCK shared; the release walk's `mapping_seek_hole_data` runs under IOLOCK exclusive);
+    // the other lock-free readers read nothing it changed (writeback's dirty-tag scan, the bio's
+    // copy of uptodate blocks, i_size) or, having read it, wait for the folio lock we hold
+    // (`filemap_fault` → `page_mkwrite`), so no interleaving is lost.
+    let mut st = w.mapping.i_pages.lock_merged();
     let f = &mut st.folios[folio.id];
     f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
     f.mark_changed(geo, pos, pos + copied);
