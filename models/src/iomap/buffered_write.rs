@@ -124,14 +124,20 @@ pub fn iomap_write_begin<'w>(
         return Err(super::EIO);
     }
     // Mutation: ask before the folio lock, when the answer can still change while we wait.
-    let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap));
+    let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap, false));
     let create = if cx.w.behaviour.write_large_folios { FolioCreate::Write { len } } else { FolioCreate::Order0 };
     let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, create) else {
         return Err(super::EIO);
     };
     let verdict = match early {
         Some(v) => v,
-        None => ops.iomap_valid(cx, &iter.iomap),
+        // The check joins the step that locked the folio: the kernel reads `if_seq` right
+        // after `__filemap_get_folio` returns it locked. A fork change by another actor in
+        // between (an I/O completion's conversion) commutes with that step (the lookup and
+        // the lock touch the page cache only), so it is explored before it, where the check
+        // sees it, and after the check, where it does not; the window the fix closes, from the
+        // mapping to the lock, keeps its scheduling points.
+        None => ops.iomap_valid(cx, &iter.iomap, true),
     };
     if let Some(false) = verdict {
         iter.iomap.stale = true;
