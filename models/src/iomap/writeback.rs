@@ -459,9 +459,14 @@ fn iomap_writepage_map(
             return Err(e);
         }
     }
-    // folio_start_writeback, then unlock.
+    // folio_start_writeback, then unlock: one step with the last `->map_blocks` (the kernel
+    // holds the folio lock from the mapping to here). Between them the flag is read lock-free
+    // only by `filemap_fdatawait_range`, whose callers first run their own pass, which waits
+    // at this folio's lock (its dirty tag outlives PG_dirty: `wb_locked`), and by
+    // `filemap_range_needs_writeback`, which sees `wb_locked` before and PG_writeback after;
+    // the unlock is a left mover. After a mapping error the discard keeps its own point.
     {
-        let mut st = w.mapping.i_pages.lock();
+        let mut st = if error.is_none() { w.mapping.i_pages.lock_merged() } else { w.mapping.i_pages.lock() };
         let f = &mut st.folios[id];
         // iomap_clear_range_dirty over the whole folio.
         f.ifs_dirty.fill(false);
