@@ -174,7 +174,13 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
     let fpos = folio.pos(geo);
     let mut reads: Vec<u64> = Vec::new();
     {
-        let mut st = w.mapping.i_pages.lock();
+        // Joins the step that locked the folio (and, from 6.2, validated the mapping): the
+        // kernel goes from `folio_lock` through `->iomap_valid` to here with no wait. A fork
+        // change by another actor in between commutes with this step (it reads only the
+        // cached iomap), and so does every page-cache access another actor can make while we
+        // hold the folio lock (dirty-tag scans, flag tests, a bio's copy of uptodate blocks);
+        // the reads below keep their points.
+        let mut st = w.mapping.i_pages.lock_merged();
         if w.behaviour.per_block_dirty {
             // 6.6 (the per-block dirty series): a write covering the whole folio dirties all of
             // it and gets no iomap_folio_state; otherwise ifs_alloc comes before the uptodate
