@@ -57,11 +57,10 @@ impl LockedFolio<'_> {
     }
 }
 
-/// `folio_unlock` + `folio_put` as a step of its own.
-/// No scheduling point of its own: the put by a holder of the folio lock commutes with every
-/// other actor's operation (the references are read only under the folio lock, which we hold,
-/// and other gets and puts commute with it), and the unlock is a left mover (Lipton), so both
-/// join the step before.
+/// `folio_unlock` + `folio_put` (mm/filemap.c, 6.1 to 6.18), joining the caller's current step
+/// (no scheduling point): the put by a holder of the folio lock commutes with every other
+/// actor's operation (references are read only under the folio lock, which we hold, and other
+/// gets and puts commute with it), and the unlock is a left mover (Lipton).
 pub fn folio_unlock(cx: &Ctx<'_>, folio: LockedFolio<'_>) {
     let mut st = cx.w.mapping.i_pages.lock_merged();
     folio.unlock_put(cx, &mut st);
