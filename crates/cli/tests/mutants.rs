@@ -33,7 +33,7 @@ fn a_small_set_catches_what_it_exists_for_and_only_argued_mutants_survive() {
         ("linux-6.2 iomap_valid=off", "caught by lore-2022-08-17-unwritten: zeroed-data (expected pass)"),
         ("linux-6.2 mutation=valid-before-folio-lock", "caught by lore-2022-08-17-unwritten: zeroed-data"),
         ("linux-6.2 mutation=stale-ends-write", "caught by lore-2022-08-17-unwritten: invariant:short-write"),
-        ("linux-6.2 mutation=punch-under-dirty", "caught by generic-346-hole-efault: invariant:dirty-over-hole"),
+        ("linux-6.2 mutation=punch-under-dirty", "caught by generic-346-f2: invariant:dirty-over-hole"),
         ("linux-6.2 fault_iomap_end=on", "SURVIVED 4 checks"),
         ("linux-6.2 mutation=shadow-is-hole", "SURVIVED 4 checks"),
     ] {

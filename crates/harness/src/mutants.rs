@@ -121,8 +121,8 @@ pub fn run(
     budget: Budget,
     mut each: impl FnMut(&MutantRow),
 ) -> Vec<MutantRow> {
-    // Per preset, the scenarios that expect something of it, ordered by how long their
-    // unmutated check takes, so a mutation is usually caught fast.
+    // Per preset, the scenarios that expect something of it, ordered by how many executions
+    // their unmutated check takes, so a mutation is usually caught fast.
     let mutations: Vec<(String, String, String)> = all_mutations()
         .into_iter()
         .filter(|(_, set, _)| only.is_empty() || only.iter().any(|o| set.contains(o.as_str())))
@@ -132,14 +132,15 @@ pub fn run(
         if bases.iter().any(|(b, _)| b == preset) {
             continue;
         }
-        let mut timed: Vec<(Duration, Arc<Scenario>)> = Vec::new();
+        // Cost in executions, not seconds: the order (and so which scenario is reported as
+        // the catcher) depends on nothing but the model, never on the machine's load.
+        let mut timed: Vec<(u64, Arc<Scenario>)> = Vec::new();
         for s in scenarios.iter().filter(|s| s.expected(preset).is_some()) {
             let Ok(p) = Prepared::new(s.clone(), preset, &[]) else { continue };
-            let t = Instant::now();
-            let _ = check(Arc::new(p), &default_strategy(s), budget, None);
-            timed.push((t.elapsed(), s.clone()));
+            let r = check(Arc::new(p), &default_strategy(s), budget, None);
+            timed.push((r.report.executions, s.clone()));
         }
-        timed.sort_by_key(|(t, _)| *t);
+        timed.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
         bases.push((preset.clone(), timed.into_iter().map(|(_, s)| s).collect()));
     }
     let mut rows = Vec::new();

@@ -31,7 +31,8 @@
 //! adding a scheduling point, so that a deadlock or a spinning thread is reported with its
 //! actors and locks.
 //!
-//! Every lock acquisition is a scheduling point under loom and shuttle. Models use these
+//! Every lock acquisition is a scheduling point under loom and shuttle, except a merged one
+//! ([`Mutex::lock_merged`]), which joins the caller's current step under loom. Models use these
 //! types only for objects the kernel really contends on or accesses as a unit (a rwsem, a
 //! folio lock, the xarray, the ILOCK-protected fork); plain per-actor data stays in ordinary
 //! Rust values, because every checker object multiplies the search.

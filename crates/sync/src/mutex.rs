@@ -79,6 +79,44 @@ impl<T> Mutex<T> {
         MutexGuard { inner, holder, id: self.id }
     }
 
+    /// Take the lock as part of the caller's current step: under loom the acquisition is not
+    /// a preemption point (`loom::stop_exploring` around a `try_lock`, then
+    /// `loom::explore`), so loom never switches threads just before it; the access is still
+    /// recorded, and a later dependent access of another thread backtracks to the caller's
+    /// previous scheduling point, the start of the step this access now belongs to. If the
+    /// lock is held (someone holds it across a scheduling point), this is [`Mutex::lock`].
+    /// Under shuttle and std it is [`Mutex::lock`].
+    ///
+    /// Sound only where no other actor's operation between the caller's previous scheduling
+    /// point and this one can make a difference (the caller's comment says why): right after
+    /// acquiring another lock (an acquisition is a right mover: Lipton's reduction, it
+    /// commutes with every operation of another thread on other objects), or where the kernel
+    /// performs both under one lock.
+    pub fn lock_merged(&self) -> MutexGuard<'_, T> {
+        if self.backend() != Backend::Loom {
+            return self.lock();
+        }
+        loom::stop_exploring();
+        let got = self.try_lock();
+        loom::explore();
+        match got {
+            Some(g) => g,
+            None => self.lock(),
+        }
+    }
+
+    /// [`Mutex::try_lock`] as part of the caller's current step (no preemption point before
+    /// it under loom, as [`Mutex::lock_merged`], with the same condition on the caller).
+    pub fn try_lock_merged(&self) -> Option<MutexGuard<'_, T>> {
+        if self.backend() != Backend::Loom {
+            return self.try_lock();
+        }
+        loom::stop_exploring();
+        let got = self.try_lock();
+        loom::explore();
+        got
+    }
+
     /// Take the lock if it is free (like `folio_trylock`). A scheduling point too.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         use std::sync::TryLockError as E;
@@ -126,5 +164,47 @@ impl<T> DerefMut for MutexGuard<'_, T> {
             GuardInner::Shuttle(g) => &mut *g,
             GuardInner::Std(g) => &mut *g,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex as StdMutex};
+
+    /// Thread A takes lock `a` and then `m` (merged or not) and writes 1; thread B reads `m`.
+    /// Returns what B read over every execution and how many executions loom ran.
+    fn explore(merged: bool) -> (BTreeSet<u32>, usize) {
+        let seen = Arc::new(StdMutex::new((BTreeSet::new(), 0usize)));
+        let s = seen.clone();
+        loom::model(move || {
+            let a = Arc::new(Mutex::new(Backend::Loom, ()));
+            let m = Arc::new(Mutex::new(Backend::Loom, 0u32));
+            let (a2, m2) = (a.clone(), m.clone());
+            let t = loom::thread::spawn(move || {
+                let _g = a2.lock();
+                let mut v = if merged { m2.lock_merged() } else { m2.lock() };
+                *v = 1;
+            });
+            let read = *m.lock();
+            t.join().unwrap();
+            let mut g = s.lock().unwrap();
+            g.0.insert(read);
+            g.1 += 1;
+        });
+        let g = seen.lock().unwrap();
+        (g.0.clone(), g.1)
+    }
+
+    /// A merged acquisition is no preemption point, yet DPOR still orders the access it guards
+    /// both ways against another thread's: both values are read, in no more executions.
+    #[test]
+    fn a_merged_acquisition_keeps_both_orders() {
+        let (plain, n_plain) = explore(false);
+        let (merged, n_merged) = explore(true);
+        assert_eq!(plain, BTreeSet::from([0, 1]));
+        assert_eq!(merged, plain);
+        assert!(n_merged <= n_plain, "{n_merged} vs {n_plain}");
     }
 }

@@ -124,19 +124,26 @@ pub fn iomap_write_begin<'w>(
         return Err(super::EIO);
     }
     // Mutation: ask before the folio lock, when the answer can still change while we wait.
-    let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap));
+    let early = cx.w.behaviour.mutated(Mutation::ValidBeforeFolioLock).then(|| ops.iomap_valid(cx, &iter.iomap, false));
     let create = if cx.w.behaviour.write_large_folios { FolioCreate::Write { len } } else { FolioCreate::Order0 };
     let Some(folio) = filemap_get_folio(cx, pos / geo.page_size, create) else {
         return Err(super::EIO);
     };
     let verdict = match early {
         Some(v) => v,
-        None => ops.iomap_valid(cx, &iter.iomap),
+        // The check joins the step that locked the folio: the kernel reads `if_seq` right
+        // after `__filemap_get_folio` returns it locked. A fork change by another actor in
+        // between (an I/O completion's conversion) commutes with that step (the lookup and
+        // the lock touch the page cache only), so it is explored before it, where the check
+        // sees it, and after the check, where it does not; the window the fix closes, from the
+        // mapping to the lock, keeps its scheduling points.
+        None => ops.iomap_valid(cx, &iter.iomap, true),
     };
     if let Some(false) = verdict {
         iter.iomap.stale = true;
         cx.ev("iomap_write_begin", What::ShortWrite { pos, why: "IOMAP_F_STALE: remap" });
-        let mut st = cx.w.mapping.i_pages.lock();
+        // folio_unlock + folio_put join the validity check's step, as in `folio_unlock`.
+        let mut st = cx.w.mapping.i_pages.lock_merged();
         folio.unlock_put(cx, &mut st);
         drop(st);
         iomap_write_failed(cx, pos, len);
@@ -167,7 +174,13 @@ fn __iomap_write_begin(cx: &Ctx<'_>, iomap: &Iomap, pos: u64, len: u64, folio: &
     let fpos = folio.pos(geo);
     let mut reads: Vec<u64> = Vec::new();
     {
-        let mut st = w.mapping.i_pages.lock();
+        // Joins the step that locked the folio (and, from 6.2, validated the mapping): the
+        // kernel goes from `folio_lock` through `->iomap_valid` to here with no wait. A fork
+        // change by another actor in between commutes with this step (it reads only the
+        // cached iomap), and so does every page-cache access another actor can make while we
+        // hold the folio lock (dirty-tag scans, flag tests, a bio's copy of uptodate blocks);
+        // the reads below keep their points.
+        let mut st = w.mapping.i_pages.lock_merged();
         if w.behaviour.per_block_dirty {
             // 6.6 (the per-block dirty series): a write covering the whole folio dirties all of
             // it and gets no iomap_folio_state; otherwise ifs_alloc comes before the uptodate
@@ -241,7 +254,14 @@ pub fn iomap_write_end(
     let w = cx.w;
     let geo = &w.geo;
     let fpos = folio.pos(geo);
-    let mut st = w.mapping.i_pages.lock();
+    // One step with `__iomap_write_begin`'s last one (the kernel runs both under the folio lock
+    // with only the user copy between them): every caller holds IOLOCK exclusive, which keeps
+    // out the lock-free observers of what `__iomap_write_begin` changed (buffered reads hold
+    // IOLOCK shared; the release walk's `mapping_seek_hole_data` runs under IOLOCK exclusive);
+    // the other lock-free readers read nothing it changed (writeback's dirty-tag scan, the bio's
+    // copy of uptodate blocks, i_size) or, having read it, wait for the folio lock we hold
+    // (`filemap_fault` → `page_mkwrite`), so no interleaving is lost.
+    let mut st = w.mapping.i_pages.lock_merged();
     let f = &mut st.folios[folio.id];
     f.data[(pos - fpos) as usize..(pos + copied - fpos) as usize].fill(fill);
     f.mark_changed(geo, pos, pos + copied);

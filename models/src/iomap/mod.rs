@@ -129,8 +129,10 @@ pub trait IomapOps {
         flags: IterFlags,
         iomap: &Iomap,
     ) -> Option<Result<(), Errno>>;
-    /// `page_ops->iomap_valid`, if provided (`None` = no such method, as in 6.1).
-    fn iomap_valid(&self, cx: &Ctx<'_>, iomap: &Iomap) -> Option<bool>;
+    /// `page_ops->iomap_valid`, if provided (`None` = no such method, as in 6.1). `merged`:
+    /// the caller has just locked the folio and the check joins that step (see
+    /// [`iomap_write_begin`](crate::iomap::iomap_write_begin)).
+    fn iomap_valid(&self, cx: &Ctx<'_>, iomap: &Iomap, merged: bool) -> Option<bool>;
 }
 
 /// `struct iomap_writeback_ops` (6.1 and 6.2).

@@ -226,7 +226,12 @@ fn submit_and_complete(
                 }
                 data
             };
-            w.disk.write(io.addr, &data);
+            // The copy and the write are one step, the device's DMA from the folios: no other
+            // actor reads these disk blocks meanwhile (their folios stay under writeback until
+            // completion: a buffered read or write-begin of them finds them cached and uptodate,
+            // direct I/O and the oracle flush and wait for writeback first), and a change to the
+            // folios after the copy is not in the bio either way.
+            w.disk.write_merged(io.addr, &data);
             cx.ev("submit_bio", What::DiskWrite { from: io.offset, to: io.offset + io.size, pblk: io.addr / bs });
         }
         Some(e) => {
@@ -255,17 +260,22 @@ fn submit_and_complete(
             }
         }
     }
+    let end_first = w.behaviour.mutated(crate::behaviour::Mutation::EndWritebackBeforeConvert);
+    // After a successful conversion, `folio_end_writeback` joins `xfs_end_ioend`'s step: the
+    // flag is read lock-free only by `filemap_fdatawait_range` and
+    // `filemap_range_needs_writeback`, whose callers' outcome does not depend on seeing the
+    // conversion done and the flag still set; every other reader holds the folio lock.
+    let merged = error.is_none() && !end_first;
     let end_writeback = |done: &[(FolioId, u64)]| {
         if done.is_empty() {
             return;
         }
-        let mut st = w.mapping.i_pages.lock();
+        let mut st = if merged { w.mapping.i_pages.lock_merged() } else { w.mapping.i_pages.lock() };
         for (id, fpos) in done {
             st.folios[*id].writeback = false;
             cx.ev("folio_end_writeback", What::WritebackEnd { pos: *fpos });
         }
     };
-    let end_first = w.behaviour.mutated(crate::behaviour::Mutation::EndWritebackBeforeConvert);
     if end_first {
         end_writeback(&done);
     }
@@ -291,11 +301,18 @@ fn write_one_folio(
     let w = cx.w;
     let geo = &w.geo;
     let bs = geo.block_size;
-    let guard = w.mapping.folio_locks[head as usize].lock();
+    // A free folio lock is taken in the step that collected the batch (or finished the
+    // previous folio); a held one is waited for, a real scheduling point. The batch holds a
+    // reference, so reclaim between the two would have kept the folio, as when its trylock
+    // fails against our lock; another locker is one that came first (`filemap_get_folio`).
+    let guard = w.mapping.folio_locks[head as usize].lock_merged();
     let fpos = head * geo.page_size;
     // Under the folio lock: still ours and dirty? Then clear dirty and pick the blocks.
     let blocks: Option<FolioToWrite> = loop {
-        let mut st = w.mapping.i_pages.lock();
+        // Merged into the folio lock's step (or the writeback wait's yield): an acquisition
+        // commutes with every other actor's operation on other objects (a right mover), so
+        // no interleaving is lost.
+        let mut st = w.mapping.i_pages.lock_merged();
         let i_size = st.i_size;
         let f = &mut st.folios[id];
         if !f.in_mapping || !f.dirty {
@@ -442,9 +459,14 @@ fn iomap_writepage_map(
             return Err(e);
         }
     }
-    // folio_start_writeback, then unlock.
+    // folio_start_writeback, then unlock: one step with the last `->map_blocks` (the kernel
+    // holds the folio lock from the mapping to here). Between them the flag is read lock-free
+    // only by `filemap_fdatawait_range`, whose callers first run their own pass, which waits
+    // at this folio's lock (its dirty tag outlives PG_dirty: `wb_locked`), and by
+    // `filemap_range_needs_writeback`, which sees `wb_locked` before and PG_writeback after;
+    // the unlock is a left mover. After a mapping error the discard keeps its own point.
     {
-        let mut st = w.mapping.i_pages.lock();
+        let mut st = if error.is_none() { w.mapping.i_pages.lock_merged() } else { w.mapping.i_pages.lock() };
         let f = &mut st.folios[id];
         // iomap_clear_range_dirty over the whole folio.
         f.ifs_dirty.fill(false);

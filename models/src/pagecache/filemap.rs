@@ -57,9 +57,12 @@ impl LockedFolio<'_> {
     }
 }
 
-/// `folio_unlock` + `folio_put` as a step of its own.
+/// `folio_unlock` + `folio_put` (mm/filemap.c, 6.1 to 6.18), joining the caller's current step
+/// (no scheduling point): the put by a holder of the folio lock commutes with every other
+/// actor's operation (references are read only under the folio lock, which we hold, and other
+/// gets and puts commute with it), and the unlock is a left mover (Lipton).
 pub fn folio_unlock(cx: &Ctx<'_>, folio: LockedFolio<'_>) {
-    let mut st = cx.w.mapping.i_pages.lock();
+    let mut st = cx.w.mapping.i_pages.lock_merged();
     folio.unlock_put(cx, &mut st);
 }
 
@@ -129,8 +132,17 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
         };
         match found {
             Ok((id, head)) => {
-                let guard = w.mapping.folio_locks[head as usize].lock();
-                let mut st = w.mapping.i_pages.lock();
+                // A free folio lock is taken in the lookup's step (a held one is waited for: a
+                // real scheduling point). Nothing is lost: between the lookup and the lock,
+                // reclaim would see our reference and keep the folio, as it does when its
+                // trylock fails because we hold the lock; a truncation or another lock holder
+                // is waited for or makes us look again, as if it had come first.
+                let guard = w.mapping.folio_locks[head as usize].lock_merged();
+                // Merged into the folio lock's step: an acquisition commutes with every other
+                // actor's operation on other objects (a right mover), so no interleaving is
+                // lost; the kernel's recheck (`folio->mapping`, `folio->index`) reads fields
+                // only a holder of this lock changes.
+                let mut st = w.mapping.i_pages.lock_merged();
                 let f = &mut st.folios[id];
                 // Still in the mapping, and (after a split) still the folio covering `index`.
                 if f.in_mapping && f.index == head && index < f.index + f.nr_pages {
@@ -144,8 +156,14 @@ pub fn filemap_get_folio<'w>(cx: &Ctx<'w>, index: u64, create: FolioCreate) -> O
                 drop(guard);
             }
             Err((head, nr)) => {
-                let guard = w.mapping.folio_locks[head as usize].lock();
-                let mut st = w.mapping.i_pages.lock();
+                // The kernel's lookup, allocation and `filemap_add_folio` of a locked new folio:
+                // one step when the lock is free (an insertion by another actor in between
+                // makes the kernel's add fail with -EEXIST and look again, as if it had come
+                // first).
+                let guard = w.mapping.folio_locks[head as usize].lock_merged();
+                // Merged into the folio lock's step (a right mover, as above): the kernel
+                // allocates the folio locked and inserts it in one xa_lock section.
+                let mut st = w.mapping.i_pages.lock_merged();
                 let free = (head..head + nr).all(|i| !matches!(st.slots[i as usize], Slot::Folio(_)));
                 if free {
                     let id = st.insert_folio(geo, head, nr);

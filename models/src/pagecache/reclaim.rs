@@ -39,12 +39,20 @@ fn evict_range(cx: &Ctx<'_>, start: u64, end: u64, how: Evict) {
     };
     for head in heads {
         let pos = head * geo.page_size;
-        let Some(guard) = w.mapping.folio_locks[head as usize].try_lock() else {
+        // The trylock joins the step that found the folio (the scan, or the previous folio's
+        // step): a lock taken by another actor in between is one taken before the scan (its
+        // step commutes with the scan, which only reads the xarray), so the trylock fails as
+        // it would there; a lock released in between is released in a step that commutes
+        // with the scan too.
+        let Some(guard) = w.mapping.folio_locks[head as usize].try_lock_merged() else {
             cx.ev(func, What::FolioKept { pos, why: "locked" });
             continue;
         };
         {
-            let mut st = w.mapping.i_pages.lock();
+            // Merged into the trylock's step: a successful acquisition commutes with every
+            // other actor's operation on other objects (a right mover), so no interleaving
+            // is lost.
+            let mut st = w.mapping.i_pages.lock_merged();
             let Some(id) = st.folio_at(head).filter(|id| st.folios[*id].index == head) else {
                 continue;
             };
@@ -160,7 +168,9 @@ pub fn invalidate_inode_pages2_range(cx: &Ctx<'_>, start: u64, end: u64) -> bool
         let pos = head * geo.page_size;
         let guard = w.mapping.folio_locks[head as usize].lock();
         loop {
-            let mut st = w.mapping.i_pages.lock();
+            // Merged into the folio lock's (or the writeback wait's yield's) step: a right
+            // mover, as in `evict_range`.
+            let mut st = w.mapping.i_pages.lock_merged();
             let Some(id) = st.folio_at(head).filter(|id| st.folios[*id].index == head) else {
                 break;
             };

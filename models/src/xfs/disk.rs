@@ -46,8 +46,17 @@ impl Disk {
 
     /// `submit_bio(REQ_OP_WRITE)` completing: `data` lands at `daddr`.
     pub fn write(&self, daddr: u64, data: &[u8]) {
-        let mut bytes = self.bytes.lock();
-        let start = daddr.saturating_sub(self.base) as usize;
+        Self::store(&mut self.bytes.lock(), self.base, daddr, data);
+    }
+
+    /// [`Disk::write`] as part of the caller's current step (no preemption point before it:
+    /// [`iomc_sync::Mutex::lock_merged`]); the caller says why nothing is lost.
+    pub fn write_merged(&self, daddr: u64, data: &[u8]) {
+        Self::store(&mut self.bytes.lock_merged(), self.base, daddr, data);
+    }
+
+    fn store(bytes: &mut Vec<u8>, base: u64, daddr: u64, data: &[u8]) {
+        let start = daddr.saturating_sub(base) as usize;
         if bytes.len() < start + data.len() {
             bytes.resize(start + data.len(), POISON);
         }

@@ -26,7 +26,7 @@ impl IomapOps for XfsPageMkwriteIomapOps<'_> {
     fn iomap_end(&self, _: &Ctx<'_>, _: u64, _: u64, _: u64, _: IterFlags, _: &Iomap) -> Option<Result<(), Errno>> {
         None
     }
-    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap) -> Option<bool> {
+    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap, _: bool) -> Option<bool> {
         None
     }
 }

@@ -38,12 +38,17 @@ pub fn xfs_file_buffered_write(cx: &Ctx<'_>, pos: u64, buf: UserBuf) -> i64 {
 /// (acfbac776496) holds XFS_MMAPLOCK_EXCL around it. `ops` carry a zoned write's reservation.
 pub(super) fn xfs_file_write_zero_eof(cx: &Ctx<'_>, pos: u64, ops: &XfsBufferedWriteIomapOps<'_>) -> Result<(), i64> {
     let w = cx.w;
-    if pos <= w.mapping.i_pages.lock().i_size {
+    // Merged into the step that took IOLOCK exclusive (every caller takes it just before; an
+    // acquisition is a right mover): no interleaving is lost.
+    if pos <= w.mapping.i_pages.lock_merged().i_size {
         return Ok(());
     }
     // "We must drain direct I/O before zeroing": an AIO completion may move i_size.
     inode_dio_wait(cx);
-    let isize = w.mapping.i_pages.lock().i_size;
+    // No scheduling point of its own: with IOLOCK held exclusive and direct I/O drained, no
+    // other actor can change i_size (only IOLOCK holders and DIO completion write it), so the
+    // read commutes with everything.
+    let isize = w.mapping.i_pages.lock_merged().i_size;
     if pos <= isize {
         return Ok(());
     }

@@ -274,12 +274,14 @@ impl IomapOps for XfsBufferedWriteIomapOps<'_> {
 
     /// `xfs_iomap_valid` (fs/xfs/xfs_iomap.c, 6.2, 304a68b9c63b): the cookie against the data
     /// fork's `if_seq`, read without the ILOCK. Absent before 6.2.
-    fn iomap_valid(&self, cx: &Ctx<'_>, iomap: &Iomap) -> Option<bool> {
+    fn iomap_valid(&self, cx: &Ctx<'_>, iomap: &Iomap, merged: bool) -> Option<bool> {
         if !cx.w.behaviour.iomap_valid {
             return None;
         }
         // xfs_iomap_inode_sequence(ip, iomap->flags): the COW fork's sequence too when SHARED.
-        let if_seq = cx.w.ip.ilock.lock().iomap_sequence(iomap.shared);
+        let core = if merged { cx.w.ip.ilock.lock_merged() } else { cx.w.ip.ilock.lock() };
+        let if_seq = core.iomap_sequence(iomap.shared);
+        drop(core);
         let valid = iomap.cookie == if_seq;
         cx.ev("xfs_iomap_valid", What::Valid { cookie: iomap.cookie, if_seq, valid });
         Some(valid)
@@ -329,7 +331,7 @@ impl IomapOps for XfsReadIomapOps {
         None
     }
 
-    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap) -> Option<bool> {
+    fn iomap_valid(&self, _: &Ctx<'_>, _: &Iomap, _: bool) -> Option<bool> {
         None
     }
 }
