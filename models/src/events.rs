@@ -209,6 +209,11 @@ impl Recorder {
         Recorder { on, inner: Mutex::new(RecState::default()) }
     }
 
+    /// Whether events are kept (an event that costs work to build is built only then).
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut RecState) -> R) -> R {
         f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
     }

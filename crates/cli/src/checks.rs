@@ -1,7 +1,7 @@
 //! `iomc check` and `iomc matrix`: load scenarios (a bad file is reported, the rest still run),
 //! run every check, save found violations, and the exit status.
 
-use crate::args::*;
+use crate::args::{BackendArg, ExploreArgs, Format};
 use crate::diag::{self, progress};
 use crate::files::write_atomically;
 use crate::shard::shard_strategy;

@@ -1,7 +1,7 @@
 //! The other commands: replay, mutants, fuzz, list, conform.
 
-use crate::args::*;
-use crate::checks::*;
+use crate::args::Format;
+use crate::checks::load;
 use crate::diag::{self, progress};
 use crate::files;
 use crate::{conform, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_MISMATCH, EXIT_OK, INTERRUPTED};

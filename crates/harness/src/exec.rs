@@ -66,8 +66,11 @@ pub(crate) fn run_op<const KEEP: bool>(cx: &Ctx<'_>, op: &OpKind, st: &mut Actor
                 (d, n)
             };
             let kept = if KEEP { data.clone() } else { Vec::new() };
-            let func = if direct { "xfs_file_dio_read" } else { "xfs_file_buffered_read" };
-            cx.ev(func, What::Returned { offset, runs: iomc_models::events::byte_runs(offset, &data) });
+            if rec.is_on() {
+                // Built only when recording: the runs allocate, and reads are on the hot path.
+                let func = if direct { "xfs_file_dio_read" } else { "xfs_file_buffered_read" };
+                cx.ev(func, What::Returned { offset, runs: iomc_models::events::byte_runs(offset, &data) });
+            }
             rec.respond(h, ret, data);
             OpResult { ret, data: kept }
         }

@@ -38,33 +38,6 @@ pub fn is_major(e: &Event) -> bool {
 
 /// One event's text (without actor and function).
 pub fn describe(w: &What) -> String {
-    match w {
-        What::Seek { data, start, end, found } => {
-            let whence = if *data { "SEEK_DATA" } else { "SEEK_HOLE" };
-            match found {
-                Some(f) => format!("{whence} in [{start}, {end}): {f}"),
-                None => format!("{whence} in [{start}, {end}): -ENXIO"),
-            }
-        }
-        What::Returned { offset, runs } => {
-            let n: u64 = runs.iter().map(|(f, t, _)| t - f).sum();
-            let shown: Vec<String> = runs
-                .iter()
-                .map(|&(f, t, b)| {
-                    let what = if b == iomc_models::xfs::POISON { " (never written)" } else { "" };
-                    format!("[{f}, {t}) {b:#04x}{what}")
-                })
-                .collect();
-            format!(
-                "returns {n} bytes from {offset}: {}",
-                if shown.is_empty() { "none".into() } else { shown.join(", ") }
-            )
-        }
-        w => describe_fixed(w),
-    }
-}
-
-fn describe_fixed(w: &What) -> String {
     match *w {
         What::Lock { name, excl } => format!("take {name} ({})", if excl { "excl" } else { "shared" }),
         What::Unlock { name } => format!("drop {name}"),
@@ -109,8 +82,28 @@ fn describe_fixed(w: &What) -> String {
         What::Size { was, now } => format!("i_size {was} -> {now}"),
         What::ShortWrite { pos, why } => format!("at {pos}: {why}"),
         What::Note(s) => s.to_string(),
-        What::Seek { .. } | What::Returned { .. } => describe(w),
+        What::Seek { data, start, end, found } => {
+            let whence = if data { "SEEK_DATA" } else { "SEEK_HOLE" };
+            match found {
+                Some(f) => format!("{whence} in [{start}, {end}): {f}"),
+                None => format!("{whence} in [{start}, {end}): -ENXIO"),
+            }
+        }
+        What::Returned { offset, ref runs } => returned(offset, runs),
     }
+}
+
+/// A read's bytes as runs, the disk's poison named.
+fn returned(offset: u64, runs: &[(u64, u64, u8)]) -> String {
+    let n: u64 = runs.iter().map(|(f, t, _)| t - f).sum();
+    let shown: Vec<String> = runs
+        .iter()
+        .map(|&(f, t, b)| {
+            let what = if b == iomc_models::xfs::POISON { " (never written)" } else { "" };
+            format!("[{f}, {t}) {b:#04x}{what}")
+        })
+        .collect();
+    format!("returns {n} bytes from {offset}: {}", if shown.is_empty() { "none".into() } else { shown.join(", ") })
 }
 
 /// `-28` as `-ENOSPC`, for the errnos the model returns.
