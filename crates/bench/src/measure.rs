@@ -121,7 +121,7 @@ impl Config {
             stress_wall_lore: Duration::from_secs(60),
             stress_wall_other: Duration::from_secs(15),
             stress_finds: 5,
-            bounds: vec![0, 1, 2, 3],
+            bounds: vec![0, 1, 2, 3, 4],
             exhaustive_wall: Duration::from_secs(120),
             dfs_cap: 2_000_000,
             dfs_wall: Duration::from_secs(20),

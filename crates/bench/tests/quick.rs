@@ -34,7 +34,7 @@ fn quick_run_on_one_scenario_prints_every_section() {
     }
     // The scenario's verdicts are what its [expect] says, and the child reported its memory.
     assert!(
-        stdout.contains("| generic-346-hole-efault | linux-6.1 | PCT 1,000 + loom 0..=3 | zeroed-data | zeroed-data |"),
+        stdout.contains("| generic-346-hole-efault | linux-6.1 | PCT 1,000 + loom 0..=4 | zeroed-data | zeroed-data |"),
         "{stdout}"
     );
     // Table 2 has the default strategy over the seeds next to loom alone.

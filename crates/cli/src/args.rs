@@ -53,7 +53,7 @@ pub(crate) struct ExploreArgs {
     /// Exploration backend.
     #[arg(long, value_enum, default_value = "default")]
     pub(crate) backend: BackendArg,
-    /// loom: highest preemption bound, 0..=6 (default: the scenario's, else 3).
+    /// loom: highest preemption bound, 0..=6 (default: the scenario's, else 4 with up to 3 threads, 3 with 4).
     #[arg(long, allow_negative_numbers = true)]
     #[arg(value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_PREEMPTION_BOUND)))]
     pub(crate) preemption_bound: Option<u32>,

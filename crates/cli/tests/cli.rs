@@ -261,7 +261,8 @@ fn classes_seen_while_searching_get_tokens_that_replay() {
     let d = tmp("also-seen");
     let text_in = std::fs::read_to_string(root().join("scenarios/lore-2022-08-17-unwritten.toml")).unwrap();
     let start = text_in.find("[expect]").unwrap();
-    let end = text_in.find("[explore]").unwrap();
+    // The [expect] table runs to the next table or the end of the file.
+    let end = text_in[start + 1..].find("\n[").map_or(text_in.len(), |i| start + 2 + i);
     let changed = format!("{}[expect]\n\"linux-6.1\" = \"lost-write\"\n\n{}", &text_in[..start], &text_in[end..]);
     let file = d.join("lore-expecting-lost-write.toml");
     std::fs::write(&file, changed).unwrap();

@@ -27,9 +27,28 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Default loom preemption bound when the scenario does not set one: the loom docs' "2 or 3
-/// is enough to catch most bugs", and our measured lore races need 1–2.
-pub const DEFAULT_PREEMPTION_BOUND: u32 = 3;
+/// Default loom preemption bound of a scenario with up to three threads that does not set one.
+/// The loom docs say "2 or 3 is enough to catch most bugs" and the shipped races need 1–2;
+/// bound 4 is one preemption of margin past that, for the proof of a pass. Measured after
+/// issue 17's reductions (docs/performance.md): the largest shipped 3-thread pass at bound 4
+/// is 224,052 executions (generic-346-hole, about 20 s on this 2-core machine), and the whole
+/// matrix of the 3-thread scenarios at bound 4 (87 checks, every preset) takes 5.4 minutes on
+/// two shards, the 1- and 2-thread ones 46 s: within CI's 20 minutes with the rest of the suite.
+pub const DEFAULT_PREEMPTION_BOUND: u32 = 4;
+
+/// Default loom preemption bound of a scenario with four threads (loom's limit): each bound
+/// costs about 8 times the one below, so bound 4 of customer-4-thread (417,546 executions,
+/// about 40 s) on each of the six presets it passes would take CI's budget on its own.
+pub const DEFAULT_PREEMPTION_BOUND_4_THREADS: u32 = 3;
+
+/// The default loom preemption bound of a scenario with `threads` threads.
+pub fn default_preemption_bound(threads: usize) -> u32 {
+    if threads <= 3 {
+        DEFAULT_PREEMPTION_BOUND
+    } else {
+        DEFAULT_PREEMPTION_BOUND_4_THREADS
+    }
+}
 
 /// Executions of the default strategy's PCT phase. The hardest shipped race for PCT
 /// (lore-2022-08-17-delalloc on linux-6.1) takes a median of 133 executions over 20 seeds
@@ -168,7 +187,7 @@ impl CheckResult {
 
 /// The default strategy for a scenario: [`DEFAULT_PCT_ITERATIONS`] executions of PCT (seed 0)
 /// to find a violation fast, then loom with iterative preemption bounds up to the scenario's
-/// bound (or [`DEFAULT_PREEMPTION_BOUND`]) to find it anyway or prove its absence.
+/// bound (or [`default_preemption_bound`]) to find it anyway or prove its absence.
 pub fn default_strategy(s: &Scenario) -> Strategy {
     default_strategy_seeded(s, 0)
 }
@@ -189,15 +208,15 @@ pub fn pct_phase(s: &Scenario, wanted: u64) -> u64 {
 }
 
 /// loom alone with iterative preemption bounds up to the scenario's bound (or
-/// [`DEFAULT_PREEMPTION_BOUND`]): `--backend loom`, and the strategy whose first finding has
+/// [`default_preemption_bound`]): `--backend loom`, and the strategy whose first finding has
 /// the fewest preemptions.
 pub fn loom_strategy(s: &Scenario) -> Strategy {
     Strategy::Loom { min_bound: 0, max_bound: loom_bound(s) }
 }
 
-/// The scenario's loom preemption bound, else [`DEFAULT_PREEMPTION_BOUND`].
+/// The scenario's loom preemption bound, else [`default_preemption_bound`] of its threads.
 pub fn loom_bound(s: &Scenario) -> u32 {
-    s.explore.preemption_bound.unwrap_or(DEFAULT_PREEMPTION_BOUND)
+    s.explore.preemption_bound.unwrap_or_else(|| default_preemption_bound(s.threads.len()))
 }
 
 /// Refuse strategies that cannot run this scenario (loom's thread limit) with a clear error.

@@ -321,8 +321,23 @@ fn default_strategy_pass_rests_on_loom() {
     assert_eq!(r.outcome, Outcome::Verdict(Verdict::Pass));
     assert_eq!(r.report.presearch, iomc_harness::DEFAULT_PCT_ITERATIONS);
     assert_eq!(r.report.stop, Stop::Exhausted);
-    assert_eq!(r.report.bound, Some(3));
+    assert_eq!(r.report.bound, Some(iomc_harness::DEFAULT_PREEMPTION_BOUND));
     assert!(r.report.executions > r.report.presearch);
+}
+
+/// Issue 17: a scenario that sets no bound is proved at bound 4 with up to three threads and at
+/// bound 3 with four (loom's limit), where bound 4 costs eight times bound 3.
+#[test]
+fn default_bound_follows_the_thread_count() {
+    assert_eq!(iomc_harness::DEFAULT_PREEMPTION_BOUND, 4);
+    for (name, threads, bound) in
+        [("xfs-196", 1, 4), ("generic-346-f2", 2, 4), ("xfs-559", 3, 4), ("customer-4-thread", 4, 3)]
+    {
+        let s = load(name);
+        assert_eq!(s.threads.len(), threads, "{name}");
+        assert_eq!(s.explore.preemption_bound, None, "{name}: the shipped files take the default");
+        assert_eq!(iomc_harness::loom_bound(&s), bound, "{name}");
+    }
 }
 
 /// §9.5(b): with 6.12's NEW on COW mappings but the release walk still taking invalidate_lock

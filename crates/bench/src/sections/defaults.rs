@@ -86,7 +86,7 @@ pub(crate) fn section_defaults(out: &mut String, r: &Results) {
         out,
         "What `iomc check scenarios/` runs: {} PCT executions (depth {DEFAULT_PCT_DEPTH}, seed 0), then, if they \
          found nothing, loom with the preemption bound raised from 0 to the scenario's `[explore] preemption_bound` \
-         (else 3). A violation stops the search in either phase (\"found by PCT\", or \"found at bound b\" by the \
+         (else 4 with up to three threads, 3 with four). A violation stops the search in either phase (\"found by PCT\", or \"found at bound b\" by the \
          loom phase); a pass is exhaustive under that bound, and its executions include the {} of the PCT phase. \
          Each scenario ran in its own process (table 6).\n",
         count(DEFAULT_PCT_ITERATIONS),
