@@ -105,6 +105,16 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// [`Mutex::lock_merged`] when `merged`, else [`Mutex::lock`]: for a site whose step joins
+    /// the one before only on some paths (the caller says which and why).
+    pub fn lock_merged_if(&self, merged: bool) -> MutexGuard<'_, T> {
+        if merged {
+            self.lock_merged()
+        } else {
+            self.lock()
+        }
+    }
+
     /// [`Mutex::try_lock`] as part of the caller's current step (no preemption point before
     /// it under loom, as [`Mutex::lock_merged`], with the same condition on the caller).
     pub fn try_lock_merged(&self) -> Option<MutexGuard<'_, T>> {
@@ -184,7 +194,7 @@ mod tests {
             let (a2, m2) = (a.clone(), m.clone());
             let t = loom::thread::spawn(move || {
                 let _g = a2.lock();
-                let mut v = if merged { m2.lock_merged() } else { m2.lock() };
+                let mut v = m2.lock_merged_if(merged);
                 *v = 1;
             });
             let read = *m.lock();

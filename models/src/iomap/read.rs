@@ -69,8 +69,9 @@ fn read_folio_unless_uptodate(cx: &Ctx<'_>, ops: &dyn IomapOps, folio: &LockedFo
     }
 }
 
-/// `filemap_read` (mm/filemap.c, 6.1 and 6.2) with the filesystem's read iomap `ops`: copy `[pos, pos+len)` (cut at EOF) out of the
-/// page cache, reading folios in (readahead creates large folios where allowed).
+/// `filemap_read` (mm/filemap.c, 6.1 and 6.2) with the filesystem's read iomap `ops`: copy
+/// `[pos, pos+len)` (cut at EOF) out of the page cache, reading folios in (readahead creates
+/// large folios where allowed).
 pub fn filemap_read(cx: &Ctx<'_>, ops: &dyn IomapOps, pos: u64, len: u64) -> Vec<u8> {
     let w = cx.w;
     let geo = &w.geo;

@@ -270,7 +270,7 @@ fn submit_and_complete(
         if done.is_empty() {
             return;
         }
-        let mut st = if merged { w.mapping.i_pages.lock_merged() } else { w.mapping.i_pages.lock() };
+        let mut st = w.mapping.i_pages.lock_merged_if(merged);
         for (id, fpos) in done {
             st.folios[*id].writeback = false;
             cx.ev("folio_end_writeback", What::WritebackEnd { pos: *fpos });
@@ -466,7 +466,7 @@ fn iomap_writepage_map(
     // `filemap_range_needs_writeback`, which sees `wb_locked` before and PG_writeback after;
     // the unlock is a left mover. After a mapping error the discard keeps its own point.
     {
-        let mut st = if error.is_none() { w.mapping.i_pages.lock_merged() } else { w.mapping.i_pages.lock() };
+        let mut st = w.mapping.i_pages.lock_merged_if(error.is_none());
         let f = &mut st.folios[id];
         // iomap_clear_range_dirty over the whole folio.
         f.ifs_dirty.fill(false);

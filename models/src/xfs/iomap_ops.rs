@@ -279,7 +279,7 @@ impl IomapOps for XfsBufferedWriteIomapOps<'_> {
             return None;
         }
         // xfs_iomap_inode_sequence(ip, iomap->flags): the COW fork's sequence too when SHARED.
-        let core = if merged { cx.w.ip.ilock.lock_merged() } else { cx.w.ip.ilock.lock() };
+        let core = cx.w.ip.ilock.lock_merged_if(merged);
         let if_seq = core.iomap_sequence(iomap.shared);
         drop(core);
         let valid = iomap.cookie == if_seq;
